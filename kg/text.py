@@ -1,0 +1,350 @@
+"""Source file -> clean text: the first step of the pipeline.
+
+Every later step (and every character offset in the graph) works on the *clean text* this
+module produces, whatever the file was. Its shape is the same for a PDF and a plain-text
+report, so one set of extraction rules serves both:
+
+* blocks (paragraphs, headings, bullet items, table rows) are separated by one blank line;
+* a block's wrapped lines are joined with a space; short lines that end early (address lines,
+  table rows) stay on lines of their own within the block;
+* bullet glyphs (``■ • ◼ `` ...) become ``- `` at the start of their own block;
+* curly quotes become straight, ligatures are expanded, non-breaking spaces are spaces;
+* page numbers and running headers/footers are dropped, and a paragraph broken by a page
+  end is joined again.
+
+PDFs are read with pypdfium2; line geometry (vertical gaps, right margins) decides where
+blocks start, because the PDF text layer has no paragraph marks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+PDF_MEDIA_TYPE = "application/pdf"
+TEXT_MEDIA_TYPE = "text/plain"
+
+# Characters that start a bullet item in Ofsted PDFs and in text copies of them.
+BULLET_GLYPHS = "■◼▪•●◦▫□➢►‣∙\uf0a7\uf0b7\uf076\uf0d8\uf0fc"
+_BULLET_LINE = re.compile(rf"^\s*(?:[{BULLET_GLYPHS}]|[-*](?=\s))\s*")
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00a0": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u200b": "",
+        "\ufeff": "",
+        "\u00ad": "",
+        "\ufffe": "-",  # pdfium marks a hyphen it joined across a line end this way
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\t": "\t",
+    }
+)
+# Private-use glyphs left over from symbol fonts (other than bullets) carry no text.
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_SENTENCE_END = re.compile(r"[.!?:;]['\")]?$")
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE)
+_MARKUP = re.compile(r"\*\*|__|^#{1,6}\s+", re.MULTILINE)
+
+
+class SourceError(Exception):
+    """A file that cannot be read as a report; ``str()`` is one line naming file and problem."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+@dataclass
+class SourceText:
+    """A source file's clean text, with what identifies the file."""
+
+    path: Path
+    name: str
+    sha256: str
+    text: str
+    media_type: str
+    pages: int = 0
+    encoding: str | None = None
+
+
+def read_source(path: Path | str) -> SourceText:
+    """Read a PDF or plain-text report and return its clean text, or raise ``SourceError``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise SourceError(path, "is a directory, not a file") from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot be read ({exc.strerror or exc})") from None
+    return source_from_bytes(path, data)
+
+
+def source_from_bytes(path: Path, data: bytes) -> SourceText:
+    """Clean text from a file's bytes; the format is decided by content, not by file name."""
+    sha = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise SourceError(path, "empty file")
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"%PDF-" in data[:1024]:
+        text, pages = pdf_text(path, data)
+        return SourceText(path, path.name, sha, text, PDF_MEDIA_TYPE, pages=pages)
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or (
+        b"<html" in head and b"</" in data[:4096].lower()
+    ):
+        raise SourceError(path, "is an HTML page (saved with a .pdf name?), not a report PDF")
+    if path.suffix.lower() == ".pdf":
+        raise SourceError(path, "is not a PDF (no %PDF header); the file is damaged or mislabelled")
+    raw, encoding = decode_text(path, data)
+    return SourceText(path, path.name, sha, clean_plain_text(raw), TEXT_MEDIA_TYPE,
+                      encoding=encoding)
+
+
+def decode_text(path: Path, data: bytes) -> tuple[str, str]:
+    """Decode a text file: BOMs first, then UTF-8, then Windows-1252 (common in old exports)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if b"\x00" in data[:4096]:
+        # UTF-16 without a BOM has a NUL in every other byte; anything else is binary.
+        for codec in ("utf-16-le", "utf-16-be"):
+            try:
+                decoded = data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if decoded.isprintable() or sum(c.isprintable() for c in decoded[:2000]) > 1800:
+                return decoded, codec
+        raise SourceError(path, "is a binary file, not a PDF or text report")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def normalise_chars(text: str) -> str:
+    """Straight quotes, expanded ligatures, plain spaces; drop stray symbol-font glyphs."""
+    text = text.translate(_CHAR_MAP)
+    return text
+
+
+def _bullet(line: str) -> str | None:
+    """If ``line`` starts with a bullet glyph, return the item text without it."""
+    m = _BULLET_LINE.match(line)
+    if m:
+        return line[m.end():]
+    return None
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether ``line`` carries on the paragraph ``previous`` (broken by a page end)."""
+    if not previous or previous.startswith("- ") and len(previous) < 3:
+        return False
+    first = line.lstrip()[:1]
+    return not _ends_sentence(previous) and (first.islower() or first in ",;)")
+
+
+# --------------------------------------------------------------------------- plain text
+
+
+def clean_plain_text(raw: str) -> str:
+    """Clean a text copy of a report into the same block shape as a PDF."""
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    raw = _MARKUP.sub("", normalise_chars(raw))
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in raw.split("\n"):
+        line = _PRIVATE_USE.sub("", line).rstrip()
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current = []
+            continue
+        item = _bullet(line)
+        if item is not None:
+            if current:
+                blocks.append(current)
+            current = ["- " + item.strip()]
+            continue
+        current.append(line.strip() if "\t" not in line else line.strip(" "))
+    if current:
+        blocks.append(current)
+    return _join_blocks(["\n".join(_collapse_spaces(x) for x in b) for b in blocks])
+
+
+def _collapse_spaces(line: str) -> str:
+    return re.sub(r" {2,}", " ", line)
+
+
+def _join_blocks(blocks: list[str]) -> str:
+    """Join blocks with blank lines, rejoining paragraphs split by a page break."""
+    out: list[str] = []
+    for block in blocks:
+        if out and _continues(out[-1], block):
+            out[-1] = out[-1] + " " + block
+        else:
+            out.append(block)
+    return "\n\n".join(out) + ("\n" if out else "")
+
+
+# --------------------------------------------------------------------------------- PDF
+
+
+@dataclass
+class _Line:
+    text: str
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
+    """Clean text of a PDF's text layer; raise ``SourceError`` for damaged or image-only files."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise SourceError(path, "is an encrypted PDF (password required)") from None
+        raise SourceError(path, f"is a damaged or truncated PDF ({exc})") from None
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise SourceError(path, "is a PDF with no pages")
+        pages = [_page_lines(pdf[i]) for i in range(n_pages)]
+    finally:
+        pdf.close()
+    n_chars = sum(len(line.text) for page in pages for line in page)
+    if n_chars < 40 * n_pages and n_chars < 400:
+        raise SourceError(path, "has no text layer (a scanned image?); OCR it first")
+    pages = _drop_running_lines(pages)
+    blocks: list[str] = []
+    for page in pages:
+        blocks.extend(_page_blocks(page))
+    return _join_blocks(blocks), n_pages
+
+
+def _page_lines(page) -> list[_Line]:  # noqa: ANN001 - pypdfium2 page
+    """The page's text lines with their geometry (one char box at each end of a line)."""
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+        lines: list[_Line] = []
+        pos = 0
+        for raw in text.split("\r\n"):
+            start = pos
+            pos += len(raw) + 2
+            clean = _PRIVATE_USE.sub(lambda m: m.group() if m.group() in BULLET_GLYPHS else "",
+                                     raw).strip()
+            if not clean:
+                continue
+            first = next((start + i for i, c in enumerate(raw) if c.isalnum()), None)
+            last = next((start + i for i in range(len(raw) - 1, -1, -1)
+                         if not raw[i].isspace()), None)
+            if first is None or last is None:
+                first = last = start + len(raw) - len(raw.lstrip())
+            try:
+                left, bottom, _, top = textpage.get_charbox(first, loose=True)
+                _, _, right, _ = textpage.get_charbox(last, loose=True)
+            except Exception:  # noqa: BLE001 - a glyph without a box: keep text, guess geometry
+                left = bottom = top = right = 0.0
+            lines.append(_Line(normalise_chars(clean), top, bottom, left, right))
+        return lines
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.lower()).strip()
+
+
+def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Drop page numbers and running headers/footers (lines repeated at page edges)."""
+    edge = Counter()
+    for page in pages[1:]:
+        keys = {_running_key(x.text) for x in page[:3] + page[-3:]}
+        edge.update(keys)
+    threshold = max(2, int(0.4 * (len(pages) - 1)))
+    running = {k for k, n in edge.items() if n >= threshold and len(k) > 2}
+    out = []
+    for number, page in enumerate(pages):
+        kept = []
+        for index, line in enumerate(page):
+            at_edge = index < 3 or index >= len(page) - 3
+            if at_edge and _PAGE_NUMBER.match(line.text.strip()):
+                continue
+            if at_edge and number > 0 and _running_key(line.text) in running:
+                continue
+            kept.append(line)
+        out.append(kept)
+    return out
+
+
+def _page_blocks(lines: list[_Line]) -> list[str]:
+    """Group a page's lines into blocks by vertical gaps, bullets and line ends."""
+    if not lines:
+        return []
+    width_right = max(x.right for x in lines)
+    blocks: list[list[str]] = []
+    previous: _Line | None = None
+    for line in lines:
+        text = _collapse_spaces(line.text)
+        item = _bullet(text)
+        height = max(line.top - line.bottom, 1.0)
+        new_block = previous is None or item is not None
+        if previous is not None and not new_block:
+            gap = previous.bottom - line.top
+            # a gap of more than ~half a line, or a line that jumps up the page (a new column)
+            new_block = gap > 0.45 * height or line.top > previous.top + height
+        if item is not None:
+            blocks.append(["- " + item.strip()])
+        elif new_block:
+            blocks.append([text])
+        else:
+            block = blocks[-1]
+            # A line that stopped well short of the right margin ended for a reason (an
+            # address line, a table row): keep the break. Otherwise it wrapped: join it.
+            short = previous is not None and previous.right < width_right - 0.25 * (
+                width_right - min(x.left for x in lines))
+            if short and not _ends_mid_sentence(block[-1]):
+                block.append(text)
+            else:
+                block[-1] = block[-1] + " " + text
+        previous = line
+    return ["\n".join(b) for b in blocks]
+
+
+def _ends_mid_sentence(text: str) -> bool:
+    """A line ending in a comma, 'and', 'of'... wrapped early but continues."""
+    return bool(re.search(r"(?:,|\b(?:and|or|of|the|to|in|for|with|a|an))$", text.rstrip()))

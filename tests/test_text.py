@@ -1,0 +1,150 @@
+"""Source file -> clean text: PDF geometry, text encodings, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from kg.text import SourceError, clean_plain_text, read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+LETTER_PDF = SEEDS / "hartlepool_2020-03-27_focused-visit.pdf"
+
+
+def test_pdf_paragraphs_are_rejoined_and_bullets_marked() -> None:
+    text = read_source(LETTER_PDF).text
+    # A paragraph wrapped over five lines in the PDF is one block.
+    assert (
+        "This letter summarises the findings of a focused visit to Hartlepool Borough children's "
+        "services on 4 and 5 March 2020. The visit was carried out by Her Majesty's Inspector, "
+        "Lisa Summers and Her Majesty's Inspector, Nick Stacey.\n\n" in text
+    )
+    # The bullet glyph became "- " and the item is its own block, wrapped lines joined.
+    assert (
+        "\n\n- The frequency of formal supervision to match the level of risk to children in line"
+        " with the local authority's expected practice standards.\n\n" in text
+    )
+    # Address lines ended early on purpose: they stay separate lines of one block.
+    assert "Sally Robinson\nDirector, Children's and Joint Commissioning Services\n" in text
+
+
+def test_pdf_page_break_inside_a_paragraph_is_joined() -> None:
+    text = read_source(LETTER_PDF).text
+    assert "to enable social workers to deliver high-quality direct work" in text
+
+
+def test_pdf_and_its_text_copy_clean_to_the_same_sentences() -> None:
+    pdf = read_source(LETTER_PDF).text
+    txt = read_source(SEEDS / "hartlepool_2020-03-27_focused-visit.txt").text
+    pdf_blocks = set(pdf.split("\n\n"))
+    txt_blocks = [b for b in txt.split("\n\n") if len(b) > 80]
+    shared = [b for b in txt_blocks if b in pdf_blocks]
+    assert len(shared) >= 0.9 * len(txt_blocks)
+
+
+def test_running_headers_and_page_numbers_are_dropped() -> None:
+    text = read_source(SEEDS / "middlesbrough_2023-05-25_inspection.pdf").text
+    title = "Inspection of Middlesbrough local authority children's services"
+    assert text.count(title) == 1  # the title on page 1, not the header on every page
+    assert "\n\n2\n\n" not in text
+    assert "13 to 24 March 2023 2" not in text
+
+
+def test_curly_quotes_and_ligatures_are_normalised() -> None:
+    cleaned = clean_plain_text("The \u2018one worker\u2019 model \ufb01ts \u201cwell\u201d.\n")
+    assert cleaned == "The 'one worker' model fits \"well\".\n"
+
+
+def test_markup_is_stripped_from_text_copies() -> None:
+    cleaned = clean_plain_text("Yours sincerely\n\nLisa Summers\n**Her Majesty's Inspector**\n")
+    assert cleaned == "Yours sincerely\n\nLisa Summers\nHer Majesty's Inspector\n"
+
+
+def test_windows_1252_and_utf16_text_decode(tmp_path: Path) -> None:
+    words = "Children\u2019s services \u2013 \u00a3 figures"
+    cp1252 = tmp_path / "letter-cp1252.txt"
+    cp1252.write_bytes(words.encode("cp1252"))
+    utf16 = tmp_path / "letter-utf16.txt"
+    utf16.write_bytes(words.encode("utf-16"))
+    for path, encoding in ((cp1252, "cp1252"), (utf16, "utf-16")):
+        source = read_source(path)
+        assert source.text == "Children's services \u2013 \u00a3 figures\n"
+        assert source.encoding == encoding
+
+
+def test_sha256_is_of_the_file_bytes(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"Focused visit to Hartlepool\n")
+    assert read_source(path).sha256 == hashlib.sha256(b"Focused visit to Hartlepool\n").hexdigest()
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(SourceError) as info:
+        read_source(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert "\n" not in message
+    return message
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    assert "empty file" in _error(path)
+
+
+def test_html_page_saved_as_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_text("<!DOCTYPE html>\n<html><head><title>Ofsted</title></head><body>Not found"
+                    "</body></html>")
+    assert "HTML page" in _error(path)
+
+
+def test_truncated_pdf(tmp_path: Path) -> None:
+    data = LETTER_PDF.read_bytes()
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(data[: len(data) // 3])
+    assert "damaged or truncated" in _error(path)
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    writer = pypdf.PdfWriter(clone_from=str(LETTER_PDF))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    path = tmp_path / "encrypted.pdf"
+    with path.open("wb") as handle:
+        writer.write(handle)
+    assert "encrypted" in _error(path)
+
+
+def test_scanned_pdf_without_text_layer(tmp_path: Path) -> None:
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(3):
+        pdf.new_page(595, 842)
+    path = tmp_path / "scanned.pdf"
+    pdf.save(str(path))
+    assert "no text layer" in _error(path)
+
+
+def test_binary_junk(tmp_path: Path) -> None:
+    path = tmp_path / "junk.txt"
+    path.write_bytes(bytes(range(256)) * 8)
+    assert "binary" in _error(path)
+
+
+def test_not_a_pdf_despite_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(b"PK\x03\x04 this is a zip archive, not a PDF")
+    assert "not a PDF" in _error(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "cannot be read" in _error(tmp_path / "missing.pdf")
