@@ -89,21 +89,24 @@ def extract(source: SourceText, context: Context | None = None) -> Report:
             source.path,
             "not an Ofsted children's services report (no inspection or visit title found)",
         )
-    authority = None
-    if context.authorities is not None:
-        for region in (*_title_regions(text, kind), text[:6000]):
-            authority = context.authorities.find_in_text(region)
-            if authority is not None:
-                break
-    if authority is None:
-        raise ExtractionError(source.path, f"{kind}: no English local authority named in it")
     if kind in ("focused-visit", "monitoring-visit", "jtai"):
         from kg.extract.letters import read_letter as reader
     else:
         from kg.extract.inspections import read_inspection as reader
-    report = Report(source=source.name, sha256=source.sha256, kind=kind,
-                    authority=authority.ref(), text=text)
+    report = Report(source=source.name, sha256=source.sha256, kind=kind, authority=None,
+                    text=text)
     reader(report, context)
+    # The date matters for names reused across a reorganisation (Dorset before 2019).
+    on = report.visit_start or report.letter_date or report.publication_date
+    authority = None
+    if context.authorities is not None:
+        for region in (*_title_regions(text, kind), text[:6000]):
+            authority = context.authorities.find_in_text(region, on=on)
+            if authority is not None:
+                break
+    if authority is None:
+        raise ExtractionError(source.path, f"{kind}: no English local authority named in it")
+    report.authority = authority.ref()
     if not report.visit_start:
         raise ExtractionError(source.path, f"{kind}: no visit or inspection dates found")
     return report

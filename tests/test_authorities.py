@@ -1,0 +1,362 @@
+"""Authority lookup: the reference table, code history, report names and report openings."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from kg.authorities import (
+    AmbiguousAuthority,
+    Authority,
+    AuthorityError,
+    AuthorityIndex,
+    UnknownAuthority,
+    normalise_name,
+)
+from kg.record import AuthorityRef
+from kg.resources import data_path
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+# File-name prefix -> the reference table's name for the authority.
+PREFIX_NAMES = {
+    "darlington": "Darlington",
+    "hartlepool": "Hartlepool",
+    "middlesbrough": "Middlesbrough",
+    "redcar-and-cleveland": "Redcar and Cleveland",
+    "stockton-on-tees": "Stockton-on-Tees",
+}
+
+
+@pytest.fixture(scope="module")
+def index() -> AuthorityIndex:
+    return AuthorityIndex.load()
+
+
+@pytest.fixture(scope="module")
+def table() -> dict[str, dict[str, str]]:
+    """The reference CSV read independently of the module under test, keyed by name."""
+    path = data_path("reference/english_local_authorities.csv")
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row["name"]: row for row in csv.DictReader(f)}
+
+
+# --- the table ---------------------------------------------------------------------------
+
+
+def test_load_is_cached(index: AuthorityIndex) -> None:
+    assert AuthorityIndex.load() is index
+
+
+def test_all_153_rows_with_dfe_numbers(index: AuthorityIndex, table: dict) -> None:
+    current = index.all()
+    assert len(current) == 153 == len(table)
+    assert {a.gss_code for a in current} == {row["gss_code"] for row in table.values()}
+    for a in current:
+        row = table[a.name]
+        assert a.gss_code == row["gss_code"]
+        assert a.dfe_la_code == row["dfe_la_code"] and len(a.dfe_la_code) == 3
+        assert a.region_gss_code == row["region_gss_code"] and a.region_name
+        assert a.wikidata_qid == row["wikidata_qid"]
+        assert a.is_current
+        assert index.by_gss(a.gss_code) is a
+        assert index.by_dfe(a.dfe_la_code) is a
+    assert len({a.dfe_la_code for a in current}) == 153
+
+
+def test_every_table_name_resolves_to_itself(index: AuthorityIndex) -> None:
+    for a in index.all():
+        assert index.resolve(a.name) is a
+
+
+def test_ref(index: AuthorityIndex) -> None:
+    assert index.resolve("Hartlepool").ref() == AuthorityRef("Hartlepool", "E06000001", "805")
+
+
+# --- names used in reports -----------------------------------------------------------------
+
+REPORT_NAMES = {
+    "Hartlepool Borough Council": "Hartlepool",
+    "Hartlepool Borough": "Hartlepool",
+    "Hartlepool": "Hartlepool",
+    "Redcar and Cleveland Borough Council": "Redcar and Cleveland",
+    "Redcar & Cleveland": "Redcar and Cleveland",
+    "Borough of Redcar and Cleveland": "Redcar and Cleveland",
+    "Stockton-on-Tees Borough Council": "Stockton-on-Tees",
+    "Stockton on Tees": "Stockton-on-Tees",
+    "Darlington Borough Council": "Darlington",
+    "Middlesbrough Council": "Middlesbrough",
+    "Kingston upon Hull, City of": "Kingston upon Hull, City of",
+    "Hull City Council": "Kingston upon Hull, City of",
+    "Hull": "Kingston upon Hull, City of",
+    "City of Bristol": "Bristol, City of",
+    "Bristol City Council": "Bristol, City of",
+    "Bristol": "Bristol, City of",
+    "County Durham": "County Durham",
+    "Durham County Council": "County Durham",
+    "Durham": "County Durham",
+    "Herefordshire Council": "Herefordshire, County of",
+    "St Helens": "St. Helens",
+    "St. Helens": "St. Helens",
+    "St Helens Council": "St. Helens",
+    "Telford & Wrekin": "Telford and Wrekin",
+    "Telford & Wrekin Council": "Telford and Wrekin",
+    "Royal Borough of Greenwich": "Greenwich",
+    "London Borough of Hackney": "Hackney",
+    "Hackney": "Hackney",
+    "Southend-on-Sea": "Southend-on-Sea",
+    "Southend-on-Sea City Council": "Southend-on-Sea",
+    "Bournemouth, Christchurch and Poole Council": "Bournemouth, Christchurch and Poole",
+    "BCP": "Bournemouth, Christchurch and Poole",
+    "BCP Council": "Bournemouth, Christchurch and Poole",
+    "Isle of Wight Council": "Isle of Wight",
+    "Windsor and Maidenhead": "Windsor and Maidenhead",
+    "Royal Borough of Windsor and Maidenhead": "Windsor and Maidenhead",
+    "Kent County Council": "Kent",
+    "Cornwall Council": "Cornwall",
+    "Isles of Scilly": "Isles of Scilly",
+    "Council of the Isles of Scilly": "Isles of Scilly",
+    "Leicester City Council": "Leicester",
+    "Leicestershire County Council": "Leicestershire",
+    "Bath and North East Somerset": "Bath and North East Somerset",
+    "Bath & North East Somerset Council": "Bath and North East Somerset",
+    "North Somerset": "North Somerset",
+    "North Somerset Council": "North Somerset",
+    "Somerset": "Somerset",
+    "Somerset County Council": "Somerset",
+    "Sheffield City Council": "Sheffield",
+    "Barnsley Metropolitan Borough Council": "Barnsley",
+    "City of Bradford Metropolitan District Council": "Bradford",
+    "City of London": "City of London",
+    "City of Westminster": "Westminster",
+    "Westminster City Council": "Westminster",
+    "The Royal Borough of Kensington and Chelsea": "Kensington and Chelsea",
+    "Buckinghamshire County Council": "Buckinghamshire",
+    "North Yorkshire County Council": "North Yorkshire",
+    "Newcastle City Council": "Newcastle upon Tyne",
+    "Middlesbrough local authority": "Middlesbrough",
+    "HARTLEPOOL  BOROUGH\nCOUNCIL": "Hartlepool",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_NAMES))
+def test_report_names_resolve(index: AuthorityIndex, table: dict, name: str) -> None:
+    expected = table[REPORT_NAMES[name]]["gss_code"]
+    assert index.resolve(name).gss_code == expected
+
+
+def test_similar_names_are_not_confused(index: AuthorityIndex) -> None:
+    codes = {n: index.resolve(n).gss_code for n in (
+        "Leicester", "Leicestershire", "Bath and North East Somerset", "North Somerset",
+        "Somerset", "Derby", "Derbyshire", "Nottingham", "Nottinghamshire", "York",
+        "North Yorkshire", "East Riding of Yorkshire", "Bedford", "Central Bedfordshire",
+        "Bedfordshire", "Cheshire", "Cheshire East", "Cheshire West and Chester",
+        "Kingston upon Hull", "Kingston upon Thames", "City of London")}
+    assert len(set(codes.values())) == len(codes)
+
+
+def test_no_table_name_collides(index: AuthorityIndex) -> None:
+    keys = [normalise_name(a.name) for a in index.all()]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize("name", ["Hartlepol", "Northampton", "Cleveland", "London", "Teesside"])
+def test_unknown_names_raise_with_suggestions(index: AuthorityIndex, name: str) -> None:
+    with pytest.raises(UnknownAuthority) as err:
+        index.resolve(name)
+    assert isinstance(err.value, AuthorityError) and isinstance(err.value, LookupError)
+    assert repr(name) in str(err.value)
+    assert err.value.query == name
+
+
+def test_suggestions_are_close_names(index: AuthorityIndex) -> None:
+    with pytest.raises(UnknownAuthority) as err:
+        index.resolve("Hartlepol")
+    assert err.value.suggestions[0] == "Hartlepool"
+    assert "Hartlepool" in str(err.value)
+    with pytest.raises(UnknownAuthority) as err:
+        index.resolve("Northampton")
+    assert {"Northamptonshire", "North Northamptonshire", "West Northamptonshire"} <= set(
+        err.value.suggestions)
+
+
+def test_no_fuzzy_acceptance(index: AuthorityIndex) -> None:
+    for near_miss in ("Hartlepools", "Leicesters", "Somersett", "Middlesborough"):
+        with pytest.raises(UnknownAuthority):
+            index.resolve(near_miss)
+
+
+def test_ambiguous_names_raise(index: AuthorityIndex) -> None:
+    with pytest.raises(AmbiguousAuthority) as err:
+        index.resolve("Kingston")
+    assert {a.gss_code for a in err.value.candidates} == {"E06000010", "E09000021"}
+    assert "Kingston upon Thames" in str(err.value)
+    with pytest.raises(AmbiguousAuthority):
+        index.resolve("Cornwall and Isles of Scilly")
+
+
+# --- codes and history -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("former", "current", "dfe"), [
+    ("E08000016", "Barnsley", "370"),
+    ("E08000019", "Sheffield", "373"),
+    ("E08000020", "Gateshead", "390"),
+    ("E06000048", "Northumberland", "929"),
+    ("E10000022", "Northumberland", "929"),
+    ("E10000002", "Buckinghamshire", "825"),
+    ("E10000023", "North Yorkshire", "815"),
+    ("E10000027", "Somerset", "933"),
+    ("E10000010", "County Durham", "840"),
+])
+def test_former_codes_give_the_current_authority(
+    index: AuthorityIndex, table: dict, former: str, current: str, dfe: str
+) -> None:
+    a = index.by_gss(former)
+    assert a.gss_code == table[current]["gss_code"] and a.dfe_la_code == dfe
+    assert former in a.former_gss_codes and a.is_current
+    assert index.by_gss(former.lower()) is a
+
+
+def test_predecessor_resolves_to_itself(index: AuthorityIndex) -> None:
+    a = index.resolve("Northamptonshire County Council")
+    assert (a.name, a.gss_code, a.dfe_la_code) == ("Northamptonshire", "E10000021", "928")
+    assert not a.is_current and a.abolished == "2021-04-01"
+    assert [s.name for s in a.successors] == ["North Northamptonshire", "West Northamptonshire"]
+    assert {s.gss_code for s in a.successors} == {"E06000061", "E06000062"}
+    assert a.region_gss_code == "E12000004" and a.wikidata_qid is None
+    assert index.resolve("Northamptonshire") is a
+    assert index.by_gss("E10000021") is a
+    assert index.by_dfe("928") is a and index.by_dfe(928) is a
+    assert a.ref() == AuthorityRef("Northamptonshire", "E10000021", "928")
+
+
+@pytest.mark.parametrize(("name", "code", "dfe", "n_successors"), [
+    ("Cumbria County Council", "E10000006", "909", 2),
+    ("Bedfordshire", "E10000001", "820", 2),
+    ("Cheshire", "E10000004", "875", 2),
+    ("Bournemouth", "E06000028", "837", 1),
+    ("Borough of Poole", "E06000029", "836", 1),
+])
+def test_other_predecessors(
+    index: AuthorityIndex, name: str, code: str, dfe: str, n_successors: int
+) -> None:
+    a = index.resolve(name)
+    assert (a.gss_code, a.dfe_la_code, len(a.successors)) == (code, dfe, n_successors)
+    assert not a.is_current
+
+
+def test_successors_list_predecessors(index: AuthorityIndex) -> None:
+    bcp = index.resolve("BCP")
+    assert {p.name for p in bcp.predecessors} == {"Bournemouth", "Poole"}
+    assert bcp.established == "2019-04-01"
+    north = index.resolve("North Northamptonshire")
+    assert [p.gss_code for p in north.predecessors] == ["E10000021"]
+    assert index.resolve("Barnsley").predecessors == ()  # a recode is not a predecessor
+
+
+def test_by_gss_current_maps_unique_successor_only(index: AuthorityIndex) -> None:
+    assert index.by_gss("E06000028", current=True).name == "Bournemouth, Christchurch and Poole"
+    assert index.by_gss("E10000009", current=True).gss_code == "E06000059"
+    assert index.by_gss("E08000016", current=True).gss_code == "E08000038"
+    with pytest.raises(AmbiguousAuthority) as err:
+        index.by_gss("E10000021", current=True)
+    assert {a.gss_code for a in err.value.candidates} == {"E06000061", "E06000062"}
+
+
+def test_unknown_codes_raise(index: AuthorityIndex) -> None:
+    with pytest.raises(UnknownAuthority):
+        index.by_gss("E07000048")  # Christchurch: a district, not a children's services authority
+    with pytest.raises(UnknownAuthority):
+        index.by_dfe("999")
+
+
+def test_same_name_councils_need_a_date(index: AuthorityIndex) -> None:
+    new = index.resolve("Dorset")
+    assert new.gss_code == "E06000059" and new.established == "2019-04-01"
+    old = index.resolve("Dorset County Council", on="2016-05-01")
+    assert (old.gss_code, old.dfe_la_code, old.abolished) == ("E10000009", "835", "2019-04-01")
+    assert index.resolve("Dorset", on="2019-04-01") is new
+    with pytest.raises(UnknownAuthority):
+        index.resolve("North Northamptonshire", on="2015-01-01")
+
+
+def test_predecessors_are_listed_on_request(index: AuthorityIndex) -> None:
+    everyone = index.all(include_predecessors=True)
+    old = {a.gss_code for a in everyone if not a.is_current}
+    assert old == {"E10000001", "E10000004", "E06000028", "E06000029", "E10000009",
+                   "E10000021", "E10000006"}
+    assert all(isinstance(a, Authority) for a in everyone)
+
+
+# --- report openings ---------------------------------------------------------------------
+
+
+def _opening(path: Path) -> str:
+    if path.suffix == ".txt":
+        return path.read_text(encoding="utf-8")[:2000]
+    pdfium = pytest.importorskip("pypdfium2")
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        return doc[0].get_textpage().get_text_range()[:2000]
+    finally:
+        doc.close()
+
+
+SOURCES = sorted([*SEEDS.glob("*.pdf"), *SEEDS.glob("*.txt")])
+
+
+def test_corpus_is_present() -> None:
+    assert len([p for p in SOURCES if p.suffix == ".pdf"]) == 33
+    assert len([p for p in SOURCES if p.suffix == ".txt"]) == 5
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.name for p in SOURCES])
+def test_find_in_text_real_reports(index: AuthorityIndex, table: dict, path: Path) -> None:
+    expected = table[PREFIX_NAMES[path.name.split("_")[0]]]["gss_code"]
+    found = index.find_in_text(_opening(path))
+    assert found is not None and found.gss_code == expected
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Inspection of Hartlepool local authority children's services", "Hartlepool"),
+    ("Focused visit to Redcar and Cleveland Borough Council children's services",
+     "Redcar and Cleveland"),
+    ("Hartlepool Borough Council\nInspection of children's social care services", "Hartlepool"),
+    ("Inspection of safeguarding and looked after children services\n\nHartlepool\n",
+     "Hartlepool"),
+    ("Inspection of North Somerset local authority children's services", "North Somerset"),
+    ("Leicestershire County Council\nInspection of children's social care services",
+     "Leicestershire"),
+    ("Inspection of East Riding of Yorkshire local authority children's services",
+     "East Riding of Yorkshire"),
+    ("Inspection of the London Borough of Hackney children's services", "Hackney"),
+    ("Inspection of Redcar and \nCleveland local authority children's services",
+     "Redcar and Cleveland"),
+    ("Ofsted\nPiccadilly Gate\nStore Street\nManchester\nM1 2WD\n\n1 May 2019\n"
+     "Focused visit to Kingston upon Thames children's services", "Kingston upon Thames"),
+    ("22 March 2019\nA Director\nDarlington\nTown Hall\nDARLINGTON\nCounty Durham\nDL1 5QT\n"
+     "Dear A\nFocused visit to Darlington borough council children's services", "Darlington"),
+])
+def test_find_in_text_titles(index: AuthorityIndex, table: dict, text: str, name: str) -> None:
+    found = index.find_in_text(text)
+    assert found is not None and found.gss_code == table[name]["gss_code"]
+
+
+def test_find_in_text_every_authority(index: AuthorityIndex) -> None:
+    for a in index.all():
+        for title in (f"Inspection of {a.name} local authority children's services",
+                      f"Focused visit to {a.name} children's services",
+                      f"1\n{a.name}\nInspection of services for children in need"):
+            assert index.find_in_text(title) is a, title
+
+
+def test_find_in_text_predecessor_and_none(index: AuthorityIndex) -> None:
+    text = "Ofsted\nAgora\n6 Cumberland Place\nNottingham NG1 6HJ\n\nMonitoring visit to " \
+        "Northamptonshire County Council children's services"
+    assert index.find_in_text(text).gss_code == "E10000021"
+    assert index.find_in_text("Focused visit to Dorset children's services", on="2017-06-01") \
+        .gss_code == "E10000009"
+    assert index.find_in_text("Dear colleague, nothing to see here") is None
+    assert index.find_in_text("Focused visit to Kingston children's services") is None
