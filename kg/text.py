@@ -62,6 +62,7 @@ _CHAR_MAP = str.maketrans(
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")]?$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE)
+_DANGLING = re.compile(r"\b(?:the|of|and|or|to|a|an|in|for|with|by|on|at|from|that|its|their)$")
 _MARKUP = re.compile(r"\*\*|__|^#{1,6}\s+", re.MULTILINE)
 
 
@@ -168,7 +169,13 @@ def _continues(previous: str, line: str) -> bool:
     if not previous or previous.startswith("- ") and len(previous) < 3:
         return False
     first = line.lstrip()[:1]
-    return not _ends_sentence(previous) and (first.islower() or first in ",;)")
+    if _ends_sentence(previous):
+        return False
+    if first.islower() or first in ",;)":
+        return True
+    # a paragraph cut after a word no sentence or heading ends on ("... at the heart of the"
+    # / "Children and Young People's Plan."): the next block goes on with a capital
+    return first.isupper() and len(previous.split()) > 20 and bool(_DANGLING.search(previous))
 
 
 # --------------------------------------------------------------------------- plain text
@@ -241,7 +248,7 @@ def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
         n_pages = len(pdf)
         if n_pages == 0:
             raise SourceError(path, "is a PDF with no pages")
-        pages = [_page_lines(pdf[i]) for i in range(n_pages)]
+        pages = [_header_drawn_last(_page_lines(pdf[i])) for i in range(n_pages)]
     finally:
         pdf.close()
     n_chars = sum(len(line.text) for page in pages for line in page)
@@ -283,6 +290,25 @@ def _page_lines(page) -> list[_Line]:  # noqa: ANN001 - pypdfium2 page
     finally:
         textpage.close()
         page.close()
+
+
+def _header_drawn_last(lines: list[_Line]) -> list[_Line]:
+    """Move a short trailing run of lines sitting above every earlier line to the page's front.
+
+    Letters often draw their letterhead (the Ofsted address block at the top of page 1) after
+    the body text; left in stream order it would split the paragraph running onto page 2.
+    """
+    if len(lines) < 2:
+        return lines
+    highest = [lines[0].top]
+    for line in lines[1:]:
+        highest.append(max(highest[-1], line.top))
+    cut, lowest = len(lines), float("inf")
+    for index in range(len(lines) - 1, 0, -1):
+        lowest = min(lowest, lines[index].top)
+        if lowest > highest[index - 1] + 1.0 and len(lines) - index < index:
+            cut = index
+    return lines[cut:] + lines[:cut] if cut < len(lines) else lines
 
 
 def _running_key(text: str) -> str:

@@ -147,12 +147,32 @@ def test_report_names_resolve(index: AuthorityIndex, table: dict, name: str) -> 
 
 
 def test_similar_names_are_not_confused(index: AuthorityIndex) -> None:
-    codes = {n: index.resolve(n).gss_code for n in (
-        "Leicester", "Leicestershire", "Bath and North East Somerset", "North Somerset",
-        "Somerset", "Derby", "Derbyshire", "Nottingham", "Nottinghamshire", "York",
-        "North Yorkshire", "East Riding of Yorkshire", "Bedford", "Central Bedfordshire",
-        "Bedfordshire", "Cheshire", "Cheshire East", "Cheshire West and Chester",
-        "Kingston upon Hull", "Kingston upon Thames", "City of London")}
+    codes = {
+        n: index.resolve(n).gss_code
+        for n in (
+            "Leicester",
+            "Leicestershire",
+            "Bath and North East Somerset",
+            "North Somerset",
+            "Somerset",
+            "Derby",
+            "Derbyshire",
+            "Nottingham",
+            "Nottinghamshire",
+            "York",
+            "North Yorkshire",
+            "East Riding of Yorkshire",
+            "Bedford",
+            "Central Bedfordshire",
+            "Bedfordshire",
+            "Cheshire",
+            "Cheshire East",
+            "Cheshire West and Chester",
+            "Kingston upon Hull",
+            "Kingston upon Thames",
+            "City of London",
+        )
+    }
     assert len(set(codes.values())) == len(codes)
 
 
@@ -178,7 +198,8 @@ def test_suggestions_are_close_names(index: AuthorityIndex) -> None:
     with pytest.raises(UnknownAuthority) as err:
         index.resolve("Northampton")
     assert {"Northamptonshire", "North Northamptonshire", "West Northamptonshire"} <= set(
-        err.value.suggestions)
+        err.value.suggestions
+    )
 
 
 def test_no_fuzzy_acceptance(index: AuthorityIndex) -> None:
@@ -199,17 +220,20 @@ def test_ambiguous_names_raise(index: AuthorityIndex) -> None:
 # --- codes and history -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("former", "current", "dfe"), [
-    ("E08000016", "Barnsley", "370"),
-    ("E08000019", "Sheffield", "373"),
-    ("E08000020", "Gateshead", "390"),
-    ("E06000048", "Northumberland", "929"),
-    ("E10000022", "Northumberland", "929"),
-    ("E10000002", "Buckinghamshire", "825"),
-    ("E10000023", "North Yorkshire", "815"),
-    ("E10000027", "Somerset", "933"),
-    ("E10000010", "County Durham", "840"),
-])
+@pytest.mark.parametrize(
+    ("former", "current", "dfe"),
+    [
+        ("E08000016", "Barnsley", "370"),
+        ("E08000019", "Sheffield", "373"),
+        ("E08000020", "Gateshead", "390"),
+        ("E06000048", "Northumberland", "929"),
+        ("E10000022", "Northumberland", "929"),
+        ("E10000002", "Buckinghamshire", "825"),
+        ("E10000023", "North Yorkshire", "815"),
+        ("E10000027", "Somerset", "933"),
+        ("E10000010", "County Durham", "840"),
+    ],
+)
 def test_former_codes_give_the_current_authority(
     index: AuthorityIndex, table: dict, former: str, current: str, dfe: str
 ) -> None:
@@ -232,13 +256,16 @@ def test_predecessor_resolves_to_itself(index: AuthorityIndex) -> None:
     assert a.ref() == AuthorityRef("Northamptonshire", "E10000021", "928")
 
 
-@pytest.mark.parametrize(("name", "code", "dfe", "n_successors"), [
-    ("Cumbria County Council", "E10000006", "909", 2),
-    ("Bedfordshire", "E10000001", "820", 2),
-    ("Cheshire", "E10000004", "875", 2),
-    ("Bournemouth", "E06000028", "837", 1),
-    ("Borough of Poole", "E06000029", "836", 1),
-])
+@pytest.mark.parametrize(
+    ("name", "code", "dfe", "n_successors"),
+    [
+        ("Cumbria County Council", "E10000006", "909", 2),
+        ("Bedfordshire", "E10000001", "820", 2),
+        ("Cheshire", "E10000004", "875", 2),
+        ("Bournemouth", "E06000028", "837", 1),
+        ("Borough of Poole", "E06000029", "836", 1),
+    ],
+)
 def test_other_predecessors(
     index: AuthorityIndex, name: str, code: str, dfe: str, n_successors: int
 ) -> None:
@@ -285,8 +312,15 @@ def test_same_name_councils_need_a_date(index: AuthorityIndex) -> None:
 def test_predecessors_are_listed_on_request(index: AuthorityIndex) -> None:
     everyone = index.all(include_predecessors=True)
     old = {a.gss_code for a in everyone if not a.is_current}
-    assert old == {"E10000001", "E10000004", "E06000028", "E06000029", "E10000009",
-                   "E10000021", "E10000006"}
+    assert old == {
+        "E10000001",
+        "E10000004",
+        "E06000028",
+        "E06000029",
+        "E10000009",
+        "E10000021",
+        "E10000006",
+    }
     assert all(isinstance(a, Authority) for a in everyone)
 
 
@@ -319,26 +353,45 @@ def test_find_in_text_real_reports(index: AuthorityIndex, table: dict, path: Pat
     assert found is not None and found.gss_code == expected
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("Inspection of Hartlepool local authority children's services", "Hartlepool"),
-    ("Focused visit to Redcar and Cleveland Borough Council children's services",
-     "Redcar and Cleveland"),
-    ("Hartlepool Borough Council\nInspection of children's social care services", "Hartlepool"),
-    ("Inspection of safeguarding and looked after children services\n\nHartlepool\n",
-     "Hartlepool"),
-    ("Inspection of North Somerset local authority children's services", "North Somerset"),
-    ("Leicestershire County Council\nInspection of children's social care services",
-     "Leicestershire"),
-    ("Inspection of East Riding of Yorkshire local authority children's services",
-     "East Riding of Yorkshire"),
-    ("Inspection of the London Borough of Hackney children's services", "Hackney"),
-    ("Inspection of Redcar and \nCleveland local authority children's services",
-     "Redcar and Cleveland"),
-    ("Ofsted\nPiccadilly Gate\nStore Street\nManchester\nM1 2WD\n\n1 May 2019\n"
-     "Focused visit to Kingston upon Thames children's services", "Kingston upon Thames"),
-    ("22 March 2019\nA Director\nDarlington\nTown Hall\nDARLINGTON\nCounty Durham\nDL1 5QT\n"
-     "Dear A\nFocused visit to Darlington borough council children's services", "Darlington"),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Inspection of Hartlepool local authority children's services", "Hartlepool"),
+        (
+            "Focused visit to Redcar and Cleveland Borough Council children's services",
+            "Redcar and Cleveland",
+        ),
+        ("Hartlepool Borough Council\nInspection of children's social care services", "Hartlepool"),
+        (
+            "Inspection of safeguarding and looked after children services\n\nHartlepool\n",
+            "Hartlepool",
+        ),
+        ("Inspection of North Somerset local authority children's services", "North Somerset"),
+        (
+            "Leicestershire County Council\nInspection of children's social care services",
+            "Leicestershire",
+        ),
+        (
+            "Inspection of East Riding of Yorkshire local authority children's services",
+            "East Riding of Yorkshire",
+        ),
+        ("Inspection of the London Borough of Hackney children's services", "Hackney"),
+        (
+            "Inspection of Redcar and \nCleveland local authority children's services",
+            "Redcar and Cleveland",
+        ),
+        (
+            "Ofsted\nPiccadilly Gate\nStore Street\nManchester\nM1 2WD\n\n1 May 2019\n"
+            "Focused visit to Kingston upon Thames children's services",
+            "Kingston upon Thames",
+        ),
+        (
+            "22 March 2019\nA Director\nDarlington\nTown Hall\nDARLINGTON\nCounty Durham\nDL1 5QT\n"
+            "Dear A\nFocused visit to Darlington borough council children's services",
+            "Darlington",
+        ),
+    ],
+)
 def test_find_in_text_titles(index: AuthorityIndex, table: dict, text: str, name: str) -> None:
     found = index.find_in_text(text)
     assert found is not None and found.gss_code == table[name]["gss_code"]
@@ -346,17 +399,23 @@ def test_find_in_text_titles(index: AuthorityIndex, table: dict, text: str, name
 
 def test_find_in_text_every_authority(index: AuthorityIndex) -> None:
     for a in index.all():
-        for title in (f"Inspection of {a.name} local authority children's services",
-                      f"Focused visit to {a.name} children's services",
-                      f"1\n{a.name}\nInspection of services for children in need"):
+        for title in (
+            f"Inspection of {a.name} local authority children's services",
+            f"Focused visit to {a.name} children's services",
+            f"1\n{a.name}\nInspection of services for children in need",
+        ):
             assert index.find_in_text(title) is a, title
 
 
 def test_find_in_text_predecessor_and_none(index: AuthorityIndex) -> None:
-    text = "Ofsted\nAgora\n6 Cumberland Place\nNottingham NG1 6HJ\n\nMonitoring visit to " \
+    text = (
+        "Ofsted\nAgora\n6 Cumberland Place\nNottingham NG1 6HJ\n\nMonitoring visit to "
         "Northamptonshire County Council children's services"
+    )
     assert index.find_in_text(text).gss_code == "E10000021"
-    assert index.find_in_text("Focused visit to Dorset children's services", on="2017-06-01") \
-        .gss_code == "E10000009"
+    assert (
+        index.find_in_text("Focused visit to Dorset children's services", on="2017-06-01").gss_code
+        == "E10000009"
+    )
     assert index.find_in_text("Dear colleague, nothing to see here") is None
     assert index.find_in_text("Focused visit to Kingston children's services") is None

@@ -28,7 +28,10 @@ def records() -> dict[str, dict]:
 def test_authority_and_codes(gold: dict, records: dict) -> None:
     authority = records[gold["file"]]["authority"]
     assert (authority["name"], authority["gss_code"], authority["dfe_la_code"]) == (
-        gold["authority"], gold["gss_code"], gold["dfe_la_code"])
+        gold["authority"],
+        gold["gss_code"],
+        gold["dfe_la_code"],
+    )
 
 
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)
@@ -69,7 +72,7 @@ def test_recommendations_verbatim_in_order(gold: dict, records: dict) -> None:
 def test_recommendation_quotes_are_exact(gold: dict, records: dict) -> None:
     source = read_source(ROOT / "seeds" / gold["file"])
     for rec in records[gold["file"]]["recommendations"]:
-        assert source.text[rec["start"]:rec["end"]] == rec["text"]
+        assert source.text[rec["start"] : rec["end"]] == rec["text"]
 
 
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)
@@ -89,8 +92,9 @@ def test_gold_themes_are_tagged_with_few_extras(records: dict) -> None:
     """Every gold theme is among the tags; at most one tag in five is not in gold."""
     given = extra = 0
     for gold in GOLD:
-        for want, got in zip(gold["recommendations"], records[gold["file"]]["recommendations"],
-                             strict=True):
+        for want, got in zip(
+            gold["recommendations"], records[gold["file"]]["recommendations"], strict=True
+        ):
             assert set(want["themes"]) <= set(got["themes"]), want["text"]
             given += len(got["themes"])
             extra += len(set(got["themes"]) - set(want["themes"]))
@@ -103,5 +107,5 @@ def test_findings_quote_their_source(gold: dict, records: dict) -> None:
     findings = records[gold["file"]]["findings"]
     assert len(findings) >= 10
     for finding in findings:
-        assert source.text[finding["start"]:finding["end"]] == finding["text"]
+        assert source.text[finding["start"] : finding["end"]] == finding["text"]
         assert finding["polarity"] in ("strength", "weakness", "neutral")

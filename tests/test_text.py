@@ -103,8 +103,9 @@ def test_empty_file(tmp_path: Path) -> None:
 
 def test_html_page_saved_as_pdf(tmp_path: Path) -> None:
     path = tmp_path / "report.pdf"
-    path.write_text("<!DOCTYPE html>\n<html><head><title>Ofsted</title></head><body>Not found"
-                    "</body></html>")
+    path.write_text(
+        "<!DOCTYPE html>\n<html><head><title>Ofsted</title></head><body>Not found</body></html>"
+    )
     assert "HTML page" in _error(path)
 
 

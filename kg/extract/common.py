@@ -60,16 +60,28 @@ class Block:
         return self.start + (m.end() if m else 0)
 
 
+_BLOCK_GAP = re.compile(r"\n\n+")
+
+
 def blocks(text: str, start: int = 0, end: int | None = None) -> list[Block]:
     """The blocks of ``text[start:end]`` with absolute offsets."""
     end = len(text) if end is None else end
-    out = []
-    for m in re.finditer(r"[^\n](?:.|\n(?!\n))*", text[start:end]):
-        chunk = m.group()
-        stripped = chunk.rstrip()
-        if stripped.strip():
-            out.append(Block(stripped, start + m.start(), start + m.start() + len(stripped)))
+    out: list[Block] = []
+    pos = start
+    # Cut at blank lines (a literal search: a per-character regex was the slowest step).
+    for gap in _BLOCK_GAP.finditer(text, start, end):
+        _add_block(out, text, pos, gap.start())
+        pos = gap.end()
+    _add_block(out, text, pos, end)
     return out
+
+
+def _add_block(out: list[Block], text: str, a: int, b: int) -> None:
+    while a < b and text[a] == "\n":
+        a += 1
+    stripped = text[a:b].rstrip()
+    if stripped.strip():
+        out.append(Block(stripped, a, a + len(stripped)))
 
 
 def parse_date(day: str | int, month: str, year: str | int) -> date | None:
@@ -118,6 +130,9 @@ def date_range(text: str) -> tuple[date, date] | None:
 _ABBREVIATIONS = ("e.g", "i.e", "etc", "Mr", "Mrs", "Ms", "Dr", "St", "No", "para", "Cllr",
                   "approx", "vs", "Prof")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])['\")]?\s+(?=['\"(]?[A-Z0-9])")
+# The same break, found from its punctuation mark (group 1 is the break itself): a pattern that
+# starts with a lookbehind is tried at every character and made sentences() slow.
+_SENTENCE_BREAK_AT = re.compile(r"[.!?](['\")]?\s+)(?=['\"(]?[A-Z0-9])")
 
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
@@ -129,12 +144,13 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tup
             origin = block.start
         body = text[origin:block.end]
         pos = 0
-        for m in _SENTENCE_BREAK.finditer(body):
-            before = body[:m.start()]
-            word = re.search(r"(\S+)$", before)
-            if word and word.group(1).rstrip(".!?'\")") in _ABBREVIATIONS:
+        for m in _SENTENCE_BREAK_AT.finditer(body):
+            # the word before the break, from a short tail (slicing the whole prefix was
+            # quadratic); the tail ends in . ! or ? so it never ends in a space
+            word = body[max(0, m.start(1) - 200):m.start(1)].rsplit(None, 1)[-1]
+            if word.rstrip(".!?'\")") in _ABBREVIATIONS:
                 continue
-            piece_end = m.start()
+            piece_end = m.start(1)
             yield from _trimmed(body, origin, pos, piece_end)
             pos = m.end()
         yield from _trimmed(body, origin, pos, len(body))
@@ -163,3 +179,208 @@ def is_heading(block: Block, max_words: int = 14) -> bool:
         and not text.endswith((".", ";", ","))
         and not re.match(r"\d{1,3}\.\s", text)
     )
+
+
+# --------------------------------------------------------------------------- inspections
+# Grade labels and references to earlier inspections: inspection reports and letters both
+# name earlier judgements ("were last inspected in July 2018, when ... judged to be good").
+
+GRADE_WORDS = (
+    r"outstanding|good|adequate|inadequate|satisfactory"
+    r"|requires?\s+improvement(?:\s+to\s+be\s+good)?"
+)
+
+
+def grade_label(word: str, scale: str) -> str:
+    """A grade as written ("requires improvement", "good.") -> its label on ``scale``.
+
+    ``scale`` is the framework: "slac" (Outstanding/Good/Adequate/Inadequate), "sif"
+    (Requires improvement) or "ilacs" (Requires improvement to be good); grades are never
+    translated between scales, only spelled the way the framework spells them.
+    """
+    w = re.sub(r"\s+", " ", word.strip().rstrip(".").lower())
+    if w.startswith("require"):
+        return "Requires improvement to be good" if scale == "ilacs" else "Requires improvement"
+    return w[:1].upper() + w[1:]
+
+
+def _earlier_scale(iso: str, written: str) -> str:
+    """The framework of an earlier inspection from its date (SIF Nov 2013-2018, ILACS 2018-)."""
+    year = int(iso[:4])
+    month = int(iso[5:7]) if len(iso) >= 7 else 0
+    if year >= 2019 or (year == 2018 and "good" in written.lower()):
+        return "ilacs"
+    if year >= 2014 or (year == 2013 and month >= 11):
+        return "sif"
+    return "slac"
+
+
+_EARLIER_TRIGGER = re.compile(
+    r"\b(?:last|previous|prior(?!\s+to\b)|earlier|most\s+recent)\s+(?:[\w-]+\s+){0,3}?inspection\b"
+    r"|\b(?:last|previously)\s+inspected\b|\binspected\s+(?:last|previously)\b",
+    re.IGNORECASE,
+)
+# Inspections of one service or setting, or visits that give no overall judgement: not an
+# inspection of the authority's children's services.
+_NOT_SERVICES_INSPECTION = re.compile(
+    r"adoption|fostering|children's homes?\b|\bhomes?\b|contact|referral|school|setting"
+    r"|provider|youth offending|residential|secure|cafcass|unannounced|annual|focused"
+    r"|monitoring|joint targeted|\bjtai\b|area review|\bjar\b|nursery|college|academy"
+    r"|\byot\b|youth justice|probation|police|health|\bcqc\b|care quality|\bsend\b"
+    r"|special educational",
+    re.IGNORECASE,
+)
+_NEAR_TRIGGER = re.compile(r"(?i:last|previous|prior|earlier|recent)")
+_MONTH_YEAR = re.compile(rf"\b(?:(\d{{1,2}})\s+)?({MONTH_RE})\s+(\d{{4}})\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\d/-])((?:19|20)\d\d)(?![\d/-])")
+_EARLIER_GRADE = re.compile(
+    rf"(?<!now )\b(?:judged|rated|graded|found)\s+(?:to\s+be\s+|as\s+(?:being\s+)?|to\s+)?"
+    rf"({GRADE_WORDS})\b"
+    rf"|\boverall\s+effectiveness\s*(?::|(?:was|were|is)\b)?\s*(?:judged\s+)?"
+    rf"(?:to\s+be\s+|as\s+)?({GRADE_WORDS})\b",
+    re.IGNORECASE,
+)
+_OVERALL_GRADE = re.compile(rf"^\s*(?:- )?overall\s+effectiveness\s*:?\s*({GRADE_WORDS})\b",
+                            re.IGNORECASE)
+
+
+def _earlier_date(sentence: str, trigger: re.Match[str]) -> str | None:
+    """The date of the inspection a trigger names: "in January 2013", "in 2019" near it."""
+    after = sentence[trigger.start():trigger.end() + 160]
+    before = sentence[max(0, trigger.start() - 90):trigger.start()]
+    for region in (after, before):
+        m = _MONTH_YEAR.search(region)
+        if m:
+            month = MONTHS[m.group(2).lower().rstrip(".")]
+            return f"{int(m.group(3)):04d}-{month:02d}"
+        m = _YEAR.search(region)
+        if m:
+            return m.group(1)
+    return None
+
+
+def earlier_inspections(
+    text: str, before: str | None = None, start: int = 0, end: int | None = None
+) -> list[tuple[str, str | None, int, int]]:
+    """Earlier inspections of the authority's children's services that ``text`` mentions.
+
+    Returns ``(date, overall_effectiveness, start, end)`` in text order, ``date`` as precise as
+    the text ("2013-01", "2019"), the grade on the earlier framework's scale (or None) and the
+    offsets of the sentence quoted. A sentence counts when it names a last/previous/earlier
+    inspection with a date; inspections of one service or setting (adoption agency, fostering
+    service, children's home, contact and referral unit, annual unannounced visit), focused and
+    monitoring visits, and anything dated on or after ``before`` (ISO) are not the authority's
+    earlier full inspection. The grade is the one the sentence (or the next sentence, "The local
+    authority was judged to be adequate.", or a following "Overall effectiveness: good" line)
+    states with "judged/rated ..."; a grade said to be "now" is the current one, not the earlier.
+    Mentions of the same inspection (same month, or a bare year with a dated mention) merge.
+    """
+    end = len(text) if end is None else end
+    found: list[tuple[str, str | None, int, int, bool]] = []
+    seen: set[int] = set()
+    # Only blocks that say "inspect" can name an earlier inspection: a literal search finds
+    # them fast; each is then read sentence by sentence (with the block after it, for a
+    # grade stated on the next lines).
+    for hit in re.finditer(r"inspect", text[start:end], re.IGNORECASE):
+        at = start + hit.start()
+        if not _NEAR_TRIGGER.search(text, max(start, at - 60), min(end, at + 30)):
+            continue
+        gap = text.rfind("\n\n", start, at)
+        block_start = start if gap < 0 else gap + 2
+        if block_start in seen:
+            continue
+        seen.add(block_start)
+        block_end = text.find("\n\n", at, end)
+        block_end = end if block_end < 0 else block_end
+        next_end = text.find("\n\n", block_end + 2, end) if block_end < end else -1
+        spans = list(sentences(text, block_start, end if next_end < 0 else next_end))
+        for index, (a, b) in enumerate(spans):
+            if a >= block_end:
+                break
+            if "nspect" not in text[a:b]:
+                continue
+            entry = _earlier_mention(text, spans, index, before)
+            if entry:
+                found.append(entry)
+    return _merge_earlier(found)
+
+
+def _earlier_mention(
+    text: str, spans: list[tuple[int, int]], index: int, before: str | None
+) -> tuple[str, str | None, int, int, bool] | None:
+    """The earlier inspection sentence ``index`` names, if it names one: (date, grade, ...)."""
+    a, b = spans[index]
+    sentence = text[a:b]
+    trigger = _EARLIER_TRIGGER.search(sentence)
+    if not trigger:
+        return None
+    tail = sentence[trigger.end():trigger.end() + 80]
+    subject = re.match(r"\s*(?:report\s+)?of\s+(.{0,80}?)(?:\s+(?:was|were|in|on)\b|[,.]|$)",
+                       tail)
+    qualifier = sentence[trigger.start():trigger.end()]
+    if _NOT_SERVICES_INSPECTION.search(qualifier) or (
+        subject and _NOT_SERVICES_INSPECTION.search(subject.group(1))
+    ):
+        return None
+    when = _earlier_date(sentence, trigger)
+    if when is None or (before and when > before[: len(when)]) or (
+        before and when == before[: len(when)] and len(when) > 4
+    ):
+        return None
+    grade, explicit, quote_end = _earlier_grade(text, spans, index)
+    label = grade_label(grade, _earlier_scale(when, grade)) if grade else None
+    return when, label, a, max(b, quote_end), explicit
+
+
+def _earlier_grade(
+    text: str, spans: list[tuple[int, int]], index: int
+) -> tuple[str | None, bool, int]:
+    """The grade stated for the earlier inspection in sentence ``index`` or just after it,
+    whether it was stated as overall effectiveness, and where the words stating it end."""
+    a, b = spans[index]
+    m = _EARLIER_GRADE.search(text[a:b])
+    if m:
+        return m.group(1) or m.group(2), bool(m.group(2)), b
+    if index + 1 < len(spans):
+        na, nb = spans[index + 1]
+        following = text[na:nb]
+        if _EARLIER_TRIGGER.search(following) or _YEAR.search(following):
+            return None, False, b
+        if re.match(r"(?:The|This|That|It|Its|Overall)\b", following):
+            m = _EARLIER_GRADE.search(following)
+            if m:
+                return m.group(1) or m.group(2), bool(m.group(2)), nb
+        if following.rstrip().endswith(":"):
+            for block in blocks(text, nb, min(len(text), nb + 1500))[:8]:
+                m = _OVERALL_GRADE.match(block.text)
+                if m:
+                    return m.group(1), True, block.end
+    return None, False, b
+
+
+def _merge_earlier(
+    found: list[tuple[str, str | None, int, int, bool]],
+) -> list[tuple[str, str | None, int, int]]:
+    """One entry per earlier inspection: same date and grade, or a bare year of a dated one."""
+    merged: list[list] = []
+    for when, grade, a, b, explicit in found:
+        target = None
+        for entry in merged:
+            same_date = entry[0] == when
+            same_year = entry[0][:4] == when[:4] and (len(entry[0]) == 4 or len(when) == 4)
+            if not (same_date or same_year):
+                continue
+            if grade is None or entry[1] is None or grade == entry[1] or (
+                same_year and not same_date) or explicit or entry[4]:
+                target = entry
+                break
+        if target is None:
+            merged.append([when, grade, a, b, explicit])
+            continue
+        if len(when) > len(target[0]):
+            target[0], target[2], target[3] = when, a, b
+        if grade and (target[1] is None or (explicit and not target[4])):
+            target[1], target[4] = grade, explicit
+            if len(when) >= len(target[0]):
+                target[2], target[3] = a, b
+    return [(w, g, a, b) for w, g, a, b, _ in merged]

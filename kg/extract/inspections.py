@@ -1,0 +1,691 @@
+"""Full inspection reports (SLAC 2009-13, SIF 2013-18, ILACS 2018-) -> ``kg.record.Report``.
+
+The three frameworks lay out the same facts in one shape, which is what these rules read:
+
+* a front page with "Inspection date(s)", "Published"/"Report published", and (SLAC, ILACS)
+  the reporting or lead inspector; SIF names the team in "The inspection team" at the end;
+* graded judgements: SLAC "Grade N (Label)" under each heading and a closing "Record of main
+  findings" table (area, grade) per part; SIF a numbered page-1 table ("1. Children who need
+  help and protection Good", "2.1 Adoption performance ...") with an overall sentence and an
+  LSCB judgement; ILACS a page-1 "Judgement Grade" table ending in "Overall effectiveness";
+* improvement points under one heading per part, grouped by timescale (SLAC) or priority (SIF),
+  or numbered "Recommendations" (later SIF), or "What needs to improve" bullets (ILACS);
+* findings: the paragraphs under the summary and judgement headings.
+
+The text is first cut into *sections* at the headings the frameworks use; each section has a
+role (front page, boilerplate to skip, findings, improvement points) and a part (SLAC
+safeguarding / looked after children; SIF local authority / LSCB). Headings a framework does
+not name (sub-headings, table cells, "Grade 2 (Good)") never change the role, so an unexpected
+short line cannot turn boilerplate into findings or cut a list of recommendations short.
+
+Choices (documented because gold has no SIF/ILACS example):
+
+* ``scope``: SLAC the two parts ("safeguarding services", "services for looked after
+  children"); SIF and ILACS the judgement areas of the page-1 table (first letter lowercased,
+  "overall effectiveness" left out), and for SIF "the local safeguarding children board" when
+  the LSCB was reviewed.
+* ``judgements``: SLAC section is the part, area the table row cut at its colon; SIF section
+  "local authority" (table rows and "Overall effectiveness") or "LSCB" (area "Overall
+  effectiveness"); ILACS section None, areas as the table names them.
+* recommendation ``section``: SLAC "safeguarding" / "looked after children", SIF "local
+  authority" / "LSCB", ILACS the heading ("What needs to improve"); ``priority`` only for SIF
+  groups ("priority-and-immediate-action", "areas-for-improvement"), ``timescale`` only SLAC.
+* finding ``section``: the framework heading it sits under, without its grade; ILACS paragraphs
+  between the judgement table and "What needs to improve" sit under "Overall effectiveness".
+  Contents pages, "About this inspection", "Information about this local authority area",
+  "What the inspection judgements mean", the tables and the closing colophon are not findings.
+* ``previous_inspections``: ``kg.extract.common.earlier_inspections`` (shared with letters):
+  an earlier inspection of the authority's children's services (safeguarding / protection of
+  children, looked after children, or an unqualified "last inspection"), named with a date;
+  single-service inspections (adoption, fostering, children's homes, contact and referral
+  units), unannounced, focused and monitoring visits are not counted. A SIF report listing the
+  SLAC parts of one earlier visit with the same grade gives one entry; different grades stay
+  two entries with the same date.
+* ``publication_date`` only when stated ("Published:", "Report published:"); ILACS reports do
+  not state one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kg.extract.common import (
+    GRADE_WORDS,
+    Block,
+    blocks,
+    date_range,
+    earlier_inspections,
+    first_date,
+    grade_label,
+    is_heading,
+    one_line,
+    sentences,
+)
+from kg.record import EarlierInspection, Finding, Inspector, Judgement, Recommendation, Report
+
+if TYPE_CHECKING:
+    from kg.extract import Context
+
+# ----------------------------------------------------------------------------- headings
+
+_GRADE_TAIL = re.compile(
+    rf"(?:[\s:.,]*(?:\b(?:is|are)\s+(?:that\s+(?:it|they)\s+(?:is\s+|are\s+)?)?"
+    rf"(?:judged\s+to\s+be\s+)?)?"
+    rf"\b(?P<grade>{GRADE_WORDS})\.?"
+    rf"|[\s.:]*\bgrade\s+\d\s*\(?(?P<grade2>[a-z ]+?)\)?)\s*$",
+    re.IGNORECASE,
+)
+_CONTENTS_ENTRY = re.compile(r"(?:\s|\t)\d{1,3}$")
+_TABLE_ROW = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?(?:\s|$)")
+_NUMBER = re.compile(r"^\d{1,3}\.\s*(?=\S)")
+
+# Headings each framework uses, by what the section holds (matched on the heading text with
+# any grade removed, lower case). Order matters: the first match wins.
+_SKIP = re.compile(
+    r"^(?:contents|information about|what the inspection judge?ments mean"
+    r"|the inspection team|about this inspection|the inspection judge?ments and what"
+    r"|service information|record of main findings|annex\b|previous ofsted inspections"
+    r"|other ofsted inspections|local leadership|judge?ment grade$|judge?ment\s+grade\b)"
+)
+_RECS = re.compile(
+    r"^(?:what does the .{2,60}? need to improve|what needs to improve"
+    r"|priority and immediate action$"
+    r"|recommendations?$|areas for (?:improvement|development)$)"
+)
+_PRIORITY = re.compile(r"^(?:priority and immediate action|immediate action|areas for improvement)"
+                       r"\s*:?$")
+_TIMESCALE = re.compile(
+    r"^(immediately|within\s+(?:one|two|three|four|six|nine|twelve|\d{1,2})\s+months?)\s*:?$"
+)
+_GENERIC = re.compile(r"^(?:summary|inspection findings|key findings)$")
+_CONTENT = re.compile(
+    r"^(?:section \d+:?\s*)?(?:(?:executive )?summary\b|summary of|summary for"
+    r"|key (?:strengths|findings)"
+    r"|(?:the )?experiences? and progress|the impact of leaders|leadership, management"
+    r"|(?:the )?graded judge?ment|adoption performance|(?:the )?experiences? of care leavers"
+    r"|inspection findings|the inspection outcomes|overall effectiveness|capacity for improvement"
+    r"|outcomes for|(?:the )?quality of provision|leadership and management"
+    r"|the effectiveness of (?:the )?(?:services|lscb|local safeguarding)"
+    r"|(?:the )?(?:local safeguarding children board|lscb)(?:\s*\(lscb\))?$)"
+)
+_LSCB_PART = re.compile(
+    r"^(?:section \d+:?\s*)?(?:the )?(?:effectiveness of (?:the )?|review of (?:the )?)?"
+    r"(?:local safeguarding children board|lscb)(?:\s*\(lscb\))?$"
+)
+_TABLE_END = re.compile(r"^record of main findings")
+_LA_PART = re.compile(r"^(?:section \d+:?\s*)?the local authority$")
+_SLAC_PART = re.compile(r"^the inspection outcomes:\s*(.+)$")
+# The closing Ofsted colophon: nothing after it is about the authority.
+_COLOPHON = re.compile(
+    r"^(?:any complaints about the inspection|the office for standards in education"
+    r"|if you would like a copy of this document|you may (?:re)?use|you may copy"
+    r"|piccadilly gate|interested in our work|this report is available at"
+    r"|to receive regular email alerts)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Section:
+    """A run of blocks under one framework heading."""
+
+    name: str | None
+    role: str  # "front", "skip", "content", "recs"
+    part: str | None
+    heading: Block | None = None
+    items: list[Block] = field(default_factory=list)
+    headings: set[int] = field(default_factory=set)  # starts of items that are headings
+
+
+_GRADE_ENDINGS = ("outstanding", "good", "adequate", "inadequate", "improvement", ")")
+
+
+def _grade_tail(text: str) -> re.Match[str] | None:
+    """The grade a heading ends with, if any (a cheap test first: most text has none)."""
+    if not text.rstrip(". ").lower().endswith(_GRADE_ENDINGS):
+        return None
+    return _GRADE_TAIL.search(text)
+
+
+def _strip_grade(text: str) -> tuple[str, str | None]:
+    """'Leadership, management and governance Inadequate' -> (name, 'Inadequate')."""
+    m = _grade_tail(text)
+    if not m or m.start() == 0:
+        return text.strip(), None
+    return text[: m.start()].strip(" :.,"), (m.group("grade") or m.group("grade2")).strip()
+
+
+def _is_heading(block: Block) -> bool:
+    """A heading or table cell: short, no closing full stop (or a short judgement statement)."""
+    if (len(block.text) > 400 or block.is_bullet or _TABLE_ROW.match(block.text)
+            or _NUMBER.match(block.text)):
+        return False
+    if is_heading(block, max_words=30):
+        return True
+    text = one_line(block.text)
+    return len(text.split()) <= 20 and _grade_tail(text) is not None
+
+
+def _sections(text: str, kind: str) -> list[_Section]:
+    """Cut the report into sections at the headings the framework uses."""
+    sif = kind == "sif-inspection"
+    part = "local authority" if sif else None
+    current = _Section(None, "front", part)
+    out = [current]
+    started = listing = False
+    for block in blocks(text):
+        line = one_line(block.text)
+        if _COLOPHON.match(line):
+            current = _Section(None, "skip", part, block)
+            out.append(current)
+            if any(s.role in ("content", "recs") for s in out):
+                break  # the closing colophon; before any findings it is an inside cover
+            continue
+        if current.name and _TABLE_END.match(current.name.lower()):
+            current.items.append(block)  # the closing table: its rows look like headings
+            continue
+        heading = _is_heading(block)
+        if heading and listing and current.role in ("front", "skip") and _grade_tail(line):
+            # "The judgements ... were:" then "Overall effectiveness: inadequate": a list of
+            # earlier grades, not judgement headings
+            current.items.append(block)
+            current.headings.add(block.start)
+            continue
+        listing = block.text.rstrip().endswith(":")
+        if not heading:
+            current.items.append(block)
+            continue
+        if _CONTENTS_ENTRY.search(line) and not _grade_tail(line):
+            continue  # a contents-page entry ("Recommendations 7")
+        name, _ = _strip_grade(line)
+        key = name.lower()
+        if current.role == "recs" and (_PRIORITY.match(key) or _TIMESCALE.match(key)):
+            current.items.append(block)  # a group heading inside the improvement points
+            current.headings.add(block.start)
+            continue
+        new_part = part
+        m = _SLAC_PART.match(key)
+        if m:
+            new_part = "looked after children" if "looked after" in m.group(1) else "safeguarding"
+        elif sif and started and _LSCB_PART.match(key):
+            new_part = "LSCB"
+        elif sif and _LA_PART.match(key):
+            new_part = "local authority"
+        role: str | None = None
+        if _SKIP.match(key):
+            role = "skip"
+        elif _RECS.match(key):
+            role = "recs"
+        elif _GENERIC.match(key):
+            if started and current.role != "recs":
+                name = current.name if current.role == "content" else name
+                role = "content"
+        elif _CONTENT.match(key) or new_part != part:
+            role = "content"
+        if role == "content" and not started and kind == "ilacs-inspection" and not (
+            key.startswith("overall effectiveness")
+        ):
+            role = None  # ILACS page-1 table rows: the summary starts after "Overall effectiveness"
+        if role is None:
+            current.items.append(block)  # a sub-heading or table cell: the section goes on
+            current.headings.add(block.start)
+            continue
+        part = new_part
+        started = started or role != "skip" or key.startswith("contents")
+        current = _Section(name, role, part, block)
+        out.append(current)
+    return out
+
+
+# --------------------------------------------------------------------------- front page
+
+_PUBLISHED = re.compile(
+    r"^(?:report\s+)?(?:published|publication date)\s*:?\s*"
+    r"(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4})",
+    re.IGNORECASE | re.MULTILINE,
+)
+_DATES = re.compile(r"^(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:?\s*(.*)$",
+                    re.IGNORECASE | re.MULTILINE)
+_ROLE = re.compile(
+    r"(?:^|(?<=[.;]\s)|(?<=\s)(?=(?-i:[A-Z])[a-z ]+inspectors?\s*:))"
+    r"(?P<role>Reporting|Lead|Deputy lead|Assistant lead|Team|Shadow|Additional)"
+    r"\s+inspectors?\b\s*:?\s*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ROLE_ORDER = {"reporting": 0, "lead": 0, "deputy lead": 1, "assistant lead": 1, "team": 2,
+               "additional": 2, "shadow": 3}
+_TITLES = re.compile(
+    r"\((?:[^()]*?(?:HMI|OI|inspector|Inspector)[^()]*)\)"
+    r"|,?\s*(?:Senior\s+)?(?:Her|His)\s+Majesty'?s\s+Inspectors?|\bSenior\s+(?=S?HMI\b)"
+    r"|\b(?:S?HMI|OI)\b|\bOfsted\s+Inspectors?\b|\bSocial\s+Care\s+Regulatory\s+Inspector\b",
+)
+_NAME = re.compile(
+    r"^[A-Z][\w'.-]*(?:\s+(?:[A-Z][\w'.-]*|de|da|di|du|van|von|der|le|la|al|el|bin|ben)){1,4}$"
+)
+
+
+def _front_dates(report: Report, text: str) -> None:
+    head = text[:8000]
+    m = _PUBLISHED.search(head)
+    if m:
+        day = first_date(m.group(1))
+        report.publication_date = day.isoformat() if day else None
+    m = _DATES.search(head)
+    if m:
+        rest = m.group(1) or head[m.end(): m.end() + 120]
+        found = date_range(rest)
+        if found:
+            report.visit_start, report.visit_end = (d.isoformat() for d in found)
+
+
+def _inspectors(text: str) -> list[Inspector]:
+    """Named inspectors, lead first, from the role lines ("Team inspectors: A, B (OI), C")."""
+    named: list[tuple[int, int, str]] = []
+    seen: set[int] = set()
+    for hit in re.finditer("nspector", text):  # a literal search, then the line around it
+        line_start = text.rfind("\n", 0, hit.start()) + 1
+        line_end = text.find("\n", hit.end())
+        line_end = len(text) if line_end < 0 else line_end
+        if line_start in seen or line_end - line_start > 600:
+            continue
+        seen.add(line_start)
+        line = text[line_start:line_end]
+        roles = list(_ROLE.finditer(line))
+        for index, m in enumerate(roles):
+            stop = roles[index + 1].start() if index + 1 < len(roles) else len(line)
+            names = line[m.end():stop]
+            following = text[line_end:line_end + 300].lstrip("\n").split("\n", 1)[0]
+            if not names.strip():  # the names on the next line ("Lead inspector\nJane Smith")
+                names = following
+            elif stop == len(line) and re.search(r"(?:,|\band|&)\s*$", names):
+                names += " " + following  # a list that goes on on the next line
+            rank = _ROLE_ORDER[re.sub(r"\s+", " ", m.group("role").lower())]
+            for name in _split_names(names):
+                named.append((rank, len(named), name))
+    out: list[Inspector] = []
+    for rank, _, name in sorted(named):
+        if all(i.name != name for i in out):
+            out.append(Inspector(name, lead=rank == 0 and not any(i.lead for i in out)))
+    return out
+
+
+def _split_names(names: str) -> list[str]:
+    """'Pauline Higham (HMI), Karen Wareing (HMI) Fiona Millns (OI)' -> three names."""
+    names = re.sub(r"\)\s+(?=[A-Z])", "), ", names)
+    out = []
+    for piece in re.split(r",|;|\band\b|&", names):
+        name = re.sub(r"\s+", " ", _TITLES.sub(" ", piece)).strip(" .:-")
+        if _NAME.match(name) and not re.search(r"Inspector|Majesty|Ofsted", name):
+            out.append(name)
+    return out
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+def read_inspection(report: Report, context: Context) -> None:
+    """Fill ``report`` from its clean text: dates, team, judgements, points, findings."""
+    text = report.text
+    report.title = _title(text)
+    _front_dates(report, text)
+    report.inspectors = _inspectors(text)
+    sections = _sections(text, report.kind)
+    if report.kind == "slac-inspection":
+        report.judgements = _slac_judgements(text, sections)
+        report.scope = _slac_scope(sections)
+    elif report.kind == "sif-inspection":
+        report.judgements = _sif_judgements(text, sections)
+    else:
+        report.judgements = _ilacs_judgements(text, sections)
+    if report.kind != "slac-inspection":
+        report.scope = [_lower_first(j.area) for j in report.judgements
+                        if j.section != "LSCB" and j.area.lower() != "overall effectiveness"]
+        if any(j.section == "LSCB" for j in report.judgements):
+            report.scope.append("the local safeguarding children board")
+    report.recommendations = _recommendations(text, sections, report.kind, context)
+    report.findings = _findings(text, sections, context)
+    report.previous_inspections = [
+        EarlierInspection(date, grade, a, b)
+        for date, grade, a, b in earlier_inspections(text, before=report.visit_start)
+    ]
+
+
+def _title(text: str) -> str | None:
+    m = re.search(r"^\s*(Inspection of [^\n]+|Review of [^\n]+)", text[:3000], re.MULTILINE)
+    return m.group(1).strip() if m else None
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+# ----------------------------------------------------------------------------- judgements
+
+# The SLAC framework's judgements, the same list in every report, by the heading each sits
+# under: the closing table names them, and each has a statement of its grade ("Value for
+# money is good.", "Grade 2 (Good)" under its heading) that stands in for a row the table lost.
+_LEADERSHIP = [
+    "Ambition and prioritisation",
+    "Evaluation, including performance management, quality assurance and workforce development",
+    "User engagement", "Partnerships", "Equality and diversity", "Value for money",
+]
+_SLAC_FRAMEWORK: dict[str, dict[str, list[str]]] = {
+    "safeguarding services": {
+        "overall": ["Overall effectiveness", "Capacity for improvement"],
+        "outcomes": ["Children and young people are safe", "Children and young people feel safe"],
+        "provision": ["Service responsiveness including complaints",
+                      "Assessment and direct work with children and families",
+                      "Case planning, review and recording"],
+        "leadership": _LEADERSHIP,
+    },
+    "services for looked after children": {
+        "overall": ["Overall effectiveness", "Capacity for improvement"],
+        "outcomes": ["Being healthy", "Staying safe", "Enjoying and achieving",
+                     "Making a positive contribution", "Economic well-being"],
+        "provision": ["Service responsiveness", "Assessment and direct work with children",
+                      "Case planning, review and recording"],
+        "leadership": _LEADERSHIP,
+    },
+}
+_SLAC_AREAS = {part: [a for group in groups.values() for a in group]
+               for part, groups in _SLAC_FRAMEWORK.items()}
+# How a grade statement names an outcome area ("Services to promote the health of looked
+# after children are adequate."); other areas are named by their own first words.
+_SLAC_ALIASES = {
+    "Children and young people are safe": r"\bare safe\b",
+    "Children and young people feel safe": r"\bfeel safe\b",
+    "Being healthy": r"\bhealth",
+    "Staying safe": r"\bstay(?:ing)? safe\b",
+    "Enjoying and achieving": r"\benjoy(?:ing)? and achiev",
+    "Making a positive contribution": r"\bpositive contribution\b",
+    "Economic well-being": r"\beconomic well-?being\b",
+}
+_SLAC_STATED = re.compile(r"\b(?:is|are)\s+(?:judged\s+to\s+be\s+)?"
+                          r"(outstanding|good|adequate|inadequate)\b", re.I)
+_SLAC_GROUPS = (("outcomes", re.compile(r"^(?:outcomes for|the effectiveness of services)")),
+                ("provision", re.compile(r"^(?:the )?quality of provision")),
+                ("leadership", re.compile(r"^leadership and management")),
+                ("overall", re.compile(r"^(?:overall effectiveness|capacity for improvement)")))
+
+
+def _slac_part_name(text: str) -> str:
+    return ("services for looked after children" if "looked after" in text.lower()
+            else "safeguarding services")
+
+
+def _slac_scope(sections: list[_Section]) -> list[str]:
+    parts = []
+    for s in sections:
+        m = _SLAC_PART.match((s.name or "").lower())
+        if m and _slac_part_name(m.group(1)) not in parts:
+            parts.append(_slac_part_name(m.group(1)))
+    return parts
+
+
+def _slac_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
+    """The Record of main findings table, completed from each part's own grade statements."""
+    grades: dict[str, dict[str, str]] = {}
+    table = next((s for s in sections if (s.name or "").lower().startswith("record of main")),
+                 None)
+    if table is not None:
+        part = None
+        pending = ""  # an area whose grade (or the rest of whose name) is on the next line
+        lines = [x.strip() for b in table.items for x in b.text.split("\n") if x.strip()]
+        for line in lines:
+            if re.fullmatch(r"(?:safeguarding services|services for looked after children)",
+                            line, re.I):
+                part, pending = _slac_part_name(line), ""
+                continue
+            m = re.fullmatch(r"(.*?)[\t ]*\b(Outstanding|Good|Adequate|Inadequate)", line)
+            if not m:
+                pending = f"{pending} {line}" if pending and line[:1].islower() else line
+                continue
+            area = m.group(1).strip()
+            if pending and (not area or area[:1].islower()):
+                area = f"{pending} {area}".strip()  # "...assurance and" / "workforce ... Good"
+            pending = ""
+            if part and area:
+                grades.setdefault(part, {})[area.split(":")[0].strip()] = m.group(2)
+    part = None
+    for s in sections:
+        m = _SLAC_PART.match((s.name or "").lower())
+        if m:
+            part = _slac_part_name(m.group(1))
+            grades.setdefault(part, {})
+        if part is not None and s.role == "content":
+            _slac_fill(s, grades[part], _SLAC_FRAMEWORK[part])
+    out = []
+    for part, areas in grades.items():
+        order = {a.lower(): i for i, a in enumerate(_SLAC_AREAS[part])}
+        for area in sorted(areas, key=lambda a: order.get(a.lower(), len(order))):
+            out.append(Judgement(part, area, areas[area]))
+    return out
+
+
+def _slac_fill(section: _Section, grades: dict[str, str],
+               framework: dict[str, list[str]]) -> None:
+    """Grades a part states for framework areas its table row is missing."""
+    name = (section.name or "").lower()
+    group = next((g for g, pattern in _SLAC_GROUPS if pattern.match(name)), None)
+    known = {a.lower() for a in grades}
+    missing = [a for a in framework.get(group or "", []) if a.lower() not in known]
+    if not missing:
+        return
+    if group == "overall":  # "Overall effectiveness" then "Grade 2 (Good)"
+        area = next((a for a in missing if a.lower() == name), None)
+        if area:
+            for block in [section.heading, *section.items[:2]]:
+                m = re.search(r"\bgrade\s+\d\s*\(?(\w+)\)?\s*$", one_line(block.text), re.I)
+                if m:
+                    grades[area] = grade_label(m.group(1), "slac")
+                    break
+        return
+    statements = [one_line(section.heading.text)] if section.heading else []
+    statements += [re.split(r"(?<=\.)\s", _NUMBER.sub("", b.text), maxsplit=1)[0]
+                   for b in section.items if b.start not in section.headings]
+    for area in missing:
+        alias = _SLAC_ALIASES.get(area) or (
+            r"^(?:the\s+)?" + r"\s+".join(re.escape(w) for w in area.split()[:2]))
+        for statement in statements:
+            grade = re.search(r"\bgrade\s+\d\s*\(?(\w+)\)?\s*$", statement, re.I)
+            stated = grade or _SLAC_STATED.search(statement)
+            if stated and re.search(alias, statement[: stated.start()], re.I):
+                grades[area] = grade_label(stated.group(1), "slac")
+                break
+
+
+_SIF_ROW = re.compile(
+    r"(?:^|\s)(\d(?:\.\d)?)\.?\s+([A-Z][A-Za-z ,'-]{3,90}?)\s+"
+    r"(Outstanding|Good|Requires improvement(?: to be good)?|Inadequate)\b"
+)
+_SIF_OVERALL = re.compile(
+    rf"(?:overall judge?ment (?:is|was)(?: that .{{2,90}}? (?:are|is))?"
+    rf"|children's services in .{{2,90}}? (?:are|is)"
+    rf"|children's services in .{{2,90}}?(?= requires?\s))"
+    rf"\s+(?:judged\s+to\s+be\s+)?({GRADE_WORDS})",
+    re.IGNORECASE,
+)
+_LSCB_GRADE = re.compile(
+    rf"(?:local safeguarding children board|lscb)\)?\s+(?:\(lscb\)\s+)?(?:is\s+)?"
+    rf"(?:judged\s+to\s+be\s+)?({GRADE_WORDS})",
+    re.IGNORECASE,
+)
+
+
+def _front_text(text: str, sections: list[_Section]) -> str:
+    """The front page, one line: up to the end of the first summary or judgement heading."""
+    end = next((s.heading.end for s in sections
+                if s.role in ("content", "recs") and s.heading is not None), 8000)
+    return re.sub(r"\s+", " ", text[: min(end, 8000)])
+
+
+def _sif_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
+    """Page-1 table rows, the overall judgement sentence, and the LSCB judgement."""
+    front = _front_text(text, sections)
+    out: list[Judgement] = []
+    m = _SIF_OVERALL.search(front)
+    if m:
+        out.append(Judgement("local authority", "Overall effectiveness",
+                             grade_label(m.group(1), "sif")))
+    for m in _SIF_ROW.finditer(front):
+        area = m.group(2).strip()
+        if all(j.area != area for j in out):
+            out.append(Judgement("local authority", area, grade_label(m.group(3), "sif")))
+    lscb = _LSCB_GRADE.search(front)
+    if not lscb:
+        for s in sections:
+            if s.part == "LSCB" and s.heading is not None:
+                lscb = _LSCB_GRADE.search(one_line(s.heading.text))
+                if lscb:
+                    break
+    if lscb:
+        out.append(Judgement("LSCB", "Overall effectiveness", grade_label(lscb.group(1), "sif")))
+    if not any(_SIF_ROW.finditer(front)):  # no page-1 table: the body's judgement headings
+        for j in _heading_judgements(sections, "sif", "local authority"):
+            j.area = re.sub(r"^The experiences? and progress of (children)",
+                            lambda m: m.group(1).capitalize(), j.area)
+            j.area = re.sub(r"^Experience and", "Experiences and", j.area)
+            if all(j.area != o.area for o in out):
+                out.insert(len(out) - (out[-1].section == "LSCB" if out else 0), j)
+    return out
+
+
+_ILACS_ROW = re.compile(
+    r"(.+?)\s+(Outstanding|Good|Requires improvement(?: to be good)?|Inadequate)(?=\s|$)"
+)
+
+
+def _ilacs_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
+    """The page-1 'Judgement Grade' table, or the body's judgement headings if it is missing."""
+    front = _front_text(text, sections)
+    m = re.search(r"\bJudge?ment\s+Grade\b(.*?\bOverall effectiveness\s+"
+                  r"(?:Outstanding|Good|Requires improvement(?: to be good)?|Inadequate))",
+                  front)
+    out: list[Judgement] = []
+    if m:
+        for row in _ILACS_ROW.finditer(m.group(1)):
+            area = row.group(1).strip(" :")
+            out.append(Judgement(None, area, grade_label(row.group(2), "ilacs")))
+    if not out:
+        out = _heading_judgements(sections, "ilacs", None)
+    return out
+
+
+def _heading_judgements(sections: list[_Section], scale: str,
+                        section: str | None) -> list[Judgement]:
+    out: list[Judgement] = []
+    for s in sections:
+        if s.role != "content" or s.heading is None or s.part == "LSCB":
+            continue
+        name, grade = _strip_grade(one_line(s.heading.text))
+        if grade is None and s.items and s.items[0].start in s.headings:
+            # the grade in a block of its own under the heading
+            m = re.fullmatch(rf"\s*({GRADE_WORDS})\.?\s*", s.items[0].text, re.I)
+            grade = m.group(1) if m else None
+        if grade and not re.match(r"grade\s", grade, re.I) and all(j.area != name for j in out):
+            name = re.sub(r"^the graded judge?ment (?:for|about) (?:the )?", "", name, flags=re.I)
+            out.append(Judgement(section, name[:1].upper() + name[1:], grade_label(grade, scale)))
+    return out
+
+
+# ------------------------------------------------------------------------ recommendations
+
+
+def _recommendations(text: str, sections: list[_Section], kind: str,
+                     context: Context) -> list[Recommendation]:
+    """Every improvement point, verbatim, with its part and its timescale or priority group."""
+    out: list[Recommendation] = []
+    for s in sections:
+        if s.role != "recs":
+            continue
+        heading = one_line(s.heading.text).rstrip("?: ") if s.heading else None
+        if kind == "ilacs-inspection":
+            section = heading
+        elif kind == "slac-inspection":
+            section = s.part
+        else:
+            section = s.part or "local authority"
+        timescale = priority = None
+        if kind == "sif-inspection" and heading and _PRIORITY.match(heading.lower()):
+            priority = _priority(heading)
+        items = s.items
+        # numbered points (not a numbered introduction to bullet points)
+        numbered = sum(bool(_NUMBER.match(b.text)) and not b.text.rstrip().endswith(":")
+                       for b in items) >= 2
+        index = 0
+        while index < len(items):
+            block = items[index]
+            index += 1
+            line = one_line(block.text).lower()
+            if _TIMESCALE.match(line):
+                timescale = _timescale(line)
+                continue
+            if _PRIORITY.match(line):
+                priority = _priority(line) if kind == "sif-inspection" else None
+                continue
+            if numbered and not (_NUMBER.match(block.text) or block.is_bullet):
+                break  # a numbered list ends at the first unnumbered paragraph
+            start = _body_start(block)
+            end = block.end
+            if text[start:end].rstrip().endswith(":"):
+                # an introduction ("... should take the following action:"), or a numbered
+                # point whose bullets belong to it
+                if not _NUMBER.match(block.text) or not (
+                    index < len(items) and items[index].is_bullet
+                ):
+                    continue
+                while index < len(items) and items[index].is_bullet:
+                    end = items[index].end
+                    index += 1
+            quote = text[start:end]
+            if len(quote.split()) < 3:
+                continue
+            out.append(Recommendation(quote, section, timescale, priority,
+                                      _themes(context, quote), start, end))
+    return out
+
+
+def _timescale(line: str) -> str:
+    words = re.sub(r"[^a-z0-9 ]", "", line).split()
+    return "immediately" if words[0] == "immediately" else "-".join(words[:2] + ["months"])
+
+
+def _priority(line: str) -> str:
+    return ("areas-for-improvement" if "areas for" in line.lower()
+            else "priority-and-immediate-action")
+
+
+def _body_start(block: Block) -> int:
+    m = re.match(r"- |\d{1,3}\.\s*", block.text)
+    return block.start + (m.end() if m else 0)
+
+
+# ------------------------------------------------------------------------------ findings
+
+
+def _findings(text: str, sections: list[_Section], context: Context) -> list[Finding]:
+    """Each sentence of the summary and judgement sections, with polarity and themes."""
+    out: list[Finding] = []
+    for s in sections:
+        if s.role != "content":
+            continue
+        for block in s.items:
+            if block.start in s.headings:
+                continue
+            for a, b in sentences(text, _body_start(block), block.end):
+                quote = text[a:b]
+                if len(quote.split()) < 3:
+                    continue
+                out.append(Finding(quote, _polarity(context, quote), _themes(context, quote),
+                                   a, b, s.name))
+    return out
+
+
+def _themes(context: Context, text: str) -> list[str]:
+    return list(context.themes(text))
+
+
+def _polarity(context: Context, sentence: str) -> str:
+    return context.polarity(sentence)
