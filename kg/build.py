@@ -1,0 +1,353 @@
+"""Build the knowledge graph from a batch of source files.
+
+Workers (a process pool) read and extract files; only the parent writes, one named graph per
+file, each in its own transaction, so a failure or a kill mid-build never leaves a half-written
+graph and never loses what earlier builds stored. A file is skipped when its bytes and the
+extraction fingerprint (software version, extraction code, theme scheme, reference table) match
+what its graph was built from, so editing ``themes.ttl`` and rebuilding re-tags everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from kg import __version__, rdf, vocab
+from kg.record import Report
+from kg.resources import data_path
+from kg.store import KnowledgeGraph
+
+# Modules of the kg package that cannot change what a source graph holds.
+FINGERPRINT_SKIP = {"cli.py", "store.py", "queries.py"}
+
+# Files that shape what extraction produces, besides the kg package's own code.
+FINGERPRINT_DATA = (
+    "ontology/themes.ttl",
+    "reference/english_local_authorities.csv",
+    "reference/la_changes.csv",
+)
+
+Extractor = Callable[[Path], Report]
+
+
+class Progress(Protocol):
+    """What ``build`` reports progress to (the CLI passes a rich progress bar adapter)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, path: Path, outcome: str) -> None: ...
+
+
+@dataclass
+class BuildResult:
+    """What a build did; ``errors`` holds one line per failed file: ``"<file>: <problem>"``."""
+
+    built: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    triples: int = 0
+    run_iri: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        return (
+            f"built {self.built}, unchanged {self.unchanged}, failed {self.failed} "
+            f"({self.triples} triples)"
+        )
+
+
+def extract_file(path: Path) -> Report:
+    """Read and extract one file (raises ``SourceError`` or ``ExtractionError``)."""
+    from kg.extract import extract
+    from kg.text import read_source
+
+    return extract(read_source(Path(path)))
+
+
+def reference_authorities() -> list[rdf.AuthorityLike]:
+    """Every English authority from the reference table (``kg.authorities``)."""
+    from kg.authorities import AuthorityIndex
+
+    return list(AuthorityIndex.load().all())
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, plus every file under directories named (sorted; hidden files skipped).
+
+    Any file is taken, whatever its extension, so that a mislabelled or unreadable one gets
+    its own error line instead of being silently ignored.
+    """
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not hidden:
+                    found.append(p)
+        else:
+            found.append(path)
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def extraction_fingerprint() -> str:
+    """A hash of everything that shapes extraction output, to decide when a file is unchanged."""
+    h = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        if source.name in FINGERPRINT_SKIP and source.parent == package:
+            continue
+        h.update(source.relative_to(package).as_posix().encode())
+        h.update(source.read_bytes())
+    for name in FINGERPRINT_DATA:
+        try:
+            h.update(data_path(name).read_bytes())
+        except FileNotFoundError:
+            h.update(b"-")
+    return h.hexdigest()
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _error_line(path: Path, error: BaseException) -> str:
+    """``"<file>: <problem>"``; errors from kg.text/kg.extract already name the file."""
+    text = _one_line(error)
+    if path.name in text:
+        return text
+    return f"{path}: {text}"
+
+
+@dataclass
+class _Outcome:
+    """What a worker sends back: the file's graph as N-Triples, or one error line."""
+
+    path: Path
+    sha256: str | None = None
+    ntriples: bytes | None = None
+    error: str | None = None
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that mean "this file is bad", as opposed to a bug in the extractor."""
+    from kg.extract import ExtractionError
+    from kg.text import SourceError
+
+    return (SourceError, ExtractionError)
+
+
+def _internal_error(path: Path, error: BaseException) -> str:
+    return f"{path}: internal error ({type(error).__name__}: {_one_line(error)})"
+
+
+def _work(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
+    """Read, extract and map one file (in a worker). Never raises, so one bad file cannot
+    break the pool; mapping here too keeps the single writing process free for writing."""
+    try:
+        report = extractor(path)
+    except Exception as error:  # noqa: BLE001 - any failure is that file's error line
+        try:
+            expected = isinstance(error, _input_errors())
+        except Exception:  # noqa: BLE001 - the extractor itself cannot be imported
+            expected = False
+        if expected:
+            return _Outcome(path, error=_error_line(path, error))
+        return _Outcome(path, error=_internal_error(path, error))
+    graph = vocab.source_graph_iri(path.name)
+    try:
+        quads = rdf.report_quads(report, graph)
+    except ValueError as error:  # a record that cannot be identified or placed
+        return _Outcome(path, error=_error_line(path, error))
+    except Exception as error:  # noqa: BLE001
+        return _Outcome(path, error=_internal_error(path, error))
+    quads += rdf.extraction_quads(graph, report.sha256, fingerprint, __version__)
+    data = ox.serialize(
+        (ox.Triple(q.subject, q.predicate, q.object) for q in quads),
+        format=ox.RdfFormat.N_TRIPLES,
+    )
+    return _Outcome(path, sha256=report.sha256, ntriples=data)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Forkserver workers: forking the parent would copy RocksDB's threads and locks.
+
+    As with any non-fork start method, a script that calls ``build`` with workers > 1 needs
+    the ``if __name__ == "__main__":`` guard (the ``kg`` command has it).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["kg.build", "kg.extract", "kg.text"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def _isolated(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
+    """Retry one file in a process of its own, to tell which file killed a worker."""
+    with _pool(1) as pool:
+        try:
+            return pool.submit(_work, path, extractor, fingerprint).result()
+        except BrokenProcessPool:
+            return _Outcome(path, error=f"{path}: the process reading this file crashed")
+
+
+def _outcomes(
+    todo: list[Path], workers: int, extractor: Extractor, fingerprint: str
+) -> Iterator[_Outcome]:
+    """Outcomes in completion order.
+
+    At most a few jobs per worker are in flight, so a big batch never holds every extracted
+    report in memory at once. A worker that dies (a crash in the PDF library, the OOM killer)
+    breaks the pool: the files it may have been reading are retried one by one in processes
+    of their own and the rest of the batch goes on in a new pool.
+    """
+    if workers <= 1 or len(todo) <= 1:
+        for path in todo:
+            yield _work(path, extractor, fingerprint)
+        return
+    queue = deque(todo)
+    while queue:
+        suspects: list[Path] = []
+        pool = _pool(min(workers, len(queue)))
+        pending: dict[Future[_Outcome], Path] = {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < 4 * workers:
+                    path = queue.popleft()
+                    pending[pool.submit(_work, path, extractor, fingerprint)] = path
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    path = pending.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        suspects.append(path)
+                    else:
+                        yield outcome
+                if suspects:
+                    suspects.extend(pending.values())
+                    pending.clear()
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for path in suspects:
+            yield _isolated(path, extractor, fingerprint)
+
+
+def build(
+    paths: Sequence[Path],
+    store: KnowledgeGraph,
+    *,
+    force: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    extractor: Extractor | None = None,
+    authorities: Iterable[rdf.AuthorityLike] | None = None,
+) -> BuildResult:
+    """Extract every file under ``paths`` into ``store``, one atomic graph per file.
+
+    Errors are per file and never stop the batch; a file that fails keeps whatever graph an
+    earlier build stored for it. ``extractor`` (default ``extract_file``) must be picklable
+    when ``workers`` > 1; ``authorities`` defaults to the reference table.
+    """
+    started = datetime.now(timezone.utc)
+    result = BuildResult()
+    files = expand_paths(paths)
+    fingerprint = extraction_fingerprint()
+    if progress is not None:
+        progress.start(len(files))
+
+    used: list[rdf.SourceRef] = []
+    todo: list[Path] = []
+    names: dict[str, tuple[Path, str]] = {}
+    for path in files:
+        problem = None
+        try:
+            sha = file_sha256(path)
+        except OSError as error:
+            problem = f"{path}: cannot read: {error.strerror or error}"
+        else:
+            first = names.setdefault(path.name, (path, sha))
+            if first[0] != path:
+                if first[1] == sha:  # a copy of a file already in the batch: nothing new
+                    result.unchanged += 1
+                    if progress is not None:
+                        progress.advance(path, "unchanged")
+                    continue
+                # Graphs are keyed by file name: a second file of that name would overwrite it.
+                problem = f"{path}: another file in this batch has the same name ({first[0]})"
+        if problem is not None:
+            result.failed += 1
+            result.errors.append(problem)
+            if progress is not None:
+                progress.advance(path, "failed")
+            continue
+        graph = vocab.source_graph_iri(path.name)
+        if (
+            not force
+            and store.source_sha256(graph) == sha
+            and store.source_fingerprint(graph) == fingerprint
+        ):
+            result.unchanged += 1
+            used.append(rdf.SourceRef(path.name, sha))
+            if progress is not None:
+                progress.advance(path, "unchanged")
+            continue
+        todo.append(path)
+
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
+        status = "failed"
+        if outcome.ntriples is None or outcome.sha256 is None:
+            result.failed += 1
+            result.errors.append(outcome.error or f"{outcome.path}: failed")
+        else:
+            graph = vocab.source_graph_iri(outcome.path.name)
+            store.replace_graph_ntriples(graph, outcome.ntriples)
+            result.built += 1
+            used.append(rdf.SourceRef(outcome.path.name, outcome.sha256))
+            status = "built"
+        if progress is not None:
+            progress.advance(outcome.path, status)
+
+    result.errors.sort()
+    store.load_ontology()
+    if authorities is None:
+        authorities = reference_authorities()
+    store.replace_graph(vocab.AUTHORITIES_GRAPH, rdf.authority_quads(authorities))
+    run_iri = f"{vocab.ID}build/{started.strftime('%Y%m%dT%H%M%S%fZ')}"
+    ended = datetime.now(timezone.utc)
+    used.sort(key=lambda s: (s.name, s.sha256))
+    store.replace_graph(
+        vocab.BUILD_GRAPH, rdf.build_quads(run_iri, __version__, started, ended, used)
+    )
+    result.run_iri = run_iri
+    result.triples = store.count_triples()
+    return result

@@ -1,0 +1,308 @@
+"""The ``kg`` command: a thin layer over ``kg.build`` and ``kg.store``.
+
+Errors go to stderr as one line each; results go to stdout; a progress bar is shown only when
+stderr is a terminal so that scripts stay quiet.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from kg import __version__
+from kg.build import BuildResult, build, extract_file
+from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
+
+app = typer.Typer(
+    help="A knowledge graph of Ofsted inspections of English local authority children's services.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+# Wide enough for the tables when piped (rich assumes 80 columns off a terminal).
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Store directory (default: ./kg-store, or $KG_STORE if set).",
+        show_default=False,
+    ),
+]
+
+
+def seeds_dir() -> Path:
+    """The repository's ``seeds/`` beside the package (a wheel ships no seeds)."""
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    print(message, file=sys.stderr)
+    return typer.Exit(code)
+
+
+def _store_path(store: Path | None) -> Path:
+    return store if store is not None else default_store_path()
+
+
+def _open_read_only(store: Path | None) -> KnowledgeGraph:
+    try:
+        return KnowledgeGraph.open_read_only(_store_path(store))
+    except StoreMissingError as error:
+        raise _fail(f"error: {error}") from None
+    except OSError as error:
+        raise _fail(f"error: cannot open the store at {_store_path(store)}: {error}") from None
+
+
+class _Bar:
+    """Adapts a rich progress bar to ``kg.build.Progress``."""
+
+    def __init__(self, bar: RichProgress) -> None:
+        self.bar = bar
+        self.task = bar.add_task("building", total=None)
+
+    def start(self, total: int) -> None:
+        self.bar.update(self.task, total=total)
+
+    def advance(self, path: Path, outcome: str) -> None:
+        self.bar.update(self.task, advance=1, description=f"{outcome}: {path.name}")
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A rich table; numeric columns right-aligned, text left-aligned."""
+    table = Table(title=title, title_justify="left")
+    for i, name in enumerate(columns):
+        numeric = bool(rows) and all(isinstance(r[i], int) or r[i] is None for r in rows)
+        table.add_column(name, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
+
+
+@app.command("build")
+def build_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or directories (default: the project's seeds/).", show_default=False
+        ),
+    ] = None,
+    store: StoreOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-extract unchanged files too.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes (default: CPU count; 1 = none)."),
+    ] = None,
+) -> None:
+    """Build (or update) the knowledge graph from report files; one graph per file."""
+    if not paths:
+        seeds = seeds_dir()
+        if not seeds.is_dir():
+            raise _fail(
+                f"error: no seeds/ directory at {seeds} (installed without the repository?); "
+                "pass the files or directories to build"
+            )
+        paths = [seeds]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise _fail("\n".join(f"{p}: no such file or directory" for p in missing))
+    where = _store_path(store)
+    try:
+        graph = KnowledgeGraph.open(where)
+    except OSError as error:
+        hint = (
+            " (another process, such as a running build, holds it)" if "lock" in str(error) else ""
+        )
+        raise _fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
+    try:
+        result = _run_build(paths, graph, force, workers)
+        rows = graph.visits_by_authority()
+    finally:
+        graph.close()
+    for line in result.errors:
+        print(line, file=sys.stderr)
+    if rows:
+        out.print(
+            _table(
+                "Visits by authority",
+                ["authority", "GSS", "visits", "recommendations", "first", "last"],
+                [
+                    [
+                        r["authority"],
+                        r["gss_code"],
+                        r["visits"],
+                        r["recommendations"],
+                        r["first"],
+                        r["last"],
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    print(result.summary())
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _run_build(
+    paths: list[Path], graph: KnowledgeGraph, force: bool, workers: int | None
+) -> BuildResult:
+    if not err.is_terminal:
+        return build(paths, graph, force=force, workers=workers)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with RichProgress(*columns, console=err, transient=True) as bar:
+        return build(paths, graph, force=force, workers=workers, progress=_Bar(bar))
+
+
+@app.command("extract")
+def extract_command(
+    file: Annotated[Path, typer.Argument(help="One report file (PDF or text).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Extract one report and print its record, without touching the store."""
+    try:
+        report = extract_file(file)
+    except Exception as error:  # noqa: BLE001 - any failure: one line, exit 1
+        text = " ".join(str(error).split()) or type(error).__name__
+        raise _fail(text if file.name in text else f"{file}: {text}") from None
+    record = report.to_json()
+    if as_json:
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    authority = record["authority"] or {}
+    facts = [
+        ["source", record["source"]],
+        ["kind", record["kind"]],
+        [
+            "authority",
+            f"{authority.get('name')} ({authority.get('gss_code')}, "
+            f"LA {authority.get('dfe_la_code')})",
+        ],
+        ["visit", f"{record['visit_start']} to {record['visit_end']}"],
+        ["letter date", record["letter_date"]],
+        ["publication date", record["publication_date"]],
+        [
+            "inspectors",
+            ", ".join(i["name"] + (" (lead)" if i["lead"] else "") for i in record["inspectors"]),
+        ],
+        ["scope", "; ".join(record["scope"])],
+        ["findings", len(record["findings"])],
+    ]
+    out.print(_table("Report", ["field", "value"], facts))
+    if record["recommendations"]:
+        out.print(
+            _table(
+                "Recommendations",
+                ["#", "text", "group", "themes"],
+                [
+                    [
+                        i,
+                        r["text"],
+                        r["timescale"] or r["priority"] or r["section"],
+                        ", ".join(r["themes"]),
+                    ]
+                    for i, r in enumerate(record["recommendations"], start=1)
+                ],
+            )
+        )
+    if record["judgements"]:
+        out.print(
+            _table(
+                "Judgements",
+                ["area", "grade", "section"],
+                [[j["area"], j["grade"], j["section"]] for j in record["judgements"]],
+            )
+        )
+    for earlier in record["previous_inspections"]:
+        print(f"earlier inspection: {earlier['date']} ({earlier['overall_effectiveness']})")
+
+
+@app.command("stats")
+def stats_command(
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Count what the graph holds (distinct over all source graphs)."""
+    graph = _open_read_only(store)
+    try:
+        stats = graph.stats()
+    finally:
+        graph.close()
+    if as_json:
+        print(json.dumps(stats.to_json(), indent=2))
+        return
+    out.print(
+        _table(
+            "Knowledge graph",
+            ["what", "count"],
+            [
+                ["visits", stats.visits],
+                ["authorities with visits", stats.authorities_with_visits],
+                ["authorities (reference table)", stats.authorities],
+                ["inspectors", stats.inspectors],
+                ["recommendations", stats.recommendations],
+                ["findings", stats.findings],
+                ["judgements", stats.judgements],
+                ["source files", stats.source_files],
+                ["triples (distinct)", stats.triples],
+                ["quads stored", stats.quads],
+            ],
+        )
+    )
+    out.print(
+        _table(
+            "Visits by kind and year",
+            ["kind", "year", "visits"],
+            [[k, y, n] for k, y, n in stats.visits_by_kind_year],
+        )
+    )
+
+
+@app.command("validate")
+def validate_command(
+    store: StoreOption = None,
+    shapes: Annotated[
+        Path | None,
+        typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl)."),
+    ] = None,
+) -> None:
+    """Check the graph against the SHACL shapes in ontology/shapes.ttl."""
+    graph = _open_read_only(store)
+    try:
+        violations = graph.validate(shapes)
+    finally:
+        graph.close()
+    if not violations:
+        print("conforms: no SHACL violations")
+        return
+    for v in violations:
+        lines = [f"{v.severity or 'Violation'}: {v.message}", f"  focus: {v.focus}"]
+        if v.path:
+            lines.append(f"  path:  {v.path}")
+        if v.value is not None:
+            lines.append(f"  value: {v.value}")
+        print("\n".join(lines))
+    raise _fail(f"{len(violations)} SHACL violation(s)")
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print the software version."""
+    print(__version__)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,391 @@
+"""The on-disk knowledge graph: a pyoxigraph (RocksDB) store, one named graph per source file.
+
+Why one graph per file: re-ingesting a changed file must replace exactly what that file said,
+in one transaction, without touching what other files said about the same visit. Reads use
+the union of all graphs; because two sources (a seed text and its PDF original) can assert the
+same triple, that union is a bag, so every count here uses DISTINCT.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.rdf import T
+from kg.resources import data_path
+
+STORE_ENV = "KG_STORE"
+DEFAULT_STORE = "kg-store"
+
+ONTOLOGY_FILES = ("ontology/ontology.ttl", "ontology/themes.ttl")
+SHAPES_FILE = "ontology/shapes.ttl"
+
+
+def default_store_path() -> Path:
+    """``$KG_STORE`` if set, else ``./kg-store``: the default of every ``--store`` option."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+class StoreMissingError(Exception):
+    """Raised when a read-only open finds no store (so the CLI can say: run ``kg build``)."""
+
+
+@dataclass
+class Violation:
+    """One SHACL validation result, flattened for printing."""
+
+    focus: str
+    path: str | None
+    message: str
+    severity: str
+    value: str | None = None
+    shape: str | None = None
+
+
+@dataclass
+class Stats:
+    """Headline counts of the graph (all DISTINCT over the union of graphs)."""
+
+    visits: int = 0
+    visits_by_kind_year: list[tuple[str, int | None, int]] = field(default_factory=list)
+    authorities_with_visits: int = 0
+    authorities: int = 0
+    inspectors: int = 0
+    recommendations: int = 0
+    findings: int = 0
+    judgements: int = 0
+    source_files: int = 0
+    triples: int = 0
+    quads: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.__dict__.copy()
+        data["visits_by_kind_year"] = [
+            {"kind": k, "year": y, "visits": n} for k, y, n in self.visits_by_kind_year
+        ]
+        return data
+
+
+def _graph_node(graph_iri: str) -> ox.NamedNode:
+    return ox.NamedNode(graph_iri)
+
+
+def _term(value: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+    """A term's own N-Triples serialisation, which is also valid SPARQL syntax."""
+    return str(value)
+
+
+def _insert_data_body(quads: Iterable[ox.Quad]) -> str:
+    """Triples for ``INSERT DATA``, serialised by pyoxigraph (never built from user strings)."""
+    return "\n".join(f"{_term(q.subject)} {_term(q.predicate)} {_term(q.object)} ." for q in quads)
+
+
+def _has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
+    return any(
+        isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
+    )
+
+
+def _canonical(quads: set[ox.Quad]) -> set[ox.Quad]:
+    """The quads as the store will hold them (it rewrites ``"5"^^xsd:nonNegativeInteger`` as
+    ``"5"^^xsd:integer``, ``+00:00`` as ``Z``...), so a diff against stored quads is exact."""
+    scratch = ox.Store()
+    scratch.extend(quads)
+    return set(scratch)
+
+
+class KnowledgeGraph:
+    """A pyoxigraph store on disk, with the few operations the project needs."""
+
+    def __init__(self, store: ox.Store, path: Path | None, read_only: bool = False) -> None:
+        self.store = store
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> KnowledgeGraph:
+        """Open (creating if needed) for writing; RocksDB allows one writer process at a time."""
+        where = Path(path) if path is not None else default_store_path()
+        where.mkdir(parents=True, exist_ok=True)
+        return cls(ox.Store(str(where)), where)
+
+    @classmethod
+    def open_read_only(cls, path: Path | str | None = None) -> KnowledgeGraph:
+        """Open an existing store for reading only (stats, validate, queries)."""
+        where = Path(path) if path is not None else default_store_path()
+        if not (where / "CURRENT").exists():
+            raise StoreMissingError(f"no knowledge graph store at {where}: run `kg build` first")
+        return cls(ox.Store.read_only(str(where)), where, read_only=True)
+
+    @classmethod
+    def in_memory(cls) -> KnowledgeGraph:
+        """A throwaway store (tests, ``kg extract`` experiments)."""
+        return cls(ox.Store(), None)
+
+    def close(self) -> None:
+        """Flush and drop the handle so the RocksDB lock is released promptly."""
+        if not self.read_only and self.path is not None:
+            self.store.flush()
+        del self.store
+
+    def __enter__(self) -> KnowledgeGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def replace_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
+        """Make one named graph hold exactly ``quads``, in ONE transaction.
+
+        A reader, or a process killed mid-write, sees the old graph or the new one, never a
+        mix: a new graph is written with ``Store.extend`` (one transaction); an existing one
+        with a single SPARQL update request (``Store.update`` applies the whole request in
+        one transaction) that deletes only the quads that went and inserts only those that
+        came, so rebuilding an unchanged file writes nothing. Quads are put into
+        ``graph_iri`` whatever graph they carry.
+        """
+        g = _graph_node(graph_iri)
+        new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
+        if not self.store.contains_named_graph(g):
+            if new:
+                self.store.extend(new)
+            return
+        if not new:
+            self.drop_graph(graph_iri)
+            return
+        old = set(self.store.quads_for_pattern(None, None, None, g))
+        if _has_blank_nodes(old) or _has_blank_nodes(new):
+            # DELETE DATA cannot name blank nodes: rewrite the whole graph instead.
+            self.store.update(
+                f"DROP SILENT GRAPH {_term(g)} ;\n"
+                f"INSERT DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(new)}\n}} }}"
+            )
+            return
+        new = _canonical(new)
+        removed, added = old - new, new - old
+        parts = []
+        if removed:
+            parts.append(f"DELETE DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(removed)}\n}} }}")
+        if added:
+            parts.append(f"INSERT DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(added)}\n}} }}")
+        if parts:
+            self.store.update(" ;\n".join(parts))
+
+    def replace_graph_ntriples(self, graph_iri: str, data: bytes) -> None:
+        """``replace_graph`` for triples already serialised as N-Triples (by a build worker).
+
+        A new graph is loaded by ``Store.load`` (one transaction, no Python objects per
+        quad); an existing one goes through the diff of ``replace_graph``.
+        """
+        g = _graph_node(graph_iri)
+        if not self.store.contains_named_graph(g):
+            if data.strip():
+                self.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+            return
+        parsed = ox.parse(data, format=ox.RdfFormat.N_TRIPLES, without_named_graphs=True)
+        self.replace_graph(graph_iri, parsed)
+
+    def drop_graph(self, graph_iri: str) -> None:
+        self.store.update(f"DROP SILENT GRAPH {_term(_graph_node(graph_iri))}")
+
+    def load_ontology(self) -> int:
+        """Replace ``ONTOLOGY_GRAPH`` with ontology.ttl + themes.ttl; returns the triple count."""
+        quads: list[ox.Quad] = []
+        graph = _graph_node(vocab.ONTOLOGY_GRAPH)
+        for name in ONTOLOGY_FILES:
+            path = data_path(name)
+            for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                quads.append(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
+        self.replace_graph(vocab.ONTOLOGY_GRAPH, quads)
+        return len(quads)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _select(self, query: str) -> list[ox.QuerySolution]:
+        result = self.store.query(vocab.sparql_prefixes() + query, use_default_graph_as_union=True)
+        assert isinstance(result, ox.QuerySolutions)
+        return list(result)
+
+    def _count(self, query: str) -> int:
+        rows = self._select(query)
+        value = rows[0]["n"] if rows else None
+        return int(value.value) if isinstance(value, ox.Literal) else 0
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def _in_graph(self, graph_iri: str, pattern: str, var: str) -> str | None:
+        rows = self._select(
+            f"SELECT ?{var} WHERE {{ GRAPH {_term(_graph_node(graph_iri))} {{ {pattern} }} }}"
+            " LIMIT 1"
+        )
+        value = rows[0][var] if rows else None
+        return value.value if isinstance(value, ox.Literal) else None
+
+    def source_sha256(self, graph_iri: str) -> str | None:
+        """The SHA-256 of the file a source graph was built from (None if not stored)."""
+        return self._in_graph(graph_iri, f"?f a <{T.SourceFile}> ; <{T.sha256}> ?sha .", "sha")
+
+    def source_fingerprint(self, graph_iri: str) -> str | None:
+        """The extraction fingerprint a source graph was built with (see ``kg.build``)."""
+        return self._in_graph(
+            graph_iri,
+            f"<{graph_iri}> <{T.wasGeneratedBy}> ?run . ?run <{T.identifier}> ?fp .",
+            "fp",
+        )
+
+    def count_triples(self) -> int:
+        """Quads stored over all graphs (what a repeated build must leave unchanged)."""
+        return len(self.store)
+
+    def count_distinct_triples(self) -> int:
+        """Distinct triples in the union of all graphs (facts, not assertions)."""
+        return self._count(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+        )
+
+    def stats(self) -> Stats:
+        """Counts for ``kg stats``; every count is DISTINCT over the union of graphs."""
+        s = Stats()
+
+        def n_of(cls: str) -> int:
+            return self._count(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a <{cls}> }}")
+
+        s.visits = n_of(T.Visit)
+        s.inspectors = n_of(T.Inspector)
+        s.recommendations = n_of(T.Recommendation)
+        s.findings = n_of(T.Finding)
+        s.judgements = n_of(T.Judgement)
+        s.source_files = n_of(T.SourceFile)
+        s.authorities = n_of(T.Authority)
+        s.authorities_with_visits = self._count(
+            f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?v a <{T.Visit}> ; <{T.authority}> ?a }}"
+        )
+        rows = self._select(
+            f"""SELECT ?kind ?year (COUNT(DISTINCT ?v) AS ?n) WHERE {{
+                ?v a <{T.Visit}> ; <{T.kind}> ?kind .
+                OPTIONAL {{ ?v <{T.startDate}> ?start }}
+                OPTIONAL {{ ?v <{T.report}>/<{T.letterDate}> ?letter }}
+                OPTIONAL {{ ?v <{T.report}>/<{T.publicationDate}> ?published }}
+                BIND(YEAR(COALESCE(?start, ?letter, ?published)) AS ?year)
+            }} GROUP BY ?kind ?year ORDER BY ?kind ?year"""
+        )
+        s.visits_by_kind_year = [
+            (
+                r["kind"].value.removeprefix(vocab.KIND),
+                int(r["year"].value) if r["year"] is not None else None,
+                int(r["n"].value),
+            )
+            for r in rows
+        ]
+        s.quads = self.count_triples()
+        s.triples = self.count_distinct_triples()
+        return s
+
+    def visits_by_authority(self) -> list[dict[str, Any]]:
+        """Per authority with visits: name, visits, recommendations, first and last visit."""
+        rows = self._select(
+            f"""SELECT ?a (SAMPLE(?label) AS ?name) (COUNT(DISTINCT ?v) AS ?visits)
+                   (COUNT(DISTINCT ?r) AS ?recs) (MIN(?d) AS ?first) (MAX(?d) AS ?last)
+            WHERE {{
+                ?v a <{T.Visit}> ; <{T.authority}> ?a .
+                OPTIONAL {{ ?a <{T.foaf_name}> ?label }}
+                OPTIONAL {{ ?v <{T.report}>/<{T.hasRecommendation}> ?r }}
+                OPTIONAL {{ ?v <{T.startDate}> ?start }}
+                OPTIONAL {{ ?v <{T.report}>/<{T.letterDate}> ?letter }}
+                OPTIONAL {{ ?v <{T.report}>/<{T.publicationDate}> ?published }}
+                BIND(STR(COALESCE(?start, ?letter, ?published)) AS ?d)
+            }} GROUP BY ?a ORDER BY ?name"""
+        )
+        out = []
+        for r in rows:
+            iri = r["a"].value
+            out.append(
+                {
+                    "authority": r["name"].value if r["name"] is not None else iri,
+                    "gss_code": iri.rsplit("/", 1)[-1],
+                    "visits": int(r["visits"].value),
+                    "recommendations": int(r["recs"].value),
+                    "first": r["first"].value if r["first"] is not None else None,
+                    "last": r["last"].value if r["last"] is not None else None,
+                }
+            )
+        return out
+
+    # --- export and validation ---------------------------------------------------------------
+
+    def to_rdflib(self) -> Any:
+        """The union of all graphs (ontology included) as one deduplicated rdflib Graph."""
+        import rdflib
+        from rdflib.term import BNode, URIRef
+
+        string = vocab.XSD + "string"
+        cache: dict[Any, Any] = {}
+
+        def convert(term: Any) -> Any:
+            node = cache.get(term)
+            if node is None:
+                if isinstance(term, ox.NamedNode):
+                    node = URIRef(term.value)
+                elif isinstance(term, ox.BlankNode):
+                    node = BNode(term.value)
+                elif term.language:
+                    node = rdflib.Literal(term.value, lang=term.language)
+                elif term.datatype.value == string:  # rdflib's plain literal
+                    node = rdflib.Literal(term.value)
+                else:
+                    node = rdflib.Literal(term.value, datatype=URIRef(term.datatype.value))
+                cache[term] = node
+            return node
+
+        graph = rdflib.Graph()
+        triples = self.store.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
+        )
+        for t in triples:
+            graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
+        return graph
+
+    def validate(self, shapes: Path | None = None) -> list[Violation]:
+        """Run SHACL shapes (``ontology/shapes.ttl``) over the union of all graphs."""
+        import pyshacl
+        import rdflib
+        from rdflib.namespace import SH
+
+        shapes_graph = rdflib.Graph().parse(str(shapes or data_path(SHAPES_FILE)), format="turtle")
+        conforms, results, _ = pyshacl.validate(
+            self.to_rdflib(),
+            shacl_graph=shapes_graph,
+            inference="none",
+            advanced=True,
+            inplace=True,  # the graph is a throwaway copy: spare pyshacl copying it again
+        )
+        if conforms:
+            return []
+        out: list[Violation] = []
+        for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+
+            def one(pred: rdflib.URIRef, node: rdflib.term.Node = result) -> str | None:
+                value = results.value(node, pred)
+                return None if value is None else str(value)
+
+            out.append(
+                Violation(
+                    focus=one(SH.focusNode) or "?",
+                    path=one(SH.resultPath),
+                    message=one(SH.resultMessage) or "",
+                    severity=(one(SH.resultSeverity) or "").rsplit("#", 1)[-1],
+                    value=one(SH.value),
+                    shape=one(SH.sourceShape),
+                )
+            )
+        out.sort(key=lambda v: (v.focus, v.path or "", v.message))
+        return out

@@ -1,0 +1,189 @@
+"""The ``kg`` command line, with a stand-in extractor (the real one is tested elsewhere)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg import build as build_module
+from kg import cli
+from kg.extract import ExtractionError
+from kg.rdf import T
+from kg.record import AuthorityRef, Inspector, Recommendation, Report
+
+runner = CliRunner()
+
+
+def fake_extract(path: Path) -> Report:
+    """One recommendation per file; files not starting with "GSS " are not reports."""
+    data = Path(path).read_bytes()
+    text = data.decode("utf-8", errors="replace")
+    if not text.startswith("GSS "):
+        raise ExtractionError(Path(path).name, "not an Ofsted report")
+    gss, start, rec = text[4:].split("|")
+    offset = text.index(rec)
+    return Report(
+        source=Path(path).name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        kind="focused-visit",
+        authority=AuthorityRef("Somewhere", gss, "805"),
+        visit_start=start,
+        inspectors=[Inspector("Jane Doe", lead=True)],
+        recommendations=[
+            Recommendation(rec, None, None, None, ["supervision"], offset, offset + len(rec))
+        ],
+        text=text,
+    )
+
+
+@dataclass
+class FakeAuthority:
+    name: str
+    gss_code: str
+    dfe_la_code: str | None = None
+    region_name: str | None = None
+    region_gss_code: str | None = None
+    wikidata_qid: str | None = None
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(build_module, "extract_file", fake_extract)
+    monkeypatch.setattr(cli, "extract_file", fake_extract)
+    monkeypatch.setattr(
+        build_module,
+        "reference_authorities",
+        lambda: [
+            FakeAuthority("Hartlepool", "E06000001"),
+            FakeAuthority("Darlington", "E06000005"),
+        ],
+    )
+    monkeypatch.setenv("KG_STORE", str(tmp_path / "env-store"))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "one.txt").write_text("GSS E06000001|2020-02-04|Improve supervision.")
+    (d / "two.txt").write_text("GSS E06000005|2021-11-30|Improve plans.")
+    return d
+
+
+def test_build_summary_table_and_exit_code(corpus: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # quiet when stderr is not a terminal
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("built 2, unchanged 0, failed 0 (") and last.endswith(" triples)")
+    assert "Hartlepool" in result.stdout and "Darlington" in result.stdout
+    again = runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    assert again.exit_code == 0
+    last_again = again.stdout.strip().splitlines()[-1]
+    assert last_again.startswith("built 0, unchanged 2, failed 0 (")
+    assert last_again.split("(")[1] == last.split("(")[1]  # same triple count
+
+
+def test_build_with_a_bad_file_exits_1_and_names_it(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    store = tmp_path / "store"
+    result = runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["broken.pdf: not an Ofsted report"]
+    assert "built 2, unchanged 0, failed 1" in result.stdout
+    stats = runner.invoke(cli.app, ["stats", "--store", str(store), "--json"])
+    assert json.loads(stats.stdout)["visits"] == 2
+
+
+def test_build_missing_path_is_an_error(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli.app, ["build", str(tmp_path / "nope"), "--store", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1
+    assert "no such file or directory" in result.stderr
+
+
+def test_store_defaults_to_env(corpus: Path, tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["build", str(corpus), "--workers", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "env-store").is_dir()
+    stats = runner.invoke(cli.app, ["stats", "--json"])
+    assert stats.exit_code == 0
+    data = json.loads(stats.stdout)
+    assert data["visits"] == 2 and data["recommendations"] == 2
+    assert data["authorities"] == 2 and data["authorities_with_visits"] == 2
+    assert data["inspectors"] == 1
+    assert {(r["kind"], r["year"]) for r in data["visits_by_kind_year"]} == {
+        ("focused-visit", 2020),
+        ("focused-visit", 2021),
+    }
+
+
+def test_stats_tables_and_missing_store(corpus: Path, tmp_path: Path) -> None:
+    missing = runner.invoke(cli.app, ["stats", "--store", str(tmp_path / "none")])
+    assert missing.exit_code == 1
+    assert "run `kg build` first" in missing.stderr
+    store = tmp_path / "store"
+    runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    result = runner.invoke(cli.app, ["stats", "--store", str(store)])
+    assert result.exit_code == 0
+    assert "recommendations" in result.stdout and "focused-visit" in result.stdout
+
+
+def test_extract_json_does_not_touch_the_store(corpus: Path, tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["extract", str(corpus / "one.txt"), "--json"])
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert record["authority"]["gss_code"] == "E06000001"
+    assert record["recommendations"][0]["text"] == "Improve supervision."
+    assert "text" not in record
+    assert not (tmp_path / "env-store").exists()
+    readable = runner.invoke(cli.app, ["extract", str(corpus / "one.txt")])
+    assert readable.exit_code == 0 and "Improve supervision." in readable.stdout
+
+
+def test_extract_bad_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "x.pdf"
+    bad.write_text("<html></html>")
+    result = runner.invoke(cli.app, ["extract", str(bad), "--json"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["x.pdf: not an Ofsted report"]
+    assert result.stdout == ""
+
+
+def test_validate_prints_violations_and_exits_1(corpus: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        textwrap.dedent(
+            f"""\
+            @prefix sh: <http://www.w3.org/ns/shacl#> .
+            <http://example.org/RecShape> a sh:NodeShape ;
+                sh:targetClass <{T.Recommendation}> ;
+                sh:property [ sh:path <{T.timescale}> ; sh:minCount 1 ;
+                              sh:message "needs a timescale" ] .
+            """
+        )
+    )
+    result = runner.invoke(cli.app, ["validate", "--store", str(store), "--shapes", str(shapes)])
+    assert result.exit_code == 1
+    assert result.stdout.count("needs a timescale") == 2
+    assert f"path:  {T.timescale}" in result.stdout
+    assert "focus: https://w3id.org/ofsted-kg/id/visit/E06000001/" in result.stdout
+    assert "2 SHACL violation(s)" in result.stderr
+    ok = tmp_path / "ok.ttl"
+    ok.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n")
+    passed = runner.invoke(cli.app, ["validate", "--store", str(store), "--shapes", str(ok)])
+    assert passed.exit_code == 0 and "conforms" in passed.stdout
+
+
+def test_default_build_uses_the_repository_seeds() -> None:
+    assert cli.seeds_dir() == Path(__file__).resolve().parent.parent / "seeds"
