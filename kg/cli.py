@@ -306,3 +306,179 @@ def version_command() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# ------------------------------------------------------------------------------- queries
+
+queries_app = typer.Typer(help="The saved SPARQL queries in queries/.", invoke_without_command=True)
+app.add_typer(queries_app, name="queries")
+
+FORMATS = ("table", "csv", "tsv", "json")
+
+
+@queries_app.callback()
+def queries_command(ctx: typer.Context) -> None:
+    """List every saved query with its summary and parameters."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kg.queries import load_queries
+
+    rows = []
+    for query in load_queries().values():
+        params = ", ".join(
+            f"{p.name}{'' if p.required else '?'}" + (f"={p.default}" if p.default else "")
+            for p in query.parameters)
+        rows.append([query.name, query.summary, params])
+    out.print(_table("Saved queries", ["name", "summary", "parameters (?=optional)"], rows))
+
+
+@queries_app.command("show")
+def queries_show_command(name: str) -> None:
+    """Print a saved query's description, parameters and SPARQL."""
+    from kg.queries import QueryError, get_query
+
+    try:
+        query = get_query(name)
+    except QueryError as error:
+        raise _fail(f"error: {error}") from None
+    print(f"{query.name}: {query.summary}\n")
+    if query.description:
+        print(query.description + "\n")
+    for p in query.parameters:
+        allowed = f", one of {', '.join(p.allowed)}" if p.allowed else ""
+        default = f", default {p.default}" if p.default is not None else ""
+        need = "required" if p.required else "optional"
+        print(f"  --param {p.name}=...  ({p.type}, {need}{default}{allowed})")
+    print()
+    print(query.sparql)
+
+
+def _parse_params(params: list[str]) -> dict[str, str]:
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise _fail(f"error: --param takes name=value (got {item!r})")
+        values[name.strip()] = value
+    return values
+
+
+def _emit(result: Any, fmt: str, output: Path | None) -> None:
+    """Write a QueryResult as a table, CSV, TSV or W3C SPARQL JSON results."""
+    import csv
+    import io
+
+    if fmt not in FORMATS:
+        raise _fail(f"error: --format must be one of {', '.join(FORMATS)}")
+    if result.boolean is not None:
+        text = (json.dumps({"head": {}, "boolean": result.boolean}) if fmt == "json"
+                else str(result.boolean).lower())
+    elif fmt == "json":
+        bindings = []
+        for row in result.rows:
+            binding = {}
+            for column, term in zip(result.columns, row, strict=True):
+                if term is None:
+                    continue
+                if hasattr(term, "datatype"):
+                    item = {"type": "literal", "value": term.value}
+                    if term.language:
+                        item["xml:lang"] = term.language
+                    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+                        item["datatype"] = term.datatype.value
+                else:
+                    item = {"type": "uri" if hasattr(term, "value") and not str(term).startswith(
+                        "_:") else "bnode", "value": term.value}
+                binding[column] = item
+            bindings.append(binding)
+        text = json.dumps({"head": {"vars": result.columns}, "results": {"bindings": bindings}},
+                          indent=2, ensure_ascii=False)
+    elif fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(result.columns)
+        for row in result.values():
+            writer.writerow(["" if row[c] is None else row[c] for c in result.columns])
+        text = buffer.getvalue().rstrip("\n")
+    else:
+        # An IRI column with a label column beside it (theme / theme_label) is noise on a
+        # terminal: show the label; CSV and JSON keep both.
+        shown = [c for c in result.columns
+                 if not (f"{c}_name" in result.columns or f"{c}_label" in result.columns)]
+        rows = [[_short(row[c], 70) for c in shown] for row in result.values()]
+        table = _table(f"{len(rows)} row(s)", shown, rows)
+        if output is None:
+            out.print(table)
+            text = None
+        else:
+            text = "\n".join(",".join(r) for r in rows)
+    if text is not None:
+        if output is None:
+            print(text)
+        else:
+            output.write_text(text + "\n", encoding="utf-8")
+    if result.truncated:
+        print(f"note: output cut at --limit {len(result.rows)} rows; more rows exist",
+              file=sys.stderr)
+
+
+def _short(value: str | None, width: int = 160) -> str:
+    """Terminal-friendly cell: IRIs of the project shortened, long quotes cut."""
+    if value is None:
+        return ""
+    from kg import vocab
+
+    for prefix, iri in (("id:", vocab.ID), ("theme:", vocab.THEME), ("kg:", vocab.KG)):
+        if value.startswith(iri):
+            value = prefix + value[len(iri):]
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+@app.command("query")
+def query_command(
+    name: Annotated[str, typer.Argument(help="A saved query (see `kg queries`).")],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="name=value (repeatable)")]
+    = [],  # noqa: B006 - typer reads the default
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv or json")]
+    = "table",
+    limit: Annotated[int | None, typer.Option(help="At most this many rows (says if cut).")]
+    = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")]
+    = None,
+    store: StoreOption = None,
+) -> None:
+    """Run a saved query, e.g. `kg query recurring-issues --param authority=Hartlepool`."""
+    from kg.queries import QueryError, run_saved
+
+    graph = _open_read_only(store)
+    try:
+        result = run_saved(graph.store, name, limit=limit, **_parse_params(param))
+    except QueryError as error:
+        raise _fail(f"error: {error}") from None
+    _emit(result, fmt, output)
+
+
+@app.command("sparql")
+def sparql_command(
+    query: Annotated[str, typer.Argument(help="SPARQL text, a .rq file, or - for stdin.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv or json")]
+    = "table",
+    limit: Annotated[int | None, typer.Option(help="At most this many rows (says if cut).")]
+    = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")]
+    = None,
+    store: StoreOption = None,
+) -> None:
+    """Run your own SPARQL over all graphs, with the project's prefixes predeclared."""
+    from kg.queries import QueryError, execute
+
+    if query == "-":
+        query = sys.stdin.read()
+    elif query.endswith(".rq") and Path(query).is_file():
+        query = Path(query).read_text(encoding="utf-8")
+    graph = _open_read_only(store)
+    try:
+        result = execute(graph.store, query, limit=limit)
+    except QueryError as error:
+        raise _fail(f"error: {error}") from None
+    _emit(result, fmt, output)

@@ -286,3 +286,68 @@ def to_term(query_name: str, parameter: Parameter, value: Any) -> Any:
     if parameter.type == "string":
         return ox.Literal(text)
     return ox.Literal(text, datatype=ox.NamedNode(XSD_TYPES[parameter.type]))
+
+
+@dataclass
+class QueryResult:
+    """Rows of a SELECT (or the answer of an ASK), with a flag when ``limit`` cut them."""
+
+    columns: list[str]
+    rows: list[list[Any]]  # pyoxigraph terms or None
+    truncated: bool = False
+    boolean: bool | None = None
+
+    def values(self) -> list[dict[str, str | None]]:
+        """Rows as dicts of plain strings (IRIs and literal values), for notebooks and JSON."""
+        return [{c: (None if t is None else t.value) for c, t in zip(self.columns, row,
+                                                                        strict=True)}
+                for row in self.rows]
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame of ``values()`` (needs the ``pandas`` extra)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.values(), columns=self.columns)
+
+
+def execute(store: ox.Store, sparql: str, *, limit: int | None = None) -> QueryResult:
+    """Run a SPARQL query over the union of all graphs; refuse updates.
+
+    The project's prefixes are predeclared, so ad-hoc queries can write ``kg:Visit``.
+    """
+    if re.search(r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
+                 _strip_comments(_strip_prologue(sparql)), re.IGNORECASE | re.MULTILINE):
+        raise QueryError("SPARQL UPDATE is not allowed here; queries are read-only")
+    try:
+        result = store.query(sparql, use_default_graph_as_union=True, prefixes=vocab.PREFIXES)
+    except SyntaxError as exc:
+        raise QueryError(f"SPARQL syntax error: {exc}") from None
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult(columns=["boolean"], rows=[], boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        columns = [v.value for v in result.variables]
+        rows: list[list[Any]] = []
+        truncated = False
+        for solution in result:
+            if limit is not None and len(rows) >= limit:
+                truncated = True
+                break
+            rows.append([solution[c] for c in columns])
+        return QueryResult(columns=columns, rows=rows, truncated=truncated)
+    triples = list(result)
+    truncated = limit is not None and len(triples) > limit
+    triples = triples[:limit] if truncated else triples
+    return QueryResult(columns=["subject", "predicate", "object"],
+                       rows=[[t.subject, t.predicate, t.object] for t in triples],
+                       truncated=truncated)
+
+
+def _strip_prologue(sparql: str) -> str:
+    return re.sub(r"(?is)^(?:\s|#[^\n]*\n|(?:PREFIX|BASE)\s+[^\n]*\n)*", "", sparql)
+
+
+def run_saved(store: ox.Store, name: str, *, limit: int | None = None,
+              **params: Any) -> QueryResult:
+    """Run a saved query by name with keyword parameters, e.g.
+    ``run_saved(store, "recurring-issues", authority="Hartlepool")``."""
+    return execute(store, prepare(get_query(name), params), limit=limit)
