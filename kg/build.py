@@ -1,10 +1,13 @@
 """Build the knowledge graph from a batch of source files.
 
-Workers (a process pool) read and extract files; only the parent writes, one named graph per
-file, each in its own transaction, so a failure or a kill mid-build never leaves a half-written
-graph and never loses what earlier builds stored. A file is skipped when its bytes and the
-extraction fingerprint (software version, extraction code, theme scheme, reference table) match
-what its graph was built from, so editing ``themes.ttl`` and rebuilding re-tags everything.
+Workers (a process pool) read and extract files and map them to N-Quads; only the parent
+writes, one named graph per file, so a failure or a kill mid-build never leaves a half-written
+graph and never loses what earlier builds stored. New graphs are written in batches of several
+files, each batch in one atomic bulk load (all of its graphs or none); a graph that is already
+stored is replaced in a transaction of its own. Writing happens in a thread of the parent while
+its main thread keeps the workers fed. A file is skipped when its bytes and the extraction
+fingerprint (software version, extraction code, theme scheme, reference table) match what its
+graph was built from, so editing ``themes.ttl`` and rebuilding re-tags everything.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -39,6 +44,10 @@ FINGERPRINT_DATA = (
 )
 
 Extractor = Callable[[Path], Report]
+
+# New graphs are written in bulk loads of about this many quads (a few dozen reports): bigger
+# batches cost less per quad but the bulk loader needs about 1.5 KB per quad while it writes.
+BATCH_QUADS = 100_000
 
 
 class Progress(Protocol):
@@ -147,11 +156,12 @@ def _error_line(path: Path, error: BaseException) -> str:
 
 @dataclass
 class _Outcome:
-    """What a worker sends back: the file's graph as N-Triples, or one error line."""
+    """What a worker sends back: the file's graph as N-Quads, or one error line."""
 
     path: Path
     sha256: str | None = None
-    ntriples: bytes | None = None
+    nquads: bytes | None = None
+    quads: int = 0
     error: str | None = None
 
 
@@ -182,17 +192,15 @@ def _work(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
         return _Outcome(path, error=_internal_error(path, error))
     graph = vocab.source_graph_iri(path.name)
     try:
-        quads = rdf.report_quads(report, graph)
+        data = rdf.report_nquads(report, graph)
     except ValueError as error:  # a record that cannot be identified or placed
         return _Outcome(path, error=_error_line(path, error))
     except Exception as error:  # noqa: BLE001
         return _Outcome(path, error=_internal_error(path, error))
-    quads += rdf.extraction_quads(graph, report.sha256, fingerprint, __version__)
-    data = ox.serialize(
-        (ox.Triple(q.subject, q.predicate, q.object) for q in quads),
-        format=ox.RdfFormat.N_TRIPLES,
+    data += rdf.serialize_nquads(
+        rdf.extraction_quads(graph, report.sha256, fingerprint, __version__)
     )
-    return _Outcome(path, sha256=report.sha256, ntriples=data)
+    return _Outcome(path, sha256=report.sha256, nquads=data, quads=data.count(b"\n"))
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -261,6 +269,103 @@ def _outcomes(
             yield _isolated(path, extractor, fingerprint)
 
 
+class _Writer:
+    """Writes the graphs of extracted files to the store, in a thread of its own.
+
+    The main thread hands over each outcome (``put``) and goes back to feeding the workers;
+    this thread gathers new graphs into batches of about ``BATCH_QUADS`` quads and writes each
+    batch in one atomic bulk load, and replaces a graph the store already holds in a
+    transaction of its own. ``put`` blocks while a batch waits to be written, which bounds
+    the memory held (and the workers stop when the few jobs in flight are done). Outcomes
+    come back from ``finished`` once written; an error in this thread is raised in the main
+    thread by the next ``put`` or ``finished`` (and by leaving the ``with`` block).
+    """
+
+    def __init__(self, store: KnowledgeGraph, batch_quads: int | None = None) -> None:
+        self.store = store
+        self.batch_quads = batch_quads or BATCH_QUADS
+        self._todo: queue.Queue[list[_Outcome] | None] = queue.Queue(maxsize=1)
+        self._done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self._batch: list[_Outcome] = []
+        self._batch_quads = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kg-build-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, outcome: _Outcome) -> None:
+        self._check()
+        self._batch.append(outcome)
+        self._batch_quads += outcome.quads
+        if self._batch_quads >= self.batch_quads:
+            self._send()
+
+    def finished(self) -> list[_Outcome]:
+        """Outcomes whose graphs are now stored (the main thread reports them)."""
+        out = []
+        while True:
+            try:
+                out.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        self._check()
+        return out
+
+    def _send(self) -> None:
+        batch, self._batch, self._batch_quads = self._batch, [], 0
+        while True:  # wait for room, but do not wait forever on a thread that died
+            try:
+                self._todo.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                self._check()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            while (batch := self._todo.get()) is not None:
+                self._write(batch)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            self._error = error
+
+    def _write(self, batch: list[_Outcome]) -> None:
+        new: list[_Outcome] = []
+        for outcome in batch:
+            assert outcome.nquads is not None
+            graph = vocab.source_graph_iri(outcome.path.name)
+            if self.store.store.contains_named_graph(ox.NamedNode(graph)):
+                self.store.replace_graph_nquads(graph, outcome.nquads)  # its own transaction
+                self._done.put(outcome)
+            else:
+                new.append(outcome)
+        if new:
+            # report_nquads checked every IRI: the loader need not check them again
+            self.store.add_new_graphs(b"".join(o.nquads or b"" for o in new), lenient=True)
+            for outcome in new:
+                self._done.put(outcome)
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if error is None and self._batch:
+            self._send()
+        # the thread ends after what was sent (on an error in the main thread too: a whole
+        # batch is written or not at all, so stopping after the current one is as safe)
+        while True:
+            try:
+                self._todo.put(None, timeout=0.5)
+                break
+            except queue.Full:
+                if not self._thread.is_alive():
+                    break
+        self._thread.join()
+        if error is None:
+            self._check()
+
+
 def build(
     paths: Sequence[Path],
     store: KnowledgeGraph,
@@ -323,19 +428,27 @@ def build(
         todo.append(path)
 
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
-        status = "failed"
-        if outcome.ntriples is None or outcome.sha256 is None:
-            result.failed += 1
-            result.errors.append(outcome.error or f"{outcome.path}: failed")
-        else:
-            graph = vocab.source_graph_iri(outcome.path.name)
-            store.replace_graph_ntriples(graph, outcome.ntriples)
-            result.built += 1
-            used.append(rdf.SourceRef(outcome.path.name, outcome.sha256))
-            status = "built"
+
+    def stored(outcome: _Outcome) -> None:
+        assert outcome.sha256 is not None
+        result.built += 1
+        used.append(rdf.SourceRef(outcome.path.name, outcome.sha256))
         if progress is not None:
-            progress.advance(outcome.path, status)
+            progress.advance(outcome.path, "built")
+
+    with _Writer(store) as writer:
+        for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
+            if outcome.nquads is None or outcome.sha256 is None:
+                result.failed += 1
+                result.errors.append(outcome.error or f"{outcome.path}: failed")
+                if progress is not None:
+                    progress.advance(outcome.path, "failed")
+            else:
+                writer.put(outcome)
+            for done in writer.finished():
+                stored(done)
+    for done in writer.finished():
+        stored(done)
 
     result.errors.sort()
     store.load_ontology()

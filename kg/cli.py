@@ -19,6 +19,7 @@ from rich.table import Table
 
 from kg import __version__
 from kg.build import BuildResult, build, extract_file
+from kg.resources import data_path
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
 
 app = typer.Typer(
@@ -278,24 +279,58 @@ def validate_command(
         Path | None,
         typer.Option("--shapes", help="SHACL shapes file (default: ontology/shapes.ttl)."),
     ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every violation, not a summary per rule.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report (every violation) as JSON.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes to use (default: CPU count; 1 = none)."),
+    ] = None,
 ) -> None:
-    """Check the graph against the SHACL shapes in ontology/shapes.ttl."""
+    """Check every source graph, with the ontology and authorities, and their union against
+    the SHACL shapes; exit 1 if anything breaks them."""
+    from kg.store import SHAPES_FILE
+    from kg.validate import format_report, group, validate_store
+
+    if shapes is not None and not shapes.is_file():
+        raise _fail(f"error: no shapes file at {shapes}")
     graph = _open_read_only(store)
     try:
-        violations = graph.validate(shapes)
+        report = validate_store(graph.store, shapes or data_path(SHAPES_FILE), workers=workers)
     finally:
         graph.close()
-    if not violations:
-        print("conforms: no SHACL violations")
-        return
-    for v in violations:
-        lines = [f"{v.severity or 'Violation'}: {v.message}", f"  focus: {v.focus}"]
-        if v.path:
-            lines.append(f"  path:  {v.path}")
-        if v.value is not None:
-            lines.append(f"  value: {v.value}")
-        print("\n".join(lines))
-    raise _fail(f"{len(violations)} SHACL violation(s)")
+    violations = report.violations
+    if as_json:
+        data = {
+            "conforms": report.conforms,
+            "violations": [v.to_json() for v in violations],
+            "groups": [
+                {
+                    "severity": g.severity,
+                    "message": g.message,
+                    "shape": g.shape,
+                    "path": g.path,
+                    "component": g.component,
+                    "count": len(g.violations),
+                }
+                for g in group(violations)
+            ],
+            "graphs_checked": report.graphs,
+            "checks": report.checks,
+            "seconds": round(report.seconds.get("total", 0.0), 2),
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif report.conforms:
+        print(f"conforms: no SHACL violations ({report.graphs} graphs and their union checked)")
+    else:
+        for line in format_report(violations, show_all=show_all):
+            print(line)
+    if not report.conforms:
+        groups = len(group(violations))
+        raise _fail(f"{len(violations)} SHACL violation(s) in {groups} group(s)")
 
 
 @app.command("version")

@@ -167,17 +167,24 @@ _WORD = re.compile(r"[a-z']+")
 _CLAUSE_BREAK = re.compile(r"[,;:()]")
 
 
+# Every contrast marker contains one of these; a sentence without any skips the regex scan.
+_CONTRAST_HINT = re.compile("but|yet|though|whil|however|theless|spite")
+
+
 def _normalise(sentence: str) -> str:
+    # NFKC and the fold table leave ASCII unchanged; str.split() splits on the same whitespace
+    # as ``\s`` and drops it at both ends, so this is ``re.sub(r"\s+", " ", ...).strip()``.
+    if sentence.isascii():
+        return " ".join(sentence.lower().split())
     text = unicodedata.normalize("NFKC", sentence).translate(_FOLD).lower()
-    return re.sub(r"\s+", " ", text).strip()
+    return " ".join(text.split())
 
 
 def _negated(text: str, start: int) -> bool:
     """Whether a negator stands within a few words before ``start``, in the same clause."""
     before = text[max(0, start - 60) : start]
     clause = _CLAUSE_BREAK.split(before)[-1]
-    words = _WORD.findall(clause)[-_NEGATION_WINDOW:]
-    return any(w in NEGATORS for w in words)
+    return not NEGATORS.isdisjoint(_WORD.findall(clause)[-_NEGATION_WINDOW:])
 
 
 _Cue = tuple[int, int, float]  # start, end, weight (> 0 strength, < 0 weakness)
@@ -186,12 +193,14 @@ _Cue = tuple[int, int, float]  # start, end, weight (> 0 strength, < 0 weakness)
 def _cues(text: str) -> list[_Cue]:
     """Every cue of the sentence, with negated strengths already turned into weaknesses."""
     cues = []
+    weights = _WEIGHTS
     for match in _CUES.finditer(text):
-        weight = _WEIGHTS[match.group(0)]
-        if weight > 0 and _negated(text, match.start()):
-            weight = -weight
+        weight = weights[match.group()]
         if weight:
-            cues.append((match.start(), match.end(), weight))
+            start = match.start()
+            if weight > 0 and _negated(text, start):
+                weight = -weight
+            cues.append((start, match.end(), weight))
     return cues
 
 
@@ -210,6 +219,8 @@ def _score(cues: list[_Cue], start: int, end: int) -> tuple[float, float]:
 def _focus(text: str, cues: list[_Cue]) -> tuple[int, int]:
     """The span of the sentence whose cues decide its polarity."""
     start, end = 0, len(text)
+    if _CONTRAST_HINT.search(text) is None:
+        return start, end
     markers = list(_CONTRAST.finditer(text))
     leading = bool(markers) and len(_WORD.findall(text[: markers[0].start()])) <= 2
     if leading and markers[0].group(1) in CONCESSIVE:  # "Despite X, Y": Y decides
@@ -235,6 +246,8 @@ def polarity(sentence: str) -> str:
     if not text:
         return "neutral"
     cues = _cues(text)
+    if not cues:  # nothing to score anywhere
+        return "neutral"
     start, end = _focus(text, cues)
     strength, weakness = _score(cues, start, end)
     if not strength and not weakness:

@@ -12,12 +12,14 @@ ontology renames a term, that is a one-line change there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
+from pyoxigraph import serialize as ox_serialize
 
 from kg import vocab
 from kg.record import Report
@@ -123,6 +125,25 @@ class T:
     polarity_ns = KG
 
 
+# IRIs known to be valid: the terms above and the datatypes (``_Rows`` need not check them).
+_VALID_IRIS = frozenset(
+    [v for k, v in vars(T).items() if not k.startswith("_") and isinstance(v, str)]
+    + [XSD + t for t in ("string", "integer", "nonNegativeInteger", "date", "gYear",
+                         "gYearMonth", "dateTime")]
+)
+_BRACKETED = {iri: f"<{iri}>" for iri in _VALID_IRIS}
+_B_TYPE, _B_ANNOTATION, _B_SPECIFIC_RESOURCE = (_BRACKETED[T.type], _BRACKETED[T.Annotation],
+                                                _BRACKETED[T.SpecificResource])
+_B_QUOTE_SELECTOR, _B_POSITION_SELECTOR = (_BRACKETED[T.TextQuoteSelector],
+                                           _BRACKETED[T.TextPositionSelector])
+_B_HAS_BODY, _B_HAS_TARGET, _B_HAS_SOURCE, _B_HAS_SELECTOR = (
+    _BRACKETED[T.hasBody], _BRACKETED[T.hasTarget], _BRACKETED[T.hasSource],
+    _BRACKETED[T.hasSelector])
+_B_EXACT, _B_PREFIX, _B_SUFFIX = _BRACKETED[T.exact], _BRACKETED[T.prefix], _BRACKETED[T.suffix]
+_B_START, _B_END = _BRACKETED[T.start], _BRACKETED[T.end]
+_B_NON_NEGATIVE = _BRACKETED[XSD + "nonNegativeInteger"]
+
+
 def software_iri(version: str) -> str:
     """The software agent, one per version, so a graph built by an older version says so."""
     return f"{ID}software/kg/{version}"
@@ -147,6 +168,21 @@ class SourceRef:
     sha256: str
 
 
+class _Lit(NamedTuple):
+    """A literal not yet made a pyoxigraph term (``datatype`` None: a plain xsd:string)."""
+
+    value: str
+    datatype: str | None = None
+
+    def term(self) -> Literal:
+        if self.datatype:
+            return Literal(self.value, datatype=NamedNode(self.datatype))
+        return Literal(self.value)
+
+
+_Object = NamedNode | Literal | _Lit | str
+
+
 class _Quads:
     """Collects quads into one graph; skips ``None`` objects so optional fields stay absent."""
 
@@ -154,27 +190,147 @@ class _Quads:
         self.graph = NamedNode(graph)
         self.quads: list[Quad] = []
 
-    def add(self, s: str, p: str, o: NamedNode | Literal | str | None) -> None:
+    def add(self, s: str, p: str, o: _Object | None) -> None:
         if o is None:
             return
-        obj = NamedNode(o) if isinstance(o, str) else o
+        obj = NamedNode(o) if isinstance(o, str) else o.term() if isinstance(o, _Lit) else o
         self.quads.append(Quad(NamedNode(s), NamedNode(p), obj, self.graph))
 
     def lit(self, s: str, p: str, value: str | None, datatype: str | None = None) -> None:
         if value is None or value == "":
             return
-        obj = Literal(value, datatype=NamedNode(datatype)) if datatype else Literal(value)
-        self.add(s, p, obj)
+        self.add(s, p, _Lit(value, datatype))
+
+    def annotation(
+        self, anno: str, body: str, source: str, text: str, start: int, end: int
+    ) -> None:
+        """The Web Annotation of ``_annotate`` (offsets already checked)."""
+        target, quote, pos = anno + "/target", anno + "/quote", anno + "/position"
+        self.add(anno, T.type, T.Annotation)
+        self.add(anno, T.hasBody, body)
+        self.add(anno, T.hasTarget, target)
+        self.add(target, T.type, T.SpecificResource)
+        self.add(target, T.hasSource, source)
+        self.add(target, T.hasSelector, quote)
+        self.add(target, T.hasSelector, pos)
+        self.add(quote, T.type, T.TextQuoteSelector)
+        self.lit(quote, T.exact, text[start:end])
+        if CONTEXT_CHARS:
+            self.lit(quote, T.prefix, text[max(0, start - CONTEXT_CHARS) : start])
+            self.lit(quote, T.suffix, text[end : end + CONTEXT_CHARS])
+        self.add(pos, T.type, T.TextPositionSelector)
+        self.add(pos, T.start, _int(start, XSD + "nonNegativeInteger"))
+        self.add(pos, T.end, _int(end, XSD + "nonNegativeInteger"))
 
 
-def _int(value: int, datatype: str = XSD + "integer") -> Literal:
-    return Literal(str(value), datatype=NamedNode(datatype))
+# What an N-Triples string literal must escape (everything else may stand as it is).
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r]')
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_XSD_STRING = XSD + "string"
+
+
+def _quoted(value: str) -> str:
+    """An N-Triples string literal."""
+    if _NEEDS_ESCAPE.search(value):
+        value = value.translate(_ESCAPES)
+    return f'"{value}"'
+
+
+class _Rows:
+    """``_Quads`` for the build's fast path: rows written straight to N-Quads, with no
+    pyoxigraph object per quad. Every distinct IRI is checked as ``NamedNode`` checks it, and
+    anything odd raises (the caller then falls back to the exact ``_Quads`` path)."""
+
+    def __init__(self, graph: str) -> None:
+        self.terms = dict(_BRACKETED)  # IRI -> "<IRI>", for IRIs known to be valid
+        self.tail = f" {self.term(graph)} .\n"
+        self.rows: list[tuple[str, str, _Object] | str] = []  # a str: finished lines
+
+    def term(self, iri: str) -> str:
+        """``<iri>``, once the IRI is known to be valid."""
+        term = self.terms.get(iri)
+        if term is None:
+            NamedNode(iri)  # raises ValueError on an invalid IRI
+            term = self.terms[iri] = f"<{iri}>"
+        return term
+
+    def add(self, s: str, p: str, o: _Object | None) -> None:
+        if o is not None:
+            self.rows.append((s, p, o))
+
+    def lit(self, s: str, p: str, value: str | None, datatype: str | None = None) -> None:
+        if value is not None and value != "":
+            self.rows.append((s, p, _Lit(value, datatype)))
+
+    def annotation(
+        self, anno: str, body: str, source: str, text: str, start: int, end: int
+    ) -> None:
+        """``_Quads.annotation`` as finished lines (the IRIs made from ``anno`` by appending a
+        path segment are valid when ``anno`` is)."""
+        a, g = self.term(anno), self.tail
+        t, q, p = f"<{anno}/target>", f"<{anno}/quote>", f"<{anno}/position>"
+        context = ""
+        if CONTEXT_CHARS:
+            prefix = text[max(0, start - CONTEXT_CHARS) : start]
+            suffix = text[end : end + CONTEXT_CHARS]
+            if prefix:
+                context += f"{q} {_B_PREFIX} {_quoted(prefix)}{g}"
+            if suffix:
+                context += f"{q} {_B_SUFFIX} {_quoted(suffix)}{g}"
+        self.rows.append(
+            f"{a} {_B_TYPE} {_B_ANNOTATION}{g}"
+            f"{a} {_B_HAS_BODY} {self.term(body)}{g}"
+            f"{a} {_B_HAS_TARGET} {t}{g}"
+            f"{t} {_B_TYPE} {_B_SPECIFIC_RESOURCE}{g}"
+            f"{t} {_B_HAS_SOURCE} {self.term(source)}{g}"
+            f"{t} {_B_HAS_SELECTOR} {q}{g}"
+            f"{t} {_B_HAS_SELECTOR} {p}{g}"
+            f"{q} {_B_TYPE} {_B_QUOTE_SELECTOR}{g}"
+            f"{q} {_B_EXACT} {_quoted(text[start:end])}{g}"
+            f"{context}"
+            f"{p} {_B_TYPE} {_B_POSITION_SELECTOR}{g}"
+            f'{p} {_B_START} "{start}"^^{_B_NON_NEGATIVE}{g}'
+            f'{p} {_B_END} "{end}"^^{_B_NON_NEGATIVE}{g}'
+        )
+
+    def nquads(self) -> bytes:
+        term, tail, string = self.term, self.tail, _XSD_STRING
+        lines = []
+        append = lines.append
+        for row in self.rows:
+            if row.__class__ is str:
+                append(row)  # type: ignore[arg-type]
+                continue
+            s, p, o = row
+            kind = o.__class__
+            if kind is str:
+                obj = term(o)  # type: ignore[arg-type]
+            elif kind is _Lit:
+                value, datatype = o  # type: ignore[misc]
+                if datatype and datatype != string:
+                    obj = f"{_quoted(value)}^^{term(datatype)}"
+                else:
+                    obj = _quoted(value)
+            elif isinstance(o, (NamedNode, Literal)):
+                obj = str(o)
+            else:
+                raise TypeError(f"not an RDF object: {o!r}")
+            append(f"{term(s)} {term(p)} {obj}{tail}")
+        return "".join(lines).encode("utf-8")
+
+
+def _int(value: int, datatype: str = XSD + "integer") -> _Lit:
+    return _Lit(str(value), datatype)
+
+
+def _date(value: str) -> _Lit:
+    kinds = {4: "gYear", 7: "gYearMonth"}
+    return _Lit(value, XSD + kinds.get(len(value), "date"))
 
 
 def date_literal(value: str) -> Literal:
     """An ISO date as precise as the text: ``2018`` gYear, ``2018-07`` gYearMonth, else date."""
-    kinds = {4: "gYear", 7: "gYearMonth"}
-    return Literal(value, datatype=NamedNode(XSD + kinds.get(len(value), "date")))
+    return _date(value).term()
 
 
 def visit_iri_for(report: Report) -> str:
@@ -229,7 +385,9 @@ def earlier_grade_iri(date: str, label: str) -> str | None:
     return f"{GRADE}{scale}/{grade}"
 
 
-def _annotate(q: _Quads, report: Report, body: str, start: int, end: int, what: str) -> None:
+def _annotate(
+    q: _Quads | _Rows, report: Report, body: str, start: int, end: int, what: str
+) -> None:
     """Web Annotation tying ``body`` to the exact words at ``start:end`` of the source."""
     text = report.text
     if not (0 <= start < end <= len(text)):
@@ -237,24 +395,10 @@ def _annotate(q: _Quads, report: Report, body: str, start: int, end: int, what: 
             f"{report.source}: {what} offsets {start}-{end} outside the text ({len(text)} chars)"
         )
     anno = annotation_iri(report.sha256, start, end)
-    target, quote, pos = anno + "/target", anno + "/quote", anno + "/position"
-    q.add(anno, T.type, T.Annotation)
-    q.add(anno, T.hasBody, body)
-    q.add(anno, T.hasTarget, target)
-    q.add(target, T.type, T.SpecificResource)
-    q.add(target, T.hasSource, vocab.file_iri(report.sha256))
-    q.add(target, T.hasSelector, quote)
-    q.add(target, T.hasSelector, pos)
-    q.add(quote, T.type, T.TextQuoteSelector)
-    q.lit(quote, T.exact, text[start:end])
-    q.lit(quote, T.prefix, text[max(0, start - CONTEXT_CHARS) : start])
-    q.lit(quote, T.suffix, text[end : end + CONTEXT_CHARS])
-    q.add(pos, T.type, T.TextPositionSelector)
-    q.add(pos, T.start, _int(start, XSD + "nonNegativeInteger"))
-    q.add(pos, T.end, _int(end, XSD + "nonNegativeInteger"))
+    q.annotation(anno, body, vocab.file_iri(report.sha256), text, start, end)
 
 
-def _person(q: _Quads, iri: str, name: str) -> None:
+def _person(q: _Quads | _Rows, iri: str, name: str) -> None:
     q.add(iri, T.type, T.Inspector)
     q.lit(iri, T.foaf_name, name)
     q.lit(iri, T.label, name)
@@ -268,6 +412,33 @@ def report_quads(report: Report, graph: str) -> list[Quad]:
     (no authority or no date) or an offset falls outside ``report.text``.
     """
     q = _Quads(graph)
+    _map_report(q, report)
+    return q.quads
+
+
+def report_nquads(report: Report, graph: str) -> bytes:
+    """``report_quads`` as N-Quads (UTF-8), written without a pyoxigraph object per quad.
+
+    What a build worker sends to the writing process. The same mapping code fills plain rows;
+    if anything is odd about them (an invalid IRI, a string that is not valid Unicode) the
+    quads are made the exact way instead, which raises what ``report_quads`` raises.
+    """
+    rows = _Rows(graph)
+    try:
+        _map_report(rows, report)
+        return rows.nquads()
+    except Exception:  # noqa: BLE001 - the exact path below raises the right error, if any
+        pass
+    return serialize_nquads(report_quads(report, graph))
+
+
+def serialize_nquads(quads: Iterable[Quad]) -> bytes:
+    data = ox_serialize(quads, format=RdfFormat.N_QUADS)
+    assert data is not None
+    return data
+
+
+def _map_report(q: _Quads | _Rows, report: Report) -> None:
     visit = visit_iri_for(report)
     assert report.authority is not None  # checked by visit_iri_for
     authority = vocab.authority_iri(report.authority.gss_code)
@@ -283,9 +454,9 @@ def report_quads(report: Report, graph: str) -> list[Quad]:
     q.add(visit, T.authority, authority)
     q.add(visit, T.kind, KIND + report.kind)
     if report.visit_start:
-        q.add(visit, T.startDate, date_literal(report.visit_start))
+        q.add(visit, T.startDate, _date(report.visit_start))
     if report.visit_end:
-        q.add(visit, T.endDate, date_literal(report.visit_end))
+        q.add(visit, T.endDate, _date(report.visit_end))
     for area in report.scope:
         q.lit(visit, T.scope, area)
     q.add(visit, T.report, doc)
@@ -303,9 +474,9 @@ def report_quads(report: Report, graph: str) -> list[Quad]:
     q.add(doc, T.type, T.Entity)
     q.lit(doc, T.title, report.title)
     if report.letter_date:
-        q.add(doc, T.letterDate, date_literal(report.letter_date))
+        q.add(doc, T.letterDate, _date(report.letter_date))
     if report.publication_date:
-        q.add(doc, T.publicationDate, date_literal(report.publication_date))
+        q.add(doc, T.publicationDate, _date(report.publication_date))
     addressee = report.addressee
     if addressee is not None and (addressee.name or addressee.role):
         iri = f"{doc}/addressee/{vocab.slug(addressee.name or addressee.role or '')}"
@@ -378,13 +549,11 @@ def report_quads(report: Report, graph: str) -> list[Quad]:
         iri = f"{visit}/earlier/{date}"
         q.add(doc, T.mentionsEarlierInspection, iri)
         q.add(iri, T.type, T.EarlierInspection)
-        q.add(iri, T.earlierDate, date_literal(date))
+        q.add(iri, T.earlierDate, _date(date))
         if stated:
             grade = earlier_grade_iri(date, stated)
-            q.add(iri, T.overallEffectiveness, grade or Literal(stated))
+            q.add(iri, T.overallEffectiveness, grade or _Lit(stated))
         q.add(iri, T.authority, authority)
-
-    return q.quads
 
 
 def extraction_quads(graph: str, sha256: str, fingerprint: str, version: str) -> list[Quad]:

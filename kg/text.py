@@ -342,6 +342,7 @@ def _page_blocks(lines: list[_Line]) -> list[str]:
     if not lines:
         return []
     width_right = max(x.right for x in lines)
+    short_of = width_right - 0.25 * (width_right - min(x.left for x in lines))
     blocks: list[list[str]] = []
     previous: _Line | None = None
     for line in lines:
@@ -361,8 +362,7 @@ def _page_blocks(lines: list[_Line]) -> list[str]:
             block = blocks[-1]
             # A line that stopped well short of the right margin ended for a reason (an
             # address line, a table row): keep the break. Otherwise it wrapped: join it.
-            short = previous is not None and previous.right < width_right - 0.25 * (
-                width_right - min(x.left for x in lines))
+            short = previous is not None and previous.right < short_of
             if short and not _ends_mid_sentence(block[-1]):
                 block.append(text)
             else:

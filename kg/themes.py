@@ -103,8 +103,19 @@ def _symbols(label: str) -> tuple[str, ...]:
     return tuple(symbols)
 
 
-def _trie_regex(phrases: list[tuple[str, ...]]) -> re.Pattern[str] | None:
-    """One regex for all phrases; phrase ``i`` ends with the empty named group ``p<i>``."""
+def _trie_regex(
+    phrases: list[tuple[str, ...]], *, groups: bool = True, literal_first: bool = False
+) -> re.Pattern[str] | None:
+    """One regex for all phrases, each starting where no word character precedes it.
+
+    With ``groups``, phrase ``i`` ends with the empty named group ``p<i>`` (which phrase
+    matched). Without them the regex matches the same spans several times faster (``re`` saves
+    and restores group marks in every alternation that contains a group), so the scan uses it
+    and asks the grouped regex, at the start of each match, which phrase it was.
+    ``literal_first`` puts the word-start check after the first character, which lets ``re``
+    skip at C speed every position whose character cannot start a phrase (worth it where few
+    can, as with acronyms in mixed-case text); it matches exactly what the plain form matches.
+    """
     if not phrases:
         return None
     trie: dict = {}
@@ -114,18 +125,27 @@ def _trie_regex(phrases: list[tuple[str, ...]]) -> re.Pattern[str] | None:
             node = node.setdefault(symbol, {})
         node[_END] = index
 
-    def emit(node: dict) -> str:
+    def emit(node: dict, top: bool = False) -> str:
         alternatives = []
         # literal characters before word endings, so "partner's" beats "partner" + "'s"
         for symbol in sorted((k for k in node if k != _END), key=lambda k: (k[0] == "\x00", k)):
             piece = _SYMBOL_PATTERNS.get(symbol) or re.escape(symbol)
+            if top and literal_first:
+                # the character before this one (a phrase starts with a literal character,
+                # never a newline) is not a word character: the (?<!\w) of the plain form
+                piece = (
+                    piece + r"(?<!\w.)" if symbol[0] != "\x00" else r"(?<!\w)" + piece
+                )
             alternatives.append(piece + emit(node[symbol]))
         if _END in node:  # last, so that longer phrases are preferred
-            alternatives.append(rf"(?!\w)(?P<p{node[_END]}>)")
+            end = rf"(?P<p{node[_END]}>)" if groups else ""
+            alternatives.append(r"(?!\w)" + end)
         if len(alternatives) == 1:
             return alternatives[0]
         return "(?:" + "|".join(alternatives) + ")"
 
+    if literal_first:
+        return re.compile(emit(trie, top=True))
     return re.compile(r"(?<!\w)" + emit(trie))
 
 
@@ -165,7 +185,8 @@ class ThemeTagger:
             for phrase in theme_labels:
                 self._add(phrases, acronyms, phrase, theme_id)
         self._plain = _Compiled(phrases, self._rank)
-        self._acronyms = _Compiled(acronyms, self._rank)
+        # few characters of mixed-case text can start an acronym: let re skip the others
+        self._acronyms = _Compiled(acronyms, self._rank, literal_first=True)
 
     @staticmethod
     def _add(
@@ -253,26 +274,53 @@ class ThemeTagger:
 _SHARED: dict[tuple[str, int], ThemeTagger] = {}
 
 
-class _Compiled:
-    """One trie regex and the themes each of its phrases gives."""
+_CACHE_SIZE = 20_000  # distinct matched phrases remembered per regex
 
-    def __init__(self, phrases: dict[tuple[str, ...], set[str]], rank: dict[str, int]) -> None:
+
+class _Compiled:
+    """The trie regexes of a set of phrases and the themes each phrase gives."""
+
+    def __init__(
+        self,
+        phrases: dict[tuple[str, ...], set[str]],
+        rank: dict[str, int],
+        literal_first: bool = False,
+    ) -> None:
         keys = list(phrases)
-        self._regex = _trie_regex(keys)
+        self._regex = _trie_regex(keys)  # with a group per phrase: which one matched
+        self._scan = _trie_regex(keys, groups=False, literal_first=literal_first)
         self._themes = [frozenset(t for t in phrases[k] if t in rank) for k in keys]
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def _phrase_themes(self, phrase: str) -> frozenset[str]:
+        """The themes of the phrase the scan matched as ``phrase``.
+
+        The grouped regex matched alone against ``phrase`` takes the path the scan took in
+        its sentence: paths that failed there fail here too (the lookahead after a path ending
+        where the match ends sees the same character for all of them), so it names the same
+        phrase. The answer depends on the matched text only, so it is cached.
+        """
+        themes = self._cache.get(phrase)
+        if themes is None:
+            match = self._regex.match(phrase)  # type: ignore[union-attr]
+            themes = self._themes[int(match.lastgroup[1:])]  # type: ignore[union-attr, index]
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[phrase] = themes
+        return themes
 
     def find(self, text: str) -> set[str]:
         found: set[str] = set()
-        if self._regex is None:
+        if self._scan is None:
             return found
-        for match in self._regex.finditer(text):
-            found |= self._themes[int(match.lastgroup[1:])]  # type: ignore[index]
+        for match in self._scan.finditer(text):
+            found |= self._phrase_themes(match.group())
         return found
 
     def explain(self, text: str) -> list[tuple[str, list[str]]]:
-        if self._regex is None:
+        if self._scan is None:
             return []
         return [
-            (m.group(0), sorted(self._themes[int(m.lastgroup[1:])]))  # type: ignore[index]
-            for m in self._regex.finditer(text)
+            (m.group(0), sorted(self._phrase_themes(m.group(0))))
+            for m in self._scan.finditer(text)
         ]

@@ -224,34 +224,43 @@ WRITER = textwrap.dedent(
 
     N = int(sys.argv[2])
     MODE = sys.argv[3]
-    FRESH = MODE in ("fresh", "ntriples")  # a new graph each time, or one graph replaced
+    FRESH = MODE in ("fresh", "ntriples", "bulk")  # new graphs each time, or one replaced
     kg = KnowledgeGraph.open(sys.argv[1])
     version = 0
     while True:
         version += 1
-        g = f"http://example.org/g{version if FRESH else ''}"
+        names = [f"http://example.org/g{version if FRESH else ''}"]
+        if MODE == "bulk":  # a batch of new graphs, as a build writes them
+            names = [f"http://example.org/g{version}-{k}" for k in range(BATCH)]
         quads = [
             ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/v"),
                     ox.Literal(f"version {version} row {i}"), ox.NamedNode(g))
+            for g in names
             for i in range(N + version)
         ]
-        data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
-                            format=ox.RdfFormat.N_TRIPLES)
-        print("begin", version, flush=True)
-        if MODE == "ntriples":
-            kg.replace_graph_ntriples(g, data)
+        if MODE == "bulk":
+            data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
         else:
-            kg.replace_graph(g, quads)
+            data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                                format=ox.RdfFormat.N_TRIPLES)
+        print("begin", version, flush=True)
+        if MODE == "bulk":
+            kg.add_new_graphs(data, lenient=True)
+        elif MODE == "ntriples":
+            kg.replace_graph_ntriples(names[0], data)
+        else:
+            kg.replace_graph(names[0], quads)
         print("done", version, flush=True)
     """
 )
+BATCH = 4  # graphs per bulk load in the "bulk" mode
 
 
 def _kill_mid_write(store: Path, delay: float, rows: int, mode: str) -> tuple[str, int]:
     """Start a writer replacing graphs in a loop; SIGKILL it ``delay`` s into its third write."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(store), str(rows), mode],
+        [sys.executable, "-c", f"BATCH = {BATCH}\n" + WRITER, str(store), str(rows), mode],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -271,13 +280,14 @@ def _kill_mid_write(store: Path, delay: float, rows: int, mode: str) -> tuple[st
     return last, int(last.split()[1])
 
 
-@pytest.mark.parametrize("mode", ["replace", "fresh", "ntriples"])
+@pytest.mark.parametrize("mode", ["replace", "fresh", "ntriples", "bulk"])
 def test_replace_graph_is_atomic_when_the_writer_is_killed(tmp_path: Path, mode: str) -> None:
     """A process killed mid-transaction leaves the old graph or the new one, never a mix.
 
     "replace" rewrites one existing graph (the SPARQL update path); "fresh" writes a new
     graph each time (the ``Store.extend`` path); "ntriples" writes a new graph from N-Triples
-    (the ``Store.load`` path a build uses).
+    (the ``Store.load`` path); "bulk" writes a batch of new graphs in one bulk load (the
+    ``add_new_graphs`` path a build uses): all of the batch or none of it.
     """
     rows = 4000
     mid_write = 0
@@ -300,7 +310,14 @@ def test_replace_graph_is_atomic_when_the_writer_is_killed(tmp_path: Path, mode:
                 assert newest in (version - 1, version)
             else:
                 assert newest == version
-            if mode != "replace":
+            if mode == "bulk":
+                per_version: dict[str, int] = {}
+                for versions in by_graph.values():
+                    (seen,) = versions
+                    per_version[seen] = per_version.get(seen, 0) + 1
+                assert set(per_version.values()) == {BATCH}, f"a partial batch: {per_version}"
+                assert len(by_graph) == newest * BATCH
+            elif mode != "replace":
                 assert len(by_graph) == newest
             # the store is writable again after the crash
             kg.replace_graph(EX + "g", [])

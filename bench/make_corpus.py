@@ -1,0 +1,557 @@
+"""Make a benchmark corpus by re-keying the real reports in ``seeds/``.
+
+Every copy of a seed report gets another English authority (a real name from
+``reference/english_local_authorities.csv``, never the original one) and every date in its text
+shifted by a per-copy amount, so that visit identities (authority + kind + start date) differ
+from the seeds and from each other: full dates and date ranges ("26 and 27 October 2021",
+"23 May to 16 June 2016") move by whole years plus a few days; "Month YYYY", financial years
+("2013-14") and bare years move by the same whole years (so "inspected in January 2012 ...
+since 2012" stays consistent); years in the titles of Acts and guidance are left alone.
+
+PDF seeds become PDFs: the text inside a real PDF cannot be edited in place, so the seed's clean
+text (``kg.text.read_source(path).text``) is re-keyed and typeset again with fpdf2 (A4, 20 mm
+margins, 11 pt Helvetica, wrapped lines, vertical space between paragraphs, bullet glyphs, bold
+headings, page numbers), which gives the PDF cleaner and the extractor a realistic layout. Text
+seeds stay text (their raw file text is re-keyed).
+
+The output is deterministic for a given ``--seed`` and ``--count``; a ``MANIFEST.json`` records
+what each copy was made from and how it was re-keyed. An existing complete corpus with the same
+parameters is kept (use ``--force`` to rebuild it).
+
+    python bench/make_corpus.py [--count 800] [--out bench/corpus] [--seed 2024] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import csv
+import json
+import os
+import random
+import re
+import sys
+import time
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SEEDS = ROOT / "seeds"
+REFERENCE = ROOT / "reference" / "english_local_authorities.csv"
+CHANGES = ROOT / "reference" / "la_changes.csv"
+DEFAULT_OUT = Path(__file__).resolve().parent / "corpus"
+GENERATOR_VERSION = 2
+
+# Copies stay within the years the report families were in use, and not in the future.
+EARLIEST = date(2009, 6, 1)
+LATEST = date(2026, 3, 31)
+YEAR_SHIFTS = (-3, -2, -1, 0, 1, 2, 3)
+MAX_DAY_SHIFT = 40
+
+MONTHS = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+]
+_MONTH_NO = {m.lower(): i + 1 for i, m in enumerate(MONTHS)}
+
+# Name variants the seed reports use for their own authority, longest first.
+VARIANTS = {
+    "Redcar and Cleveland": ["Redcar and Cleveland", "Redcar & Cleveland", "Redcar"],
+    "Stockton-on-Tees": ["Stockton-on-Tees", "Stockton on Tees", "Stockton"],
+}
+
+FILE_NAME = re.compile(r"^(?P<slug>[a-z-]+?)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<kind>[a-z-]+)$")
+
+
+# ------------------------------------------------------------------------------ re-keying
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A date shift: ``years`` whole years (29 February -> 28 February), then ``days`` days."""
+
+    years: int
+    days: int
+
+    def __call__(self, day: date) -> date:
+        year = day.year + self.years
+        moved = day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+        return moved + timedelta(days=self.days)
+
+    def ymd(self, year: int, month: int, day: int) -> date:
+        day = max(1, min(day, calendar.monthrange(year, month)[1]))
+        return self(date(year, month, day))
+
+
+_MONTH_RE = "(?:" + "|".join(MONTHS) + ")"
+_DAY_RE = r"(?:[12]\d|3[01]|0?[1-9])(?!\d)(?:st|nd|rd|th)?"
+_YEAR_RE = r"(?:19[5-9]\d|20[0-4]\d)"
+_SEP_RE = r"(?:\s*,\s*(?:and\s+)?|\s+(?:and|to|until|or)\s+|\s*[\u2013\u2014-]\s*)"
+_ELEM_RE = rf"{_DAY_RE}(?:\s+{_MONTH_RE}(?:,?\s+{_YEAR_RE}(?!\d))?)?"
+_ELEMENT = re.compile(
+    rf"(?P<day>[12]\d|3[01]|0?[1-9])(?!\d)(?P<suffix>st|nd|rd|th)?"
+    rf"(?:(?P<msep>\s+)(?P<month>{_MONTH_RE})(?:(?P<ysep>,?\s+)(?P<year>{_YEAR_RE}))?)?"
+)
+_DATES = re.compile(
+    # a run of dates: "4 March 2020", "26 and 27 October 2021", "23 May to 16 June 2016"
+    rf"(?P<run>\b(?:{_ELEM_RE}{_SEP_RE})*{_DAY_RE}\s+{_MONTH_RE}(?:,?\s+{_YEAR_RE}(?!\d))?\b)"
+    # "March 12, 2019"
+    rf"|(?P<us>\b(?P<us_month>{_MONTH_RE})\s+(?P<us_day>{_DAY_RE}),\s+(?P<us_year>{_YEAR_RE})\b)"
+    # "July 2018"
+    rf"|(?P<my>\b(?P<my_month>{_MONTH_RE})(?P<my_sep>\s+)(?P<my_year>{_YEAR_RE})(?!\d))"
+    # financial and academic years: "2013-14", "2014/15", "2011-2014"
+    rf"|(?P<fy>(?<![\d,.£])(?P<fy_a>{_YEAR_RE})(?P<fy_sep>[\u2013/-])(?P<fy_b>\d{{2}}|{_YEAR_RE})"
+    rf"(?![\d%]))"
+    # a bare year: "in 2012"
+    rf"|(?P<year>(?<![\d,.£$/-]){_YEAR_RE}(?![\d%]|,\d))",
+    re.IGNORECASE,
+)
+# Years that are part of a title (legislation, guidance) are not dates of this report.
+_TITLE_BEFORE = re.compile(
+    r"(?:\bAct|\bRegulations|\bOrder|\bRules|Safeguard Children|\bGuidance)\s*(?:\(\w+\)\s*)?$"
+)
+
+
+def _month_name(month: int, like: str) -> str:
+    name = MONTHS[month - 1]
+    return name.upper() if like.isupper() else name
+
+
+def _day_text(day: int, like: str) -> str:
+    return f"{day:02d}" if len(like) == 2 and like.startswith("0") else str(day)
+
+
+def _shift_run(text: str, shift: Shift, nominal_year: int) -> str:
+    """Shift every date of a run such as "26 and 27 October 2021" or "23 May to 16 June 2016"."""
+    elems = list(_ELEMENT.finditer(text))
+    parts = []  # [day, month, year, has_month, has_year]
+    for m in elems:
+        month = _MONTH_NO[m["month"].lower()] if m["month"] else None
+        year = int(m["year"]) if m["year"] else None
+        parts.append([int(m["day"]), month, year, month is not None, year is not None])
+    # Missing months and years come from the next element that has them ("26 and 27 October"),
+    # then from the previous one ("1 April 2017 to 30 September"), else the report's year.
+    for i in range(len(parts) - 2, -1, -1):
+        parts[i][1] = parts[i][1] or parts[i + 1][1]
+        parts[i][2] = parts[i][2] or parts[i + 1][2]
+    for i in range(1, len(parts)):
+        parts[i][2] = parts[i][2] or parts[i - 1][2]
+    if any(p[1] is None for p in parts):
+        return text  # not a date run after all
+    moved = [shift.ymd(p[2] or nominal_year, p[1], p[0]) for p in parts]
+    out = []
+    pos = 0
+    for i, (m, p, new) in enumerate(zip(elems, parts, moved, strict=True)):
+        out.append(text[pos:m.start()])
+        nxt = moved[i + 1] if i + 1 < len(moved) else None
+        show_month = p[3] or nxt is None or (new.month, new.year) != (nxt.month, nxt.year)
+        show_year = p[4] or (nxt is not None and new.year != nxt.year)
+        piece = _day_text(new.day, m["day"]) + (m["suffix"] and _ordinal(new.day) or "")
+        if show_month:
+            piece += (m["msep"] or " ") + _month_name(new.month, m["month"] or "")
+            if show_year:
+                piece += (m["ysep"] or " ") + str(new.year)
+        out.append(piece)
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _ordinal(day: int) -> str:
+    if 10 <= day % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+
+
+def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
+    """Shift every date in ``text``; years in titles of Acts and guidance are left alone."""
+
+    def replace(m: re.Match[str]) -> str:
+        if m["run"]:
+            return _shift_run(m["run"], shift, nominal_year)
+        if m["us"]:
+            month = _MONTH_NO[m["us_month"].lower()]
+            day = int(re.match(r"\d+", m["us_day"]).group())
+            new = shift.ymd(int(m["us_year"]), month, day)
+            return f"{_month_name(new.month, m['us_month'])} {new.day}, {new.year}"
+        if m["my"]:
+            # Whole years only, like bare years: "inspected in January 2012 ... since 2012"
+            # must still name the same year after re-keying.
+            return f"{m['my_month']}{m['my_sep']}{int(m['my_year']) + shift.years}"
+        before = text[max(0, m.start() - 40): m.start()]
+        if _TITLE_BEFORE.search(before):
+            return m.group()
+        if m["fy"]:
+            a = int(m["fy_a"])
+            b_text = m["fy_b"]
+            b = int(b_text) if len(b_text) == 4 else (a // 100) * 100 + int(b_text)
+            if len(b_text) == 2 and b < a:
+                b += 100
+            a, b = a + shift.years, b + shift.years
+            b_out = str(b) if len(b_text) == 4 else f"{b % 100:02d}"
+            return f"{a}{m['fy_sep']}{b_out}"
+        return str(int(m["year"]) + shift.years)
+
+    return _DATES.sub(replace, text)
+
+
+def _variant_pattern(original: str) -> re.Pattern[str]:
+    variants = VARIANTS.get(original, [original])
+    alternatives = []
+    for v in sorted(variants, key=len, reverse=True):
+        words = [re.escape(w) for w in re.split(r"[\s-]+", v)]
+        alternatives.append(r"[\s-]+".join(words))
+    # "Stockton" but not "Stockton-on-Tees" (already longer alternative) nor "Stocktonian".
+    return re.compile(rf"(?<![\w@.])(?:{'|'.join(alternatives)})(?![\w])", re.IGNORECASE)
+
+
+def replace_authority(text: str, original: str, new: str) -> str:
+    """Replace the original authority's names (and web/e-mail forms) with ``new``."""
+    pattern = _variant_pattern(original)
+
+    def replace(m: re.Match[str]) -> str:
+        found = m.group()
+        if found.isupper():
+            return new.upper()
+        if found.islower():
+            return re.sub(r"[^a-z]", "", new.lower())
+        return new
+
+    text = pattern.sub(replace, text)
+    # Domains and e-mail addresses ("@darlington.gov.uk", "www.hartlepool.gov.uk").
+    new_bare = re.sub(r"[^a-z]", "", new.lower())
+    for variant in sorted(VARIANTS.get(original, [original]), key=len, reverse=True):
+        bare = re.sub(r"[^a-z]", "", variant.lower())
+        text = re.sub(rf"(?<=[@.]){bare}(?=\.)", new_bare, text)
+    return text
+
+
+def rekey(text: str, original: str, new: str, shift: Shift, nominal_year: int) -> str:
+    return shift_dates(replace_authority(text, original, new), shift, nominal_year)
+
+
+# --------------------------------------------------------------------------- authorities
+
+
+@dataclass(frozen=True)
+class NewAuthority:
+    name: str  # the name reports use ("Kingston upon Hull", not "Kingston upon Hull, City of")
+    gss_code: str
+    established: date | None  # when a new council (not a recode of the same one) took over
+    # (until, old GSS code): an earlier council of the same name but another DfE number
+    # (Dorset before 2019-04-01), which is who a report from before then is about.
+    same_name_predecessor: tuple[date, str] | None = None
+
+    def gss_on(self, day: date) -> str:
+        if self.same_name_predecessor and day < self.same_name_predecessor[0]:
+            return self.same_name_predecessor[1]
+        return self.gss_code
+
+
+def display_name(reference_name: str) -> str:
+    m = re.match(r"^(.*), (?:City|County) of$", reference_name)
+    name = m.group(1) if m else reference_name
+    return name.replace("St. ", "St ")
+
+
+def load_authorities() -> list[NewAuthority]:
+    established: dict[str, date] = {}
+    predecessor: dict[str, tuple[date, str]] = {}
+    with CHANGES.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            day = date.fromisoformat(row["effective_date"])
+            if row["old_name"] != row["new_name"]:
+                established[row["new_gss"]] = max(day, established.get(row["new_gss"], day))
+            elif row["old_dfe_la_code"] and row["old_dfe_la_code"] != row["new_dfe_la_code"]:
+                predecessor[row["new_gss"]] = (day, row["old_gss"])
+    with REFERENCE.open(newline="", encoding="utf-8") as f:
+        return [
+            NewAuthority(display_name(r["name"]), r["gss_code"], established.get(r["gss_code"]),
+                         predecessor.get(r["gss_code"]))
+            for r in csv.DictReader(f)
+        ]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+# ------------------------------------------------------------------------------- seeds
+
+
+@dataclass
+class Seed:
+    path: Path
+    authority: str  # the reference-table name of the seed's authority
+    kind: str
+    date: date
+    is_pdf: bool
+
+
+def load_seeds(authorities: list[NewAuthority]) -> list[Seed]:
+    by_slug = {_slug(a.name): a.name for a in authorities}
+    seeds = []
+    for path in sorted(SEEDS.iterdir()):
+        if path.suffix.lower() not in (".pdf", ".txt"):
+            continue
+        m = FILE_NAME.match(path.stem)
+        if not m or m["slug"] not in by_slug:
+            raise SystemExit(f"{path}: seed file name not <authority>_<date>_<kind>.<ext>")
+        seeds.append(Seed(path, by_slug[m["slug"]], m["kind"], date.fromisoformat(m["date"]),
+                          path.suffix.lower() == ".pdf"))
+    return seeds
+
+
+@dataclass
+class Copy:
+    file: str
+    seed: str
+    authority: str
+    gss_code: str  # the council of that name on that date (the old Dorset before 2019)
+    kind: str
+    date: str  # the seed's file-name date, shifted
+    shift_years: int
+    shift_days: int
+
+
+def plan(seeds: list[Seed], authorities: list[NewAuthority], count: int,
+         rng_seed: int) -> list[Copy]:
+    """Choose an authority and a shift for each copy; copies of a seed never share a name."""
+    rng = random.Random(rng_seed)
+    orders = {}
+    for seed in seeds:
+        names = [a for a in authorities if a.name != seed.authority]
+        rng.shuffle(names)
+        orders[seed.path.name] = names
+    identities: set[tuple[str, str, date]] = set()
+    copies: list[Copy] = []
+    round_no = 0
+    while len(copies) < count:
+        for seed in seeds:
+            if len(copies) >= count:
+                break
+            order = orders[seed.path.name]
+            for attempt in range(1000):
+                shift = Shift(rng.choice(YEAR_SHIFTS), rng.randint(-MAX_DAY_SHIFT, MAX_DAY_SHIFT))
+                new_date = shift(seed.date)
+                authority = order[(round_no + attempt * 7) % len(order)]
+                identity = (authority.gss_code, seed.kind, new_date)
+                if (
+                    shift != Shift(0, 0)
+                    and EARLIEST <= new_date <= LATEST
+                    and (authority.established is None or authority.established < new_date)
+                    and identity not in identities
+                ):
+                    break
+            else:
+                raise SystemExit(f"cannot re-key {seed.path.name} again")
+            identities.add(identity)
+            n = len(copies) + 1
+            suffix = ".pdf" if seed.is_pdf else ".txt"
+            name = f"{_slug(authority.name)}_{new_date.isoformat()}_{seed.kind}_c{n:04d}{suffix}"
+            copies.append(Copy(name, seed.path.name, authority.name, authority.gss_on(new_date),
+                               seed.kind, new_date.isoformat(), shift.years, shift.days))
+        round_no += 1
+    return copies
+
+
+# ------------------------------------------------------------------------------ typesetting
+
+_CP1252_FALLBACK = str.maketrans({
+    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2015": "\u2014",
+    "\u2192": "->", "\u2265": ">=", "\u2264": "<=", "\u2032": "'", "\u2033": '"',
+})
+
+
+def to_cp1252(text: str) -> str:
+    """Map characters the core fonts (Windows-1252) lack to near equivalents."""
+    text = text.translate(_CP1252_FALLBACK)
+    try:
+        text.encode("cp1252")
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for ch in text:
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+        except UnicodeEncodeError:
+            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append(plain or "?")
+    return "".join(out)
+
+
+def _is_heading(block: str) -> bool:
+    return (
+        "\n" not in block
+        and len(block) < 90
+        and not block.startswith("- ")
+        and not re.search(r"[.,;:]$", block)
+        and block[:1].isupper()
+    )
+
+
+_NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT"}  # fpdf2's default leaves x at the right
+
+
+def typeset(text: str, out: Path, title: str) -> int:
+    """Typeset clean report text as an A4 PDF; return the number of pages."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def footer(self) -> None:
+            self.set_y(-14)
+            self.set_font("helvetica", size=9)
+            self.cell(0, 5, str(self.page_no()), align="C")
+
+    pdf = Report(format="A4", unit="mm")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(True, margin=22)
+    pdf.set_title(title)
+    pdf.set_author("Ofsted (re-keyed benchmark copy)")
+    pdf.set_creation_date(datetime(2024, 1, 1, tzinfo=timezone.utc))  # deterministic bytes
+    pdf.add_page()
+    line = 5.6  # mm, ~1.45 x 11 pt
+    width = pdf.epw
+    for block in text.split("\n\n"):
+        block = to_cp1252(block.strip())
+        if not block:
+            continue
+        if block.startswith("- "):
+            pdf.set_font("helvetica", size=11)
+            y = pdf.get_y()
+            if y + line > pdf.page_break_trigger:
+                pdf.add_page()
+                y = pdf.get_y()
+            pdf.set_x(pdf.l_margin + 3)
+            pdf.cell(5, line, "\u2022")
+            pdf.set_xy(pdf.l_margin + 9, y)
+            pdf.multi_cell(width - 9, line, block[2:].replace("\n", " "), **_NEXT_LINE)
+            pdf.ln(2.2)
+        elif _is_heading(block):
+            if pdf.get_y() + 3 * line > pdf.page_break_trigger:
+                pdf.add_page()
+            pdf.set_font("helvetica", style="B", size=12.5)
+            pdf.multi_cell(width, 6.4, block, **_NEXT_LINE)
+            pdf.ln(2.6)
+        else:
+            pdf.set_font("helvetica", size=11)
+            for text_line in block.split("\n"):
+                pdf.multi_cell(width, line, text_line, **_NEXT_LINE)
+            pdf.ln(3.2)
+    pdf.output(str(out))
+    return pdf.page
+
+
+# ------------------------------------------------------------------------------- driver
+
+_SOURCES: dict[str, str] = {}
+
+
+def _seed_text(seed: Seed) -> str:
+    """The text a copy is made from: clean text of a PDF, the raw file text of a text seed."""
+    if seed.path.name not in _SOURCES:
+        if seed.is_pdf:
+            from kg.text import read_source
+
+            _SOURCES[seed.path.name] = read_source(seed.path).text
+        else:
+            from kg.text import decode_text
+
+            _SOURCES[seed.path.name] = decode_text(seed.path, seed.path.read_bytes())[0]
+    return _SOURCES[seed.path.name]
+
+
+def make_copy(seed: Seed, copy: Copy, out_dir: Path) -> None:
+    text = rekey(_seed_text(seed), seed.authority, copy.authority,
+                 Shift(copy.shift_years, copy.shift_days), seed.date.year)
+    target = out_dir / copy.file
+    partial = target.with_name(target.name + ".part")
+    if seed.is_pdf:
+        typeset(text, partial, f"{copy.kind} {copy.authority} {copy.date}")
+    else:
+        partial.write_text(text, encoding="utf-8")
+    os.replace(partial, target)
+
+
+def _make_batch(args: tuple[list[Seed], list[Copy], Path]) -> int:
+    seeds, copies, out_dir = args
+    by_name = {s.path.name: s for s in seeds}
+    for copy in copies:
+        make_copy(by_name[copy.seed], copy, out_dir)
+    return len(copies)
+
+
+def corpus_is_complete(out_dir: Path, params: dict) -> bool:
+    manifest = out_dir / "MANIFEST.json"
+    if not manifest.exists():
+        return False
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return data.get("params") == params and all(
+        (out_dir / c["file"]).exists() for c in data.get("copies", [])
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=800, help="number of documents (800)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument("--seed", type=int, default=2024, help="random seed (2024)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--force", action="store_true", help="regenerate even if present")
+    args = parser.parse_args(argv)
+
+    out_dir: Path = args.out
+    params = {"count": args.count, "seed": args.seed, "generator": GENERATOR_VERSION}
+    if not args.force and corpus_is_complete(out_dir, params):
+        print(f"{out_dir}: corpus of {args.count} documents already there (--force to remake)")
+        return 0
+
+    authorities = load_authorities()
+    seeds = load_seeds(authorities)
+    copies = plan(seeds, authorities, args.count, args.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = {c.file for c in copies} | {"MANIFEST.json"}
+    for old in out_dir.iterdir():
+        if old.is_file() and old.name not in wanted:
+            old.unlink()
+    (out_dir / "MANIFEST.json").unlink(missing_ok=True)
+
+    started = time.perf_counter()
+    # Group copies by seed so each worker reads a seed PDF once.
+    by_seed: dict[str, list[Copy]] = {}
+    for c in copies:
+        by_seed.setdefault(c.seed, []).append(c)
+    batches = [(seeds, group, out_dir) for group in by_seed.values()]
+    done = 0
+    if args.workers > 1:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            for n in pool.map(_make_batch, batches):
+                done += n
+                print(f"\r{done}/{len(copies)} documents", end="", file=sys.stderr)
+    else:
+        for batch in batches:
+            done += _make_batch(batch)
+            print(f"\r{done}/{len(copies)} documents", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    manifest = {"params": params, "copies": [asdict(c) for c in copies]}
+    (out_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    n_pdf = sum(c.file.endswith(".pdf") for c in copies)
+    print(f"{out_dir}: {len(copies)} documents ({n_pdf} PDF, {len(copies) - n_pdf} text) "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
