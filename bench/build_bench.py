@@ -233,6 +233,7 @@ def child_main(kind: str, list_file: Path, workers: int) -> None:
 def run_child(kind: str, list_file: Path, workers: int) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", kind,
            "--list", str(list_file), "--workers", str(workers)]
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - started
@@ -242,6 +243,7 @@ def run_child(kind: str, list_file: Path, workers: int) -> dict:
         raise SystemExit(f"measurement {kind} (workers={workers}) failed ({proc.returncode})")
     out = json.loads(lines[-1][len("RESULT "):])
     out["process_s"] = elapsed  # including interpreter start-up and imports
+    out["loadavg_1min_before"] = load  # how busy the shared machine was
     return out
 
 
@@ -295,17 +297,20 @@ def summarise(name: str, files: list[Path], runs: dict[str, list[dict]], workers
         "extract_n_peak_tree_rss_bytes": _median(extract_n, "peak_tree_rss_bytes"),
         "ratio_vs_extract_n": b_wall / en,
         "ratio_vs_extract_1": b_wall / e1,
+        "other_builds": {},
         "raw": runs,
     }
 
 
-def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: Path) -> dict:
+def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: Path,
+                  extra_workers: list[int] | None = None) -> dict:
     list_file = tmp / f"{name}.list"
     list_file.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
     for p in files:  # warm the page cache so the first run is not penalised
         p.read_bytes()
     kinds = [("extract-1", "extract", 1), (f"extract-{workers}", "extract", workers),
              ("build", "build", workers)]
+    kinds += [(f"build-{w}", "build", w) for w in extra_workers or [] if w != workers]
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in kinds}
     for i in range(n_runs):
         for label, kind, w in kinds:
@@ -313,8 +318,18 @@ def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: 
             runs[label].append(out)
             extra = f", {out['triples']} triples, {out['failed']} failed" if kind == "build" else ""
             print(f"  {name} run {i + 1}/{n_runs} {label:<10} {out['wall_s']:7.2f} s "
-                  f"peak {_gib(out['peak_tree_rss_bytes'])}{extra}", file=sys.stderr)
-    return summarise(name, files, runs, workers)
+                  f"peak {_gib(out['peak_tree_rss_bytes'])}{extra} "
+                  f"(load average before: {out['loadavg_1min_before']:.1f})", file=sys.stderr)
+    summary = summarise(name, files, runs, workers)
+    for label, _, w in kinds[3:]:
+        summary["other_builds"][str(w)] = {
+            "workers": w,
+            "build_wall_s": _median(runs[label], "wall_s"),
+            "build_wall_s_all": [round(r["wall_s"], 3) for r in runs[label]],
+            "peak_tree_rss_bytes": _median(runs[label], "peak_tree_rss_bytes"),
+            "failed": runs[label][-1]["failed"],
+        }
+    return summary
 
 
 # ------------------------------------------------------------------------- stage profile
@@ -499,6 +514,19 @@ def _summary_tables(summaries: list[dict], workers: int) -> list[str]:
             f"| {_mib(s['peak_parent_rss_bytes'])} | {_mib(s['peak_worker_rss_bytes'])} "
             f"| {_mib(s['maxrss_parent_bytes'])} | {s['failed']} |"
         )
+    extra = [(s, o) for s in summaries for o in s["other_builds"].values()]
+    if extra:
+        lines += ["", "| data set | build workers | build wall (median) | runs (s) "
+                  "| peak RSS, all processes | vs extract 1 proc | vs the main build |",
+                  "|---|---:|---:|---|---:|---:|---:|"]
+        for s, o in extra:
+            lines.append(
+                f"| {s['dataset']} | {o['workers']} | {o['build_wall_s']:.2f} s "
+                f"| {', '.join(f'{x:.2f}' for x in o['build_wall_s_all'])} "
+                f"| {_gib(o['peak_tree_rss_bytes'])} "
+                f"| {o['build_wall_s'] / s['extract_1_wall_s']:.2f} "
+                f"| {o['build_wall_s'] / s['build_wall_s']:.2f} |"
+            )
     return lines
 
 
@@ -588,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="repetitions per measurement (3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="build workers (default: CPU count)")
+    parser.add_argument("--extra-workers", type=int, nargs="*", default=[1],
+                        help="also time the build with these worker counts (default: 1)")
     parser.add_argument("--datasets", default="seeds,corpus",
                         help="comma-separated: seeds, corpus (default both)")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus directory")
@@ -623,7 +653,8 @@ def main(argv: list[str] | None = None) -> int:
             files = dataset_files(dirs[name])
             print(f"{name}: {len(files)} documents, {args.runs} runs, "
                   f"{args.workers} workers", file=sys.stderr)
-            summaries.append(bench_dataset(name, files, args.workers, args.runs, tmp))
+            summaries.append(bench_dataset(name, files, args.workers, args.runs, tmp,
+                                           args.extra_workers))
         if args.profile != "none":
             files = dataset_files(dirs[args.profile])
             print(f"stage profile: single-process build of {args.profile}", file=sys.stderr)
@@ -649,8 +680,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{profile['dataset']} docs, top functions by own time:\n")
         print(profile["cprofile_top_tottime"])
     args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        from kg.build import extraction_fingerprint
+
+        code = extraction_fingerprint()
+    except Exception:  # noqa: BLE001 - only a label for the results
+        code = None
     record = {
         "started": started.isoformat(timespec="seconds"),
+        "kg_code_fingerprint": code,  # kg.build.extraction_fingerprint(): code + data hash
+        "load_average_at_end": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "targets": TARGETS,

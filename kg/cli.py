@@ -19,7 +19,6 @@ from rich.table import Table
 
 from kg import __version__
 from kg.build import BuildResult, build, extract_file
-from kg.resources import data_path
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
 
 app = typer.Typer(
@@ -287,11 +286,14 @@ def validate_command(
     ] = False,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Processes to use (default: CPU count; 1 = none)."),
+        typer.Option(
+            "--workers", min=1, help="Processes to use (default: 2 if a core is idle, else 1)."
+        ),
     ] = None,
 ) -> None:
     """Check every source graph, with the ontology and authorities, and their union against
     the SHACL shapes; exit 1 if anything breaks them."""
+    from kg.resources import data_path
     from kg.store import SHAPES_FILE
     from kg.validate import format_report, group, validate_store
 
@@ -299,7 +301,9 @@ def validate_command(
         raise _fail(f"error: no shapes file at {shapes}")
     graph = _open_read_only(store)
     try:
-        report = validate_store(graph.store, shapes or data_path(SHAPES_FILE), workers=workers)
+        report = validate_store(
+            graph.store, shapes or data_path(SHAPES_FILE), path=graph.path, workers=workers
+        )
     finally:
         graph.close()
     violations = report.violations

@@ -25,8 +25,11 @@ from kg import vocab
 from kg.record import Report
 from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, SDO, XSD
 
-# How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote.
-CONTEXT_CHARS = 32
+# How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote; 0: none.
+# They are optional in Web Annotation and add nothing here: the quote is located by its
+# offsets (TextPositionSelector) in a text pinned by the file's SHA-256, and each costs one
+# quad per finding or recommendation (about a tenth of a report's quads, and of build time).
+CONTEXT_CHARS = 0
 
 # Grade scale per visit kind (``kg:grade`` -> GRADE + "<scale>/<slug of label>").
 GRADE_SCALES = {

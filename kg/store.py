@@ -389,5 +389,10 @@ class KnowledgeGraph:
         violations (``kg.validate.Violation``, which adds the graphs they were found in)."""
         from kg.validate import validate_store
 
-        report = validate_store(self.store, shapes or data_path(SHAPES_FILE), workers=workers)
+        report = validate_store(
+            self.store,
+            shapes or data_path(SHAPES_FILE),
+            path=self.path if self.read_only else None,  # a worker may open it too
+            workers=workers,
+        )
         return list(report.violations)

@@ -2,27 +2,30 @@
 
 What is checked. Each source graph (one per file; also the build graph and any other named
 graph) is validated together with the reference data (the ontology/themes graph and the
-authorities table), so a visit's shapes see its own graph plus the vocabularies: a rule such as
+authorities table): a visit's shapes see its own graph plus the vocabularies, so a rule such as
 "exactly one lead inspector" must hold in every graph that describes the visit. The same visit
 can be described by two graphs (a seed text and its PDF original), so the rules are checked
 again over the union of all graphs, where two graphs naming different lead inspectors break
 it. The reference graphs are validated on their own too. A violation names its focus node,
 path, message and the graphs it was found in (``union`` when only the union breaks it).
 
-How, in seconds rather than minutes. The shapes file is the single source of truth and is run
-by two engines:
+How, in seconds rather than minutes. The shapes file is the single source of truth; two
+engines run it:
 
-* a SHACL Core + SHACL-SPARQL to SPARQL translation (``compile_shapes``) evaluated by
-  pyoxigraph directly on the store: one query per constraint and dataset, where the dataset
-  is one graph plus the reference graphs (``default_graph=[...]``) or the union. It covers every
-  constraint component ``shapes.ttl`` uses; a shape using anything else is left to pySHACL.
-* pySHACL, which runs the shapes file itself over the union for the shapes with few focus
-  nodes (visits, reports, recommendations, judgements, authorities, the vocabularies...) and
-  for any shape the translation does not cover. Copying the whole store into rdflib costs more
-  than the budget, so pySHACL gets the part of the graph those shapes read: every triple except
-  the descriptions of the bulk nodes (findings, annotations, selectors: tens of thousands of
-  them, checked by the SPARQL engine), whose types and links to the other nodes are kept.
-  It runs in a worker process while the SPARQL engine runs, when there is more than one core.
+* SPARQL on the store (``compile_shapes``): each constraint of SHACL Core and each SHACL-SPARQL
+  constraint becomes a query that pyoxigraph runs on the store itself, nothing copied.
+  One query checks every graph at once: its triple patterns match in ``GRAPH ?g`` or in a
+  reference graph. Most first find the offending values from the path alone and only then
+  ask which of them belong to focus nodes, which is most of a query's work when the graph is
+  valid. In the union, a constraint that reads only a node's own triples can break only for
+  nodes that more than one graph states something about; those are checked on a small copy
+  of what the union says about them. The translation covers every component ``shapes.ttl``
+  uses; a shape using another is left to pySHACL (over the union only).
+* pySHACL runs the shapes file itself over the union, for the shapes with few focus nodes
+  (visits, reports, recommendations, judgements, authorities, the vocabularies...), as a
+  cross-check, and for any shape the translation does not cover. It reads only the triples
+  those shapes read (copying the store into rdflib would take longer than everything else),
+  in a worker process opening the store too, when there are two cores to use.
 
 Both engines report in the same terms (focus, node shape, path, constraint component, value),
 so a violation found by both is reported once.
@@ -55,10 +58,10 @@ from kg.store import Violation as _StoreViolation
 # Graphs every other graph is validated with (and which are validated together, on their own).
 CONTEXT_GRAPHS = (vocab.ONTOLOGY_GRAPH, vocab.AUTHORITIES_GRAPH)
 UNION = "union"
+# ``format_report`` lists every violation up to this many, else groups them.
+LIST_AT_MOST = 10
 # A shape with more focus nodes than this (in the union) is left to the SPARQL engine alone.
 PYSHACL_MAX_FOCUS = 2000
-# Below this many triples for pySHACL, a worker process costs more than it saves.
-WORKER_MIN_TRIPLES = 5000
 
 _TYPE = f"<{RDF.type}>"
 _SUBCLASS = f"<{RDFS.subClassOf}>"
@@ -270,9 +273,10 @@ class _Render:
     context) at once; focus nodes are those ``?g`` describes.
     """
 
-    def __init__(self, ctx: Context, graphs: bool) -> None:
+    def __init__(self, ctx: Context, graphs: bool, untargeted: bool = False) -> None:
         self.ctx = ctx
         self.graphs = graphs
+        self.untargeted = untargeted  # leave the target pattern out (``Check.candidates``)
         self.n = 0
 
     def fresh(self) -> str:
@@ -443,7 +447,9 @@ class Check:
 
     ``kind`` says how to read a row: ``rows`` (each row is a violation of ``components[0]``),
     ``fails`` (``?f0``, ``?f1``... say which of the ``components`` failed) or ``count``
-    (``?n`` values: fewer than ``low`` breaks sh:minCount, more than ``high`` sh:maxCount).
+    (``?n`` values, fewer than ``low``). ``candidates``, when set, finds the same rows
+    without the target pattern (joining it costs most of a query's time): the few rows it
+    returns are then kept for the focus nodes ``focus`` confirms.
     ``plain`` runs on a default graph and holds ``{RESTRICT}`` where a run limits the focus
     nodes; ``graphs`` (binding ``?g``) checks every graph at once, when possible. A ``local``
     check reads only the triples of the focus node (in or out) and the types of its values.
@@ -458,8 +464,9 @@ class Check:
     plain: str
     graphs: str | None
     low: int | None = None
-    high: int | None = None
     local: bool = True  # reads only the focus node's own triples and its values' types
+    candidates: str | None = None  # ``graphs`` without the target pattern
+    focus: str | None = None  # the target pattern in graph form, ``{FOCUS}`` for VALUES
 
 
 @dataclass
@@ -635,6 +642,8 @@ class _ShapeCompiler:
         return plain, graphs
 
     def target(self, r: _Render) -> str:
+        if r.untargeted:
+            return ""
         pattern = r.target(self.sg, self.node)
         assert pattern is not None
         if r.graphs:
@@ -674,10 +683,23 @@ class _ShapeCompiler:
             or isinstance(path_node, URIRef)
             or isinstance(sg.value(path_node, SH.inversePath), URIRef)
         )
+        # Rows can be found from the path alone (then kept for the focus nodes); counting and
+        # comparing values so needs them all in the graph checked, none in the context.
+        own = path_node is not None and not set(_path_iris(sg, path_node)) & self.ctx.predicates
 
-        def add(kind: str, components: list[tuple[str, Any]], build: Any, **kw: Any) -> None:
+        def add(
+            kind: str,
+            components: list[tuple[str, Any]],
+            build: Any,
+            untargeted: bool = False,
+            **kw: Any,
+        ) -> None:
             kw.setdefault("local", local)
             plain, graphs = self.query(build)
+            if untargeted and graphs is not None:
+                kw["candidates"] = build(_Render(self.ctx, True, untargeted=True), True)
+                target = _Render(self.ctx, True).target(sg, self.node)
+                kw["focus"] = f"SELECT DISTINCT ?g ?this WHERE {{ {{FOCUS}} {target} }}"
             names = tuple(c for c, _ in components)
             texts = tuple(text(c, v) for c, v in components)
             self.checks.append(
@@ -704,40 +726,45 @@ class _ShapeCompiler:
             elif component == "HasValue":
                 add("rows", [(component, value)], self._has_value(link, value, path_node))
             elif component in ("LessThan", "LessThanOrEquals", "Equals", "Disjoint"):
-                add("rows", [(component, value)], self._pair(link, component, str(value)))
+                pair = self._pair(link, component, str(value))
+                alone = own and component != "Equals" and str(value) not in self.ctx.predicates
+                add("rows", [(component, value)], pair, untargeted=alone)
             elif component == "UniqueLang":
                 if value == Literal(True) and path_node is not None:
-                    add("rows", [(component, value)], self._unique_lang(link))
+                    add("rows", [(component, value)], self._unique_lang(link), untargeted=own)
             elif component == "SPARQL":
                 self.sparql(value, path, message)
         if (low is not None or high is not None) and path_node is None:
             raise Uncompilable("sh:minCount/sh:maxCount on a node shape")
-        if low == 1 and high is None:
+        if low == 1:
 
             def build_min(r: _Render, graphs: bool) -> str:
                 minus = link(r, "?this", "?value")
                 return f"{head(graphs, '?this')}\n{self.target(r)}\nMINUS {{ {minus} }}\n}}"
 
             add("rows", [("MinCount", low)], build_min)
-        elif low is not None or high is not None:
+        elif low is not None:
             # (HAVING cannot name the ?n of SELECT: it is evaluated before the projection)
-            n = "COUNT(DISTINCT ?value)"
-            tests = ([f"{n} < {low}"] if low is not None else []) + (
-                [f"{n} > {high}"] if high is not None else []
-            )
 
             def build_count(r: _Render, graphs: bool) -> str:
                 group = "?g ?this" if graphs else "?this"
                 return (
                     f"{head(graphs, '?this (COUNT(DISTINCT ?value) AS ?n)')}\n{self.target(r)}\n"
                     f"OPTIONAL {{ {link(r, '?this', '?value')} }}\n}}\n"
-                    f"GROUP BY {group} HAVING ({' || '.join(tests)})"
+                    f"GROUP BY {group} HAVING (COUNT(DISTINCT ?value) < {low})"
                 )
 
-            components = [("MinCount", low)] * (low is not None) + [("MaxCount", high)] * (
-                high is not None
-            )
-            add("count", components, build_count, low=low, high=high)
+            add("count", [("MinCount", low)], build_count, low=low)
+        if high is not None:
+
+            def build_max(r: _Render, graphs: bool) -> str:
+                group = "?g ?this" if graphs else "?this"
+                return (
+                    f"{head(graphs, '?this')}\n{self.target(r)}\n{link(r, '?this', '?value')}\n}}\n"
+                    f"GROUP BY {group} HAVING (COUNT(DISTINCT ?value) > {high})"
+                )
+
+            add("rows", [("MaxCount", high)], build_max, untargeted=own)
         if value_level:
 
             def build_values(r: _Render, graphs: bool) -> str:
@@ -761,6 +788,7 @@ class _ShapeCompiler:
                 "fails",
                 [(c, v) for c, _, v in value_level],
                 build_values,
+                untargeted=path_node is not None,  # a value from the context: every graph's
                 local=local and monotone,
             )
 
@@ -908,15 +936,38 @@ def _read(check: Check, rows: list[dict[str, Any]]) -> Iterator[tuple[int, Any, 
     for row in rows:
         graph, focus = row.get("g"), row["this"]
         if check.kind == "count":
-            n = int(row["n"].value)
-            index = 0 if check.low is not None and n < check.low else len(check.components) - 1
-            yield index, graph, focus, None
+            yield 0, graph, focus, None
         elif check.kind == "fails":
             for index in range(len(check.components)):
                 if row[f"f{index}"].value == "true":
                     yield index, graph, focus, row["value"]
         else:
             yield 0, graph, focus, row.get("value")
+
+
+def _graph_rows(store: ox.Store, check: Check, cache: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of ``check.graphs``: through ``check.candidates`` when it has them (shapes
+    that check the same predicate alike share them: ``cache``)."""
+    if check.candidates is None or check.focus is None:
+        return _execute(store, check.graphs or "")
+    if check.candidates not in cache:
+        cache[check.candidates] = _execute(store, check.candidates)
+    rows = cache[check.candidates]
+    if not rows:
+        return rows
+    nodes = {row["this"] for row in rows}
+    if any(isinstance(n, ox.BlankNode) for n in nodes):  # VALUES cannot name them
+        return _execute(store, check.graphs or "")
+    values = "VALUES ?this { " + " ".join(str(n) for n in nodes) + " }"
+    graphs: dict[Any, set[Any]] = {}
+    for pair in _execute(store, check.focus.replace("{FOCUS}", values)):
+        graphs.setdefault(pair["this"], set()).add(pair["g"])
+    return [
+        {**row, "g": g}
+        for row in rows
+        for g in graphs.get(row["this"], ())
+        if row.get("g") in (None, g)
+    ]
 
 
 def _validated_graphs(store: ox.Store, ctx: Context) -> list[ox.NamedNode | ox.DefaultGraph]:
@@ -989,6 +1040,7 @@ def run_checks(store: ox.Store, ctx: Context, compiled: CompiledShapes) -> dict[
     found: dict[tuple, _Found] = {}
     context = [ox.NamedNode(g) for g in ctx.graphs]
     validated = _validated_graphs(store, ctx)
+    candidates: dict[str, Any] = {}
     small: ox.Store | None = None
     small_restrict = f"FILTER EXISTS {{ GRAPH <{SHARED_MARKS}> {{ ?this ?_kgvp ?_kgvo }} }}"
     if any(check.local for check in compiled.checks):
@@ -996,7 +1048,7 @@ def run_checks(store: ox.Store, ctx: Context, compiled: CompiledShapes) -> dict[
     for check in compiled.checks:
         runs: list[tuple[str | None, list[dict[str, Any]]]] = []
         if check.graphs is not None:
-            runs.append((None, _execute(store, check.graphs)))
+            runs.append((None, _graph_rows(store, check, candidates)))
         for graph in validated:
             if check.graphs is not None and not isinstance(graph, ox.DefaultGraph):
                 continue
@@ -1177,12 +1229,8 @@ class _KeepBlankNodeIds(dict):
     """rdflib's N-Triples parser mints fresh blank nodes; keep the store's ids instead, so
     both engines name a blank focus node alike."""
 
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __missing__(self, key: str) -> BNode:
-        node = self[key] = BNode(key)
-        return node
+    def get(self, key: str, default: Any = None) -> str:  # type: ignore[override]
+        return key
 
 
 @contextmanager
@@ -1327,13 +1375,24 @@ def _violations(store: ox.Store, found: dict[tuple, _Found]) -> list[Violation]:
     return out
 
 
-class _Worker:
-    """``run_pyshacl`` in a child interpreter (``python -m kg.validate``), fed by a thread, so
-    it runs while this process runs the SPARQL checks. (Not multiprocessing: spawning would
-    re-import the caller's main module, and forking a process holding RocksDB threads is
-    unsafe.)"""
+def pyshacl_part(
+    store: ox.Store, shapes_text: str, max_focus: int
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Plan and run pySHACL's part of the validation: (results, node shapes run, triples)."""
+    sg = rdflib.Graph().parse(data=shapes_text, format="turtle")
+    ctx = Context.of(store)
+    plan = pyshacl_plan(store, sg, ctx, compile_shapes(sg, ctx), max_focus)
+    results = run_pyshacl(shapes_text, plan.shapes, plan.dropped, plan.data) if plan.shapes else []
+    return results, plan.shapes, plan.triples
 
-    def __init__(self, args: tuple[str, list[str], list[tuple[str, str]], bytes]) -> None:
+
+class _Worker:
+    """pySHACL's part in a child interpreter (``python -m kg.validate``), fed by a thread, so
+    it runs while this process runs the SPARQL checks. It opens the store (read-only) itself.
+    (Not multiprocessing: spawning would re-import the caller's main module, and forking a
+    process holding RocksDB threads is unsafe.)"""
+
+    def __init__(self, path: Path, shapes_text: str, max_focus: int) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kg.validate"],
             stdin=subprocess.PIPE,
@@ -1341,14 +1400,14 @@ class _Worker:
             stderr=subprocess.PIPE,
         )
         self.output: tuple[bytes, bytes] = (b"", b"")
-        payload = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((str(path), shapes_text, max_focus))
         self.thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
         self.thread.start()
 
     def _talk(self, payload: bytes) -> None:
         self.output = self.proc.communicate(payload)
 
-    def result(self) -> list[dict[str, Any]]:
+    def result(self) -> tuple[list[dict[str, Any]], list[str], int]:
         self.thread.join()
         out, err = self.output
         if self.proc.returncode != 0:
@@ -1358,57 +1417,60 @@ class _Worker:
 
 
 def _worker_main() -> None:
-    results = run_pyshacl(*pickle.loads(sys.stdin.buffer.read()))
-    sys.stdout.buffer.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+    path, shapes_text, max_focus = pickle.loads(sys.stdin.buffer.read())
+    store = ox.Store.read_only(path)
+    result = pyshacl_part(store, shapes_text, max_focus)
+    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _cpus() -> int:
+def default_workers() -> int:
+    """2 when a second core is idle, else 1: the worker costs a second interpreter's start
+    (about a CPU second), which only pays when it runs beside this process, not after it."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average
+        busy = 0.0
+    return 2 if cpus >= 2 and busy <= cpus - 1 else 1
 
 
 def validate_store(
     store: ox.Store,
     shapes: Path | str,
     *,
+    path: Path | str | None = None,
     workers: int | None = None,
     pyshacl_max_focus: int | None = None,
 ) -> Report:
     """Validate ``store`` against the shapes file ``shapes`` (see the module docstring).
 
-    ``workers``: processes to use (default: the CPUs available); with more than one, pySHACL
-    runs in a worker process while the SPARQL checks run. ``pyshacl_max_focus``: shapes (and
-    property shapes) with more focus nodes (values) than this are left to the SPARQL engine
-    (default ``PYSHACL_MAX_FOCUS``).
+    ``path``: where ``store`` lives on disk, if it is opened read-only there; then, with
+    ``workers`` > 1 (default: ``default_workers()``), pySHACL's part runs in a worker process
+    that opens it too, while this one runs the SPARQL checks. ``pyshacl_max_focus``: shapes
+    (and property shapes) with more focus nodes (values) than this are left to the SPARQL
+    engine (default ``PYSHACL_MAX_FOCUS``).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     shapes_text = Path(shapes).read_text(encoding="utf-8")
+    max_focus = PYSHACL_MAX_FOCUS if pyshacl_max_focus is None else pyshacl_max_focus
+    workers = default_workers() if workers is None else workers
+    worker = _Worker(Path(path), shapes_text, max_focus) if path and workers > 1 else None
     sg = rdflib.Graph().parse(data=shapes_text, format="turtle")
     ctx = Context.of(store)
     compiled = compile_shapes(sg, ctx)
-    max_focus = PYSHACL_MAX_FOCUS if pyshacl_max_focus is None else pyshacl_max_focus
-    plan = pyshacl_plan(store, sg, ctx, compiled, max_focus)
-    seconds["plan"] = time.perf_counter() - started
-
-    workers = _cpus() if workers is None else workers
-    worker = None
-    args = (shapes_text, plan.shapes, plan.dropped, plan.data)
-    if plan.shapes and workers > 1 and plan.triples >= WORKER_MIN_TRIPLES:
-        worker = _Worker(args)
-    mark = time.perf_counter()
     found = run_checks(store, ctx, compiled)
-    seconds["sparql"] = time.perf_counter() - mark
+    seconds["sparql"] = time.perf_counter() - started
     mark = time.perf_counter()
     if worker is not None:
-        results = worker.result()
+        results, pyshacl_shapes, triples = worker.result()
+        seconds["pyshacl (waited for)"] = time.perf_counter() - mark
     else:
-        results = run_pyshacl(*args) if plan.shapes else []
-    seconds["pyshacl (waited for)" if worker is not None else "pyshacl"] = (
-        time.perf_counter() - mark
-    )
+        results, pyshacl_shapes, triples = pyshacl_part(store, shapes_text, max_focus)
+        seconds["pyshacl"] = time.perf_counter() - mark
     _merge_pyshacl(found, results)
     violations = _violations(store, found)
     seconds["total"] = time.perf_counter() - started
@@ -1416,8 +1478,8 @@ def validate_store(
         violations=violations,
         graphs=len(_validated_graphs(store, ctx)),
         checks=len(compiled.checks),
-        pyshacl_shapes=plan.shapes,
-        pyshacl_triples=plan.triples,
+        pyshacl_shapes=pyshacl_shapes,
+        pyshacl_triples=triples,
         uncompilable=compiled.uncompilable,
         seconds=seconds,
     )
@@ -1479,8 +1541,8 @@ def format_report(
     violations: Sequence[Violation], *, show_all: bool = False, examples: int = 3
 ) -> Iterator[str]:
     """Lines for people: every violation when there are few (or ``show_all``), else one
-    block per group (shape, path, message) with its count and a few examples."""
-    if show_all or len(violations) <= 10:
+    block per group (shape, path, component, message) with its count and a few examples."""
+    if show_all or len(violations) <= LIST_AT_MOST:
         for v in violations:
             yield from format_violation(v)
         return
@@ -1490,7 +1552,7 @@ def format_report(
             part
             for part in (
                 _compact(g.shape) if g.shape else None,
-                f"path {g.path}" if g.path else None,
+                f"path {_compact(g.path)}" if g.path else None,
                 f"[{g.component}]" if g.component else None,
             )
             if part
