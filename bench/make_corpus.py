@@ -46,7 +46,7 @@ SEEDS = ROOT / "seeds"
 REFERENCE = ROOT / "reference" / "english_local_authorities.csv"
 CHANGES = ROOT / "reference" / "la_changes.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "corpus"
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 # Copies stay within the years the report families were in use, and not in the future.
 EARLIEST = date(2009, 6, 1)
@@ -101,8 +101,9 @@ _ELEMENT = re.compile(
 _DATES = re.compile(
     # a run of dates: "4 March 2020", "26 and 27 October 2021", "23 May to 16 June 2016"
     rf"(?P<run>\b(?:{_ELEM_RE}{_SEP_RE})*{_DAY_RE}\s+{_MONTH_RE}(?:,?\s+{_YEAR_RE}(?!\d))?\b)"
-    # "March 12, 2019"
-    rf"|(?P<us>\b(?P<us_month>{_MONTH_RE})\s+(?P<us_day>{_DAY_RE}),\s+(?P<us_year>{_YEAR_RE})\b)"
+    # "March 12, 2019", "March 31 2015"
+    rf"|(?P<us>\b(?P<us_month>{_MONTH_RE})\s+(?P<us_day>{_DAY_RE})(?P<us_sep>,?\s+)"
+    rf"(?P<us_year>{_YEAR_RE})\b)"
     # "July 2018"
     rf"|(?P<my>\b(?P<my_month>{_MONTH_RE})(?P<my_sep>\s+)(?P<my_year>{_YEAR_RE})(?!\d))"
     # financial and academic years: "2013-14", "2014/15", "2011-2014"
@@ -179,7 +180,7 @@ def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
             month = _MONTH_NO[m["us_month"].lower()]
             day = int(re.match(r"\d+", m["us_day"]).group())
             new = shift.ymd(int(m["us_year"]), month, day)
-            return f"{_month_name(new.month, m['us_month'])} {new.day}, {new.year}"
+            return f"{_month_name(new.month, m['us_month'])} {new.day}{m['us_sep']}{new.year}"
         if m["my"]:
             # Whole years only, like bare years: "inspected in January 2012 ... since 2012"
             # must still name the same year after re-keying.
@@ -395,10 +396,11 @@ def _is_heading(block: str) -> bool:
         and not block.startswith("- ")
         and not re.search(r"[.,;:]$", block)
         and block[:1].isupper()
+        and not block.startswith(("Dear ", "Yours "))
     )
 
 
-_NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT"}  # fpdf2's default leaves x at the right
+_NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT", "align": "L"}  # ragged right, like Ofsted
 
 
 def typeset(text: str, out: Path, title: str) -> int:
