@@ -209,7 +209,15 @@ def measure_build(paths: list[str], workers: int) -> dict:
     }
 
 
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that pools shut down and temporary stores go away."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def child_main(kind: str, list_file: Path, workers: int) -> None:
+    _exit_on_sigterm()
     paths = [line for line in list_file.read_text(encoding="utf-8").splitlines() if line]
     with TreeMemory() as memory:
         if kind == "build":
@@ -230,12 +238,28 @@ def child_main(kind: str, list_file: Path, workers: int) -> None:
 # ----------------------------------------------------------------------------- the driver
 
 
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a measuring child; if this process is stopped, stop the child too (it cleans up)."""
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=ROOT)
+    try:
+        out, err = child.communicate()
+    except BaseException:
+        child.terminate()
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        raise
+    return subprocess.CompletedProcess(cmd, child.returncode, out, err)
+
+
 def run_child(kind: str, list_file: Path, workers: int) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", kind,
            "--list", str(list_file), "--workers", str(workers)]
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = _run(cmd)
     elapsed = time.perf_counter() - started
     lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
@@ -468,7 +492,7 @@ def run_profile(files: list[Path], tmp: Path, use_cprofile: bool) -> dict:
            "--list", str(list_file), "--out", str(out_file)]
     if use_cprofile:
         cmd.append("--cprofile")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = _run(cmd)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit("profile run failed")
@@ -637,8 +661,10 @@ def main(argv: list[str] | None = None) -> int:
         child_main(args.measure, args.list, args.workers)
         return 0
     if args.profile_child:
+        _exit_on_sigterm()
         profile_main(args.list, args.out, args.cprofile)
         return 0
+    _exit_on_sigterm()
 
     names = [x.strip() for x in args.datasets.split(",") if x.strip()]
     if "corpus" in names and not (args.corpus / "MANIFEST.json").exists():

@@ -46,13 +46,16 @@ SEEDS = ROOT / "seeds"
 REFERENCE = ROOT / "reference" / "english_local_authorities.csv"
 CHANGES = ROOT / "reference" / "la_changes.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "corpus"
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 5
 
 # Copies stay within the years the report families were in use, and not in the future.
 EARLIEST = date(2009, 6, 1)
 LATEST = date(2026, 3, 31)
 YEAR_SHIFTS = (-3, -2, -1, 0, 1, 2, 3)
 MAX_DAY_SHIFT = 40
+# A council created by a reorganisation (BCP 2019, Cumberland 2023...) is only given copies
+# dated this many days after it took over: the visit a letter reports on came before it.
+ESTABLISHED_MARGIN = 200
 
 MONTHS = [
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -323,42 +326,48 @@ class Copy:
 
 def plan(seeds: list[Seed], authorities: list[NewAuthority], count: int,
          rng_seed: int) -> list[Copy]:
-    """Choose an authority and a shift for each copy; copies of a seed never share a name."""
+    """Choose an authority and a shift for each copy; copies of a seed get different
+    authorities (until all 152 others have been used), and every identity is new."""
     rng = random.Random(rng_seed)
-    orders = {}
+    orders: dict[str, list[NewAuthority]] = {}
     for seed in seeds:
         names = [a for a in authorities if a.name != seed.authority]
         rng.shuffle(names)
         orders[seed.path.name] = names
+    used: dict[str, set[str]] = {seed.path.name: set() for seed in seeds}
     identities: set[tuple[str, str, date]] = set()
     copies: list[Copy] = []
-    round_no = 0
     while len(copies) < count:
         for seed in seeds:
             if len(copies) >= count:
                 break
-            order = orders[seed.path.name]
-            for attempt in range(1000):
+            order, taken = orders[seed.path.name], used[seed.path.name]
+            if len(taken) == len(order):
+                taken.clear()
+            for _ in range(1000):
                 shift = Shift(rng.choice(YEAR_SHIFTS), rng.randint(-MAX_DAY_SHIFT, MAX_DAY_SHIFT))
                 new_date = shift(seed.date)
-                authority = order[(round_no + attempt * 7) % len(order)]
-                identity = (authority.gss_code, seed.kind, new_date)
-                if (
-                    shift != Shift(0, 0)
-                    and EARLIEST <= new_date <= LATEST
-                    and (authority.established is None or authority.established < new_date)
-                    and identity not in identities
-                ):
+                if shift == Shift(0, 0) or not EARLIEST <= new_date <= LATEST:
+                    continue
+                authority = next(
+                    (a for a in order
+                     if a.gss_code not in taken
+                     and (a.established is None
+                          or a.established < new_date - timedelta(days=ESTABLISHED_MARGIN))
+                     and (a.gss_code, seed.kind, new_date) not in identities),
+                    None,
+                )
+                if authority is not None:
                     break
             else:
                 raise SystemExit(f"cannot re-key {seed.path.name} again")
-            identities.add(identity)
+            taken.add(authority.gss_code)
+            identities.add((authority.gss_code, seed.kind, new_date))
             n = len(copies) + 1
             suffix = ".pdf" if seed.is_pdf else ".txt"
             name = f"{_slug(authority.name)}_{new_date.isoformat()}_{seed.kind}_c{n:04d}{suffix}"
             copies.append(Copy(name, seed.path.name, authority.name, authority.gss_on(new_date),
                                seed.kind, new_date.isoformat(), shift.years, shift.days))
-        round_no += 1
     return copies
 
 

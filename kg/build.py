@@ -16,6 +16,7 @@ import hashlib
 import multiprocessing
 import os
 import queue
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,9 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
-
-import pyoxigraph as ox
+from typing import IO, Protocol
 
 from kg import __version__, rdf, vocab
 from kg.record import Report
@@ -45,9 +44,10 @@ FINGERPRINT_DATA = (
 
 Extractor = Callable[[Path], Report]
 
-# New graphs are written in bulk loads of about this many quads (a few dozen reports): bigger
-# batches cost less per quad but the bulk loader needs about 1.5 KB per quad while it writes.
-BATCH_QUADS = 100_000
+# New graphs are written in bulk loads of about this many quads (some 70 reports). Each load
+# adds table files that the store later merges (compaction, in background threads): fewer,
+# bigger loads merge less, but the bulk loader holds about 1.1 KB per quad while it writes.
+BATCH_QUADS = 300_000
 
 
 class Progress(Protocol):
@@ -272,32 +272,46 @@ def _outcomes(
 class _Writer:
     """Writes the graphs of extracted files to the store, in a thread of its own.
 
-    The main thread hands over each outcome (``put``) and goes back to feeding the workers;
-    this thread gathers new graphs into batches of about ``BATCH_QUADS`` quads and writes each
-    batch in one atomic bulk load, and replaces a graph the store already holds in a
-    transaction of its own. ``put`` blocks while a batch waits to be written, which bounds
-    the memory held (and the workers stop when the few jobs in flight are done). Outcomes
-    come back from ``finished`` once written; an error in this thread is raised in the main
-    thread by the next ``put`` or ``finished`` (and by leaving the ``with`` block).
+    The main thread hands over each outcome (``put``) and goes back to feeding the workers.
+    The N-Quads of new graphs are appended to a spool file (an unnamed temporary file, gone
+    with the process whatever happens); once it holds about ``BATCH_QUADS`` quads, this
+    thread bulk-loads it as one atomic batch (``KnowledgeGraph.add_new_graphs``) while the
+    main thread starts the next. A graph the store held before the build is replaced in a
+    transaction of its own. ``put`` blocks while a batch waits for the one being written, so
+    the workers pause instead of the spool growing. Outcomes come back from ``finished`` once
+    stored; an error in this thread is raised in the main thread by the next ``put`` or
+    ``finished``, or on leaving the ``with`` block.
     """
 
     def __init__(self, store: KnowledgeGraph, batch_quads: int | None = None) -> None:
         self.store = store
         self.batch_quads = batch_quads or BATCH_QUADS
-        self._todo: queue.Queue[list[_Outcome] | None] = queue.Queue(maxsize=1)
+        self._stored_before = {g.value for g in store.store.named_graphs()}
+        self._spool_dir = str(store.path.parent) if store.path is not None else None
+        self._spool: IO[bytes] | None = None
+        self._spooled: list[_Outcome] = []
+        self._spooled_quads = 0
+        self._jobs: queue.Queue[tuple[IO[bytes] | None, list[_Outcome]] | None]
+        self._jobs = queue.Queue(maxsize=1)
         self._done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
-        self._batch: list[_Outcome] = []
-        self._batch_quads = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="kg-build-writer", daemon=True)
         self._thread.start()
 
     def put(self, outcome: _Outcome) -> None:
+        assert outcome.nquads is not None
         self._check()
-        self._batch.append(outcome)
-        self._batch_quads += outcome.quads
-        if self._batch_quads >= self.batch_quads:
-            self._send()
+        if vocab.source_graph_iri(outcome.path.name) in self._stored_before:
+            self._send((None, [outcome]))  # replaced on its own, from its N-Quads
+            return
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile(dir=self._spool_dir)
+        self._spool.write(outcome.nquads)
+        outcome.nquads = None  # the spool holds it now
+        self._spooled.append(outcome)
+        self._spooled_quads += outcome.quads
+        if self._spooled_quads >= self.batch_quads:
+            self._send_spool()
 
     def finished(self) -> list[_Outcome]:
         """Outcomes whose graphs are now stored (the main thread reports them)."""
@@ -310,14 +324,21 @@ class _Writer:
         self._check()
         return out
 
-    def _send(self) -> None:
-        batch, self._batch, self._batch_quads = self._batch, [], 0
-        while True:  # wait for room, but do not wait forever on a thread that died
+    def _send_spool(self) -> None:
+        if self._spool is not None:
+            job = (self._spool, self._spooled)
+            self._spool, self._spooled, self._spooled_quads = None, [], 0
+            self._send(job)
+
+    def _send(self, job: tuple[IO[bytes] | None, list[_Outcome]] | None) -> None:
+        while True:  # wait for room, but not forever on a thread that has died
             try:
-                self._todo.put(batch, timeout=0.5)
+                self._jobs.put(job, timeout=0.5)
                 return
             except queue.Full:
-                self._check()
+                if not self._thread.is_alive():
+                    self._check()
+                    return
 
     def _check(self) -> None:
         if self._error is not None:
@@ -325,42 +346,35 @@ class _Writer:
 
     def _run(self) -> None:
         try:
-            while (batch := self._todo.get()) is not None:
-                self._write(batch)
+            while (job := self._jobs.get()) is not None:
+                spool, outcomes = job
+                if spool is None:
+                    (outcome,) = outcomes
+                    assert outcome.nquads is not None
+                    graph = vocab.source_graph_iri(outcome.path.name)
+                    self.store.replace_graph_nquads(graph, outcome.nquads)
+                else:
+                    with spool:
+                        spool.seek(0)
+                        # report_nquads checked every IRI: no need to check them again
+                        self.store.add_new_graphs(spool, lenient=True)
+                for outcome in outcomes:
+                    outcome.nquads = None
+                    self._done.put(outcome)
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             self._error = error
-
-    def _write(self, batch: list[_Outcome]) -> None:
-        new: list[_Outcome] = []
-        for outcome in batch:
-            assert outcome.nquads is not None
-            graph = vocab.source_graph_iri(outcome.path.name)
-            if self.store.store.contains_named_graph(ox.NamedNode(graph)):
-                self.store.replace_graph_nquads(graph, outcome.nquads)  # its own transaction
-                self._done.put(outcome)
-            else:
-                new.append(outcome)
-        if new:
-            # report_nquads checked every IRI: the loader need not check them again
-            self.store.add_new_graphs(b"".join(o.nquads or b"" for o in new), lenient=True)
-            for outcome in new:
-                self._done.put(outcome)
 
     def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        if error is None and self._batch:
-            self._send()
-        # the thread ends after what was sent (on an error in the main thread too: a whole
-        # batch is written or not at all, so stopping after the current one is as safe)
-        while True:
-            try:
-                self._todo.put(None, timeout=0.5)
-                break
-            except queue.Full:
-                if not self._thread.is_alive():
-                    break
+        if error is None:
+            self._send_spool()
+        elif self._spool is not None:
+            self._spool.close()
+        # The thread stops after the jobs already sent (after an error in the main thread
+        # too: each is written whole or not at all, so stopping later is as safe as sooner).
+        self._send(None)
         self._thread.join()
         if error is None:
             self._check()
@@ -433,18 +447,18 @@ def build(
         assert outcome.sha256 is not None
         result.built += 1
         used.append(rdf.SourceRef(outcome.path.name, outcome.sha256))
-        if progress is not None:
-            progress.advance(outcome.path, "built")
 
     with _Writer(store) as writer:
         for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
             if outcome.nquads is None or outcome.sha256 is None:
                 result.failed += 1
                 result.errors.append(outcome.error or f"{outcome.path}: failed")
-                if progress is not None:
-                    progress.advance(outcome.path, "failed")
+                status = "failed"
             else:
-                writer.put(outcome)
+                writer.put(outcome)  # counted as built once stored; shown now
+                status = "built"
+            if progress is not None:
+                progress.advance(outcome.path, status)
             for done in writer.finished():
                 stored(done)
     for done in writer.finished():

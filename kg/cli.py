@@ -521,3 +521,9 @@ def sparql_command(
     except QueryError as error:
         raise _fail(f"error: {error}") from None
     _emit(result, fmt, output)
+
+
+# Command groups defined in kg/commands/ (authorities and linking, serving, analytics).
+from kg.commands import register_all  # noqa: E402
+
+register_all(app)

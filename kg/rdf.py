@@ -145,6 +145,11 @@ _B_HAS_BODY, _B_HAS_TARGET, _B_HAS_SOURCE, _B_HAS_SELECTOR = (
 _B_EXACT, _B_PREFIX, _B_SUFFIX = _BRACKETED[T.exact], _BRACKETED[T.prefix], _BRACKETED[T.suffix]
 _B_START, _B_END = _BRACKETED[T.start], _BRACKETED[T.end]
 _B_NON_NEGATIVE = _BRACKETED[XSD + "nonNegativeInteger"]
+_B_INTEGER = _BRACKETED[XSD + "integer"]
+_B_HAS_FINDING, _B_FINDING, _B_TEXT = (_BRACKETED[T.hasFinding], _BRACKETED[T.Finding],
+                                       _BRACKETED[T.text])
+_B_POSITION, _B_SECTION, _B_POLARITY, _B_THEME = (_BRACKETED[T.position], _BRACKETED[T.section],
+                                                  _BRACKETED[T.polarity], _BRACKETED[T.theme])
 
 
 def software_iri(version: str) -> str:
@@ -203,6 +208,20 @@ class _Quads:
         if value is None or value == "":
             return
         self.add(s, p, _Lit(value, datatype))
+
+    def finding(
+        self, doc: str, iri: str, text: str, position: int, section: str | None,
+        polarity: str, themes: list[str],
+    ) -> None:
+        """A finding's own statements (``_map_report``)."""
+        self.add(doc, T.hasFinding, iri)
+        self.add(iri, T.type, T.Finding)
+        self.lit(iri, T.text, text)
+        self.add(iri, T.position, _int(position))
+        self.lit(iri, T.section, section)
+        self.add(iri, T.polarity, polarity)
+        for theme in themes:
+            self.add(iri, T.theme, theme)
 
     def annotation(
         self, anno: str, body: str, source: str, text: str, start: int, end: int
@@ -264,6 +283,23 @@ class _Rows:
     def lit(self, s: str, p: str, value: str | None, datatype: str | None = None) -> None:
         if value is not None and value != "":
             self.rows.append((s, p, _Lit(value, datatype)))
+
+    def finding(
+        self, doc: str, iri: str, text: str, position: int, section: str | None,
+        polarity: str, themes: list[str],
+    ) -> None:
+        """``_Quads.finding`` as finished lines."""
+        f, g = self.term(iri), self.tail
+        lines = f"{self.term(doc)} {_B_HAS_FINDING} {f}{g}{f} {_B_TYPE} {_B_FINDING}{g}"
+        if text:
+            lines += f"{f} {_B_TEXT} {_quoted(text)}{g}"
+        lines += f'{f} {_B_POSITION} "{position}"^^{_B_INTEGER}{g}'
+        if section:
+            lines += f"{f} {_B_SECTION} {_quoted(section)}{g}"
+        lines += f"{f} {_B_POLARITY} {self.term(polarity)}{g}"
+        for theme in themes:
+            lines += f"{f} {_B_THEME} {self.term(theme)}{g}"
+        self.rows.append(lines)
 
     def annotation(
         self, anno: str, body: str, source: str, text: str, start: int, end: int
@@ -519,14 +555,9 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
         iri = f"{visit}/finding/{vocab.text_key(finding.text)}"
         if iri not in seen:
             seen.add(iri)
-            q.add(doc, T.hasFinding, iri)
-            q.add(iri, T.type, T.Finding)
-            q.lit(iri, T.text, finding.text)
-            q.add(iri, T.position, _int(len(seen)))
-            q.lit(iri, T.section, finding.section)
-            q.add(iri, T.polarity, T.polarity_ns + finding.polarity)
-            for theme in finding.themes:
-                q.add(iri, T.theme, vocab.THEME + theme)
+            polarity = T.polarity_ns + finding.polarity
+            themes = [vocab.THEME + theme for theme in finding.themes]
+            q.finding(doc, iri, finding.text, len(seen), finding.section, polarity, themes)
         _annotate(q, report, iri, finding.start, finding.end, f"finding {index}")
 
     seen = set()

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -205,20 +205,22 @@ class KnowledgeGraph:
             return
         self.replace_graph(graph_iri, parsed)
 
-    def add_new_graphs(self, data: bytes, *, lenient: bool = False) -> None:
+    def add_new_graphs(self, data: bytes | IO[bytes], *, lenient: bool = False) -> None:
         """Write named graphs the store does not hold yet, all in ONE atomic step.
 
-        ``data`` is N-Quads, every quad in a named graph that is not in the store (the caller
-        checks; this is how a build writes a batch of new source graphs). It goes through
-        pyoxigraph's bulk loader, which sorts the quads into new table files and adds them to
-        the database in one ingestion: a process killed at any point leaves all of the batch
-        or none of it, and never touches what was stored before (``tests/test_store.py``
-        kills writers mid-batch to check this). It costs about half of ``Store.load`` per
-        quad; a batch needs about 1.5 KB of memory per quad while it is written.
+        ``data`` is N-Quads (bytes, or a binary file positioned at their start), every quad
+        in a named graph that is not in the store: the caller checks (this is how a build
+        writes a batch of new source graphs). It goes through pyoxigraph's bulk loader, which
+        sorts the quads into new table files and adds them to the database in one ingestion:
+        a process killed at any point leaves all of the batch or none of it, and never touches
+        what was stored before (``tests/test_store.py`` kills writers mid-batch to check it).
+        It costs about half of ``Store.load`` per quad, and holds about 1.1 KB of memory per
+        quad while it writes (read from a file, the data itself stays out of memory).
         ``lenient`` skips IRI validation: for data whose IRIs are known to be valid.
         """
-        if data.strip():
-            self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
+        if isinstance(data, bytes) and not data.strip():
+            return
+        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
 
     def drop_graph(self, graph_iri: str) -> None:
         self.store.update(f"DROP SILENT GRAPH {_term(_graph_node(graph_iri))}")

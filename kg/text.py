@@ -60,6 +60,7 @@ _CHAR_MAP = str.maketrans(
 )
 # Private-use glyphs left over from symbol fonts (other than bullets) carry no text.
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_ALNUM = re.compile(r"[^\W_]")  # what str.isalnum() accepts
 _SENTENCE_END = re.compile(r"[.!?:;]['\")]?$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE)
 _DANGLING = re.compile(r"\b(?:the|of|and|or|to|a|an|in|for|with|by|on|at|from|that|its|their)$")
@@ -271,13 +272,19 @@ def _page_lines(page) -> list[_Line]:  # noqa: ANN001 - pypdfium2 page
         for raw in text.split("\r\n"):
             start = pos
             pos += len(raw) + 2
-            clean = _PRIVATE_USE.sub(lambda m: m.group() if m.group() in BULLET_GLYPHS else "",
-                                     raw).strip()
+            if raw.isascii():  # no private-use glyph to drop
+                clean = raw.strip()
+            else:
+                clean = _PRIVATE_USE.sub(
+                    lambda m: m.group() if m.group() in BULLET_GLYPHS else "", raw
+                ).strip()
             if not clean:
                 continue
-            first = next((start + i for i, c in enumerate(raw) if c.isalnum()), None)
-            last = next((start + i for i in range(len(raw) - 1, -1, -1)
-                         if not raw[i].isspace()), None)
+            # the first alphanumeric character and the last non-space one
+            alnum = _ALNUM.search(raw)
+            first = start + alnum.start() if alnum is not None else None
+            width = len(raw.rstrip())
+            last = start + width - 1 if width else None
             if first is None or last is None:
                 first = last = start + len(raw) - len(raw.lstrip())
             try:

@@ -278,3 +278,94 @@ def test_unreadable_path_is_a_file_error(corpus: Path, tmp_path: Path) -> None:
         result = run([corpus, tmp_path / "missing.pdf"], kg)
         assert result.built == 2 and result.failed == 1
         assert result.errors[0].startswith(f"{tmp_path / 'missing.pdf'}: cannot read")
+
+
+def test_batches_of_any_size_give_the_same_graph(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New graphs are bulk-loaded in batches; a graph already stored is replaced alone."""
+    for day in range(10, 22):
+        (corpus / f"c{day}.txt").write_text(letter("E06000001", f"2022-02-{day}", "Plans."))
+    with KnowledgeGraph.open(tmp_path / "one") as kg1:
+        run([corpus], kg1, workers=2)
+        expected = {g: _graph(kg1, g) for g in kg1.graphs() if "/source/" in g}
+    monkeypatch.setattr(build_module, "BATCH_QUADS", 40)  # a few files per batch
+    with KnowledgeGraph.open(tmp_path / "two") as kg2:
+        run([corpus], kg2, workers=2)
+        assert {g: _graph(kg2, g) for g in kg2.graphs() if "/source/" in g} == expected
+        (corpus / "a.txt").write_text(letter("E06000001", "2020-02-04", "Improve plans."))
+        result = run([corpus], kg2, force=True)  # every graph exists: replaced one by one
+        assert (result.built, result.failed) == (14, 0)
+        assert texts_of(kg2, T.Recommendation) == {"Improve plans.", "Plans."}
+
+
+def test_a_store_error_stops_the_build(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(self: KnowledgeGraph, data: object, *, lenient: bool = False) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(KnowledgeGraph, "add_new_graphs", failing)
+    with KnowledgeGraph.open(tmp_path / "store") as kg:
+        with pytest.raises(OSError, match="disk full"):
+            run([corpus], kg, workers=2)
+        assert kg.graphs() == []
+
+
+def _graph(kg: KnowledgeGraph, graph: str) -> set[ox.Quad]:
+    return set(kg.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+
+KILLED_BUILD = """\
+import sys
+from pathlib import Path
+from kg import build as build_module
+from kg.store import KnowledgeGraph
+from test_build import AUTHORITIES, fake_extract
+
+build_module.BATCH_QUADS = int(sys.argv[3])
+with KnowledgeGraph.open(sys.argv[1]) as kg:
+    print("start", flush=True)
+    build_module.build([Path(sys.argv[2])], kg, workers=1, extractor=fake_extract,
+                       authorities=AUTHORITIES)
+print("done", flush=True)
+"""
+
+
+def test_a_build_killed_mid_write_leaves_whole_graphs(tmp_path: Path) -> None:
+    """SIGKILL at several points of a build: every source graph is whole or absent."""
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    recs = [f"Improve thing number {i} of the service." for i in range(150)]
+    for day in range(1, 29):
+        (corpus / f"f{day:02}.txt").write_text(letter("E06000001", f"2022-02-{day:02}", *recs))
+    with KnowledgeGraph.open(tmp_path / "reference") as ref:
+        run([corpus], ref)
+        whole = {g: _graph(ref, g) for g in ref.graphs() if "/source/" in g}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    partial_builds = 0
+    for round_, delay in enumerate((0.4, 0.8, 1.2)):
+        store = tmp_path / f"store{round_}"
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLED_BUILD, str(store), str(corpus), "2000"],
+            stdout=subprocess.PIPE, text=True, env=env,
+        )
+        assert child.stdout is not None and child.stdout.readline().strip() == "start"
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        with KnowledgeGraph.open(store) as kg:
+            stored = [g for g in kg.graphs() if "/source/" in g]
+            for g in stored:
+                assert _graph(kg, g) == whole[g], f"{g} is not whole"
+            partial_builds += 0 < len(stored) < len(whole)
+            # and the next build completes the store
+            result = run([corpus], kg)
+            assert result.built == len(whole) - len(stored) and result.failed == 0
+            assert {g: _graph(kg, g) for g in whole} == whole
+    assert partial_builds >= 1, "no kill landed mid-build; raise the delays or file count"
