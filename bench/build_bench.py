@@ -13,7 +13,7 @@ measures, each in a fresh Python process (so that memory figures are per measure
 The three measurements are interleaved and repeated (``--runs``, default 3); the tables give
 medians, and ratios are taken between the medians of the same invocation, so that the shared,
 noisy machine affects numerator and denominator alike. Peak memory is the highest sum of the
-RSS of the measuring process and all its descendants (sampled every 20 ms with psutil;
+RSS of the measuring process and all its descendants (sampled every 20 ms from /proc;
 shared pages count once per process, so it is an upper bound), with ``ru_maxrss`` of the
 process and of its largest child (``getrusage``) for reference.
 
@@ -50,6 +50,7 @@ CORPUS = BENCH / "corpus"
 GIB = 1024**3
 
 TARGETS = {"corpus_wall_s": 60.0, "peak_rss_bytes": GIB, "ratio": 1.5}
+BATCH_ENV = "KG_BENCH_BATCH_QUADS"  # --batch-quads, handed to the measuring children
 
 
 # ------------------------------------------------------------------------ the measurements
@@ -57,7 +58,14 @@ TARGETS = {"corpus_wall_s": 60.0, "peak_rss_bytes": GIB, "ratio": 1.5}
 
 
 class TreeMemory:
-    """Samples the summed RSS of this process and its descendants in a background thread."""
+    """Samples the summed RSS of this process and its descendants in a background thread.
+
+    On Linux it reads ``/proc/<pid>/task/<tid>/children``, ``statm`` and ``stat`` of the
+    processes of the tree only: psutil's ``children()`` scans every process on the machine,
+    which every 20 ms on a shared 2-core machine cost the measured build a large share of a
+    core. Elsewhere it falls back to psutil. It also keeps each descendant's last seen CPU
+    seconds (user + system), so runs report CPU time as well as wall time.
+    """
 
     def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
@@ -65,21 +73,70 @@ class TreeMemory:
         self.peak_processes = 0
         self.peak_self = 0  # the measuring (parent) process alone
         self.peak_other = 0  # the largest single child process (a worker)
+        self.child_cpu: dict[int, float] = {}  # pid -> last seen user+system CPU seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        try:
-            import psutil
-        except ImportError:
-            self._psutil = None
-        else:
-            self._psutil = psutil
+        self._me = os.getpid()
+        self._proc = Path(f"/proc/{self._me}/task/{self._me}/children").exists()
+        self._page = os.sysconf("SC_PAGE_SIZE") if self._proc else 0
+        self._tick = os.sysconf("SC_CLK_TCK") if self._proc else 0
+        self._psutil = None
+        if not self._proc:
+            try:
+                import psutil
+            except ImportError:
+                pass
+            else:
+                self._psutil = psutil
 
     @property
     def available(self) -> bool:
-        return self._psutil is not None
+        return self._proc or self._psutil is not None
+
+    def _tree(self) -> list[int]:
+        """This process and its descendants, from the kernel's per-thread children lists."""
+        found, todo = [], [self._me]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                        todo.extend(int(x) for x in f.read().split())
+            except OSError:  # gone meanwhile
+                continue
+        return found
+
+    def _sample_proc(self) -> None:
+        total = 0
+        pids = self._tree()
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/statm", "rb") as f:
+                    rss = int(f.read().split()[1]) * self._page
+                if pid != self._me:
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                    # utime and stime are fields 14 and 15 of stat (1-based; 12, 13 here)
+                    self.child_cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+            except (OSError, IndexError, ValueError):
+                continue
+            total += rss
+            if pid == self._me:
+                self.peak_self = max(self.peak_self, rss)
+            else:
+                self.peak_other = max(self.peak_other, rss)
+        if total > self.peak:
+            self.peak = total
+            self.peak_processes = len(pids)
 
     def sample(self) -> None:
+        if self._proc:
+            self._sample_proc()
+            return
         psutil = self._psutil
+        if psutil is None:
+            return
         me = psutil.Process()
         try:
             procs = [me, *me.children(recursive=True)]
@@ -92,6 +149,13 @@ class TreeMemory:
             except psutil.Error:
                 continue
             total += rss
+            if p is not me:
+                try:
+                    times = p.cpu_times()
+                except psutil.Error:
+                    pass
+                else:
+                    self.child_cpu[p.pid] = times.user + times.system
             if p is me:
                 self.peak_self = max(self.peak_self, rss)
             else:
@@ -216,8 +280,18 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
+def _apply_batch_quads() -> None:
+    """``--batch-quads``: the driver passes it to its measuring children in the environment."""
+    value = os.environ.get(BATCH_ENV)
+    if value:
+        import kg.build
+
+        kg.build.BATCH_QUADS = int(value)
+
+
 def child_main(kind: str, list_file: Path, workers: int) -> None:
     _exit_on_sigterm()
+    _apply_batch_quads()
     paths = [line for line in list_file.read_text(encoding="utf-8").splitlines() if line]
     with TreeMemory() as memory:
         if kind == "build":
@@ -225,6 +299,11 @@ def child_main(kind: str, list_file: Path, workers: int) -> None:
         else:
             out = measure_extract(paths, workers)
     out["workers"] = workers
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds, not only wall time: the machine is shared, so wall time is noisy. Workers'
+    # figures are the last sample of each descendant (up to 20 ms short of their total).
+    out["cpu_parent_s"] = own.ru_utime + own.ru_stime
+    out["cpu_children_s"] = sum(memory.child_cpu.values()) if memory.available else None
     out["peak_tree_rss_bytes"] = memory.peak if memory.available else None
     out["peak_tree_processes"] = memory.peak_processes
     out["peak_parent_rss_bytes"] = memory.peak_self if memory.available else None
@@ -300,6 +379,12 @@ def summarise(name: str, files: list[Path], runs: dict[str, list[dict]], workers
         "build_wall_s": b_wall,
         "build_wall_s_all": [round(r["wall_s"], 3) for r in build],
         "build_process_s": _median(build, "process_s"),
+        # CPU seconds (user + system): steadier than wall time on a shared machine
+        "build_cpu_parent_s": _median(build, "cpu_parent_s"),
+        "build_cpu_workers_s": _median(build, "cpu_children_s"),
+        "build_cpu_parent_s_all": [r.get("cpu_parent_s") for r in build],
+        "build_cpu_workers_s_all": [r.get("cpu_children_s") for r in build],
+        "batch_quads": _batch_quads(),
         "built": build[-1]["built"],
         "failed": build[-1]["failed"],
         "errors": build[-1]["errors"],
@@ -326,6 +411,17 @@ def summarise(name: str, files: list[Path], runs: dict[str, list[dict]], workers
     }
 
 
+def _batch_quads() -> int | None:
+    """The build's bulk-load batch size in these measurements (``--batch-quads`` or default)."""
+    if os.environ.get(BATCH_ENV):
+        return int(os.environ[BATCH_ENV])
+    try:
+        from kg.build import BATCH_QUADS
+    except ImportError:  # an older kg.build
+        return None
+    return BATCH_QUADS
+
+
 def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: Path,
                   extra_workers: list[int] | None = None) -> dict:
     list_file = tmp / f"{name}.list"
@@ -340,7 +436,11 @@ def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: 
         for label, kind, w in kinds:
             out = run_child(kind, list_file, w)
             runs[label].append(out)
-            extra = f", {out['triples']} triples, {out['failed']} failed" if kind == "build" else ""
+            extra = ""
+            if kind == "build":
+                extra = (f", {out['triples']} triples, {out['failed']} failed, CPU s parent "
+                         f"{_secs(out.get('cpu_parent_s'))} workers "
+                         f"{_secs(out.get('cpu_children_s'))}")
             print(f"  {name} run {i + 1}/{n_runs} {label:<10} {out['wall_s']:7.2f} s "
                   f"peak {_gib(out['peak_tree_rss_bytes'])}{extra} "
                   f"(load average before: {out['loadavg_1min_before']:.1f})", file=sys.stderr)
@@ -506,6 +606,10 @@ def _gib(n: float | None) -> str:
     return "n/a" if n is None else f"{n / GIB:.2f} GiB"
 
 
+def _secs(n: float | None) -> str:
+    return "n/a" if n is None else f"{n:.1f}"
+
+
 def _mib(n: float | None) -> str:
     return "n/a" if n is None else f"{n / 2**20:.0f} MiB"
 
@@ -527,14 +631,16 @@ def _summary_tables(summaries: list[dict], workers: int) -> list[str]:
         )
     lines.append("")
     lines.append("| data set | build runs (s) | extract 1 proc runs (s) "
-                 f"| extract {workers} proc runs (s) | peak RSS parent | peak RSS largest worker "
+                 f"| extract {workers} proc runs (s) | build CPU s, parent (median) "
+                 "| build CPU s, workers (median) | peak RSS parent | peak RSS largest worker "
                  "| ru_maxrss parent | failed |")
-    lines.append("|---|---|---|---|---:|---:|---:|---:|")
+    lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
     for s in summaries:
         lines.append(
             f"| {s['dataset']} | {', '.join(f'{x:.2f}' for x in s['build_wall_s_all'])} "
             f"| {', '.join(f'{x:.2f}' for x in s['extract_1_wall_s_all'])} "
             f"| {', '.join(f'{x:.2f}' for x in s[f'extract_{workers}_wall_s_all'])} "
+            f"| {_secs(s.get('build_cpu_parent_s'))} | {_secs(s.get('build_cpu_workers_s'))} "
             f"| {_mib(s['peak_parent_rss_bytes'])} | {_mib(s['peak_worker_rss_bytes'])} "
             f"| {_mib(s['maxrss_parent_bytes'])} | {s['failed']} |"
         )
@@ -648,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=["corpus", "seeds", "none"], default="corpus",
                         help="data set for the single-process stage profile (corpus)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument("--batch-quads", type=int, default=None,
+                        help="quads per bulk load in the builds (default: kg.build.BATCH_QUADS)")
     # internal: one measurement in a child process
     parser.add_argument("--measure", choices=["build", "extract"], help=argparse.SUPPRESS)
     parser.add_argument("--cprofile-docs", type=int, default=120,
@@ -662,9 +770,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.profile_child:
         _exit_on_sigterm()
+        _apply_batch_quads()
         profile_main(args.list, args.out, args.cprofile)
         return 0
     _exit_on_sigterm()
+    if args.batch_quads:
+        os.environ[BATCH_ENV] = str(args.batch_quads)
 
     names = [x.strip() for x in args.datasets.split(",") if x.strip()]
     if "corpus" in names and not (args.corpus / "MANIFEST.json").exists():

@@ -17,7 +17,8 @@ Identity rules (the domain identifies an authority by its GSS code):
   successor has one predecessor, and the DfE number is unchanged or was never issued: Barnsley,
   Sheffield, Gateshead, Northumberland, Buckinghamshire, North Yorkshire, Somerset, and the 2009
   county recodes such as Durham -> County Durham): one authority, the *current* row. The old code
-  is kept in ``former_gss_codes`` and the old name becomes another name for it.
+  is kept in ``former_gss_codes`` (with its date in ``recodes``) and the old name becomes
+  another name for it.
 - **Different council** (splits, mergers, or a new DfE number: Northamptonshire, Cumbria,
   Bedfordshire, Cheshire, Bournemouth, Poole, Dorset 2019): the old council is a *predecessor*
   authority of its own, with its old GSS code, old DfE number, ``successors`` and ``abolished``
@@ -59,6 +60,7 @@ __all__ = [
     "AuthorityError",
     "AuthorityIndex",
     "Change",
+    "Recode",
     "UnknownAuthority",
     "normalise_name",
 ]
@@ -96,6 +98,16 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Recode:
+    """One ``la_changes.csv`` row that gave the same council's area a new GSS code."""
+
+    old_name: str
+    old_gss_code: str
+    new_gss_code: str  # the code it got then (it may have been recoded again later)
+    effective_date: str  # ISO date the new code came into operation
+
+
+@dataclass(frozen=True)
 class Authority:
     """One council running children's services, current or abolished (see module docstring)."""
 
@@ -110,6 +122,7 @@ class Authority:
     successors: tuple[Change, ...] = ()
     established: str | None = None  # set only when it replaced other councils (2009-2023)
     abolished: str | None = None  # date its successors took over; None while current
+    recodes: tuple[Recode, ...] = ()  # earlier codes of its area, oldest first
 
     @property
     def is_current(self) -> bool:
@@ -293,12 +306,17 @@ class AuthorityIndex:
             return code
 
         former: dict[str, list[str]] = defaultdict(list)
+        recodes: dict[str, list[Recode]] = defaultdict(list)
         names: list[tuple[str, str]] = [(r["name"], r["gss_code"]) for r in rows]
         for old, new in recoded.items():
             target = current_code(new)
             if target not in live:
                 raise ValueError(f"la_changes: {old} is recoded to {target}, not a current code")
             former[target].append(old)
+        for c in changes:
+            if c["old_gss"] in recoded:
+                recodes[current_code(c["new_gss"])].append(
+                    Recode(c["old_name"], c["old_gss"], c["new_gss"], c["effective_date"]))
         for c in changes:
             if c["old_gss"] in recoded:
                 names.append((c["old_name"], c["old_gss"]))
@@ -327,6 +345,7 @@ class AuthorityIndex:
                 former_gss_codes=tuple(sorted(former.get(code, ()))),
                 predecessors=its_preds,
                 established=min((p.effective_date for p in its_preds), default=None),
+                recodes=tuple(sorted(recodes.get(code, ()), key=lambda r: r.effective_date)),
             ))
         for old, group in predecessor_rows.items():
             successors = tuple(

@@ -44,10 +44,22 @@ FINGERPRINT_DATA = (
 
 Extractor = Callable[[Path], Report]
 
-# New graphs are written in bulk loads of about this many quads (some 70 reports). Each load
-# adds table files that the store later merges (compaction, in background threads): fewer,
-# bigger loads merge less, but the bulk loader holds about 1.1 KB per quad while it writes.
-BATCH_QUADS = 300_000
+# New graphs are written in bulk loads of about this many quads (some 130 reports). Each load
+# adds table files that the store later merges (compaction, in background threads, after
+# every few loads): fewer, bigger loads merge less, but the bulk loader holds about 0.95 KB
+# per quad while it writes. Bulk-loading the 800-document benchmark corpus (3.27 M quads,
+# bench/README.md) took 74 CPU seconds in 300 k-quad loads, 65 s in 500 k, 50 s in 600 k and
+# 53 s in 1 M (and 1.8 GB); the build's peak memory (all processes) was 0.82-0.92 GiB with
+# 600 k. Keep it well below 1 M: pyoxigraph's bulk loader splits a bigger load into several
+# ingestions, and a batch would then no longer be stored all or nothing.
+BATCH_QUADS = 600_000
+
+
+# Workers run this much nicer than the parent. The parent's single writing thread is the
+# build's critical path (bulk loading costs about as much CPU as all the extraction): with as
+# many workers as cores, equal priorities would leave it about 2/3 of a core; lower priority
+# workers take what it leaves instead, and are paced by its back-pressure anyway.
+WORKER_NICENESS = 5
 
 
 class Progress(Protocol):
@@ -92,7 +104,7 @@ def reference_authorities() -> list[rdf.AuthorityLike]:
     """Every English authority from the reference table (``kg.authorities``)."""
     from kg.authorities import AuthorityIndex
 
-    return list(AuthorityIndex.load().all())
+    return list(AuthorityIndex.load().all(include_predecessors=True))
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -203,6 +215,15 @@ def _work(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
     return _Outcome(path, sha256=report.sha256, nquads=data, quads=data.count(b"\n"))
 
 
+def _lower_priority() -> None:
+    """Run a worker at a lower CPU priority than the writing parent (``WORKER_NICENESS``)."""
+    if WORKER_NICENESS and hasattr(os, "nice"):
+        try:
+            os.nice(WORKER_NICENESS)
+        except OSError:  # not allowed here: run at the same priority
+            pass
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     """Forkserver workers: forking the parent would copy RocksDB's threads and locks.
 
@@ -214,7 +235,9 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(["kg.build", "kg.extract", "kg.text"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_lower_priority
+    )
 
 
 def _isolated(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:

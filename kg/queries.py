@@ -24,7 +24,12 @@ VALUES is plain SPARQL 1.1, so the same bound query runs on any engine.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import select
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +60,7 @@ class Parameter:
 
     name: str
     variable: str
-    type: str  # integer, decimal, date, boolean, string, iri, authority, theme
+    type: str  # integer, decimal, date, boolean, string, iri, authority, theme, inspector
     required: bool
     default: str | None = None
     allowed: list[str] = field(default_factory=list)
@@ -115,10 +120,8 @@ def parse_query(path: Path) -> SavedQuery:
     parameters: dict[str, Parameter] = {}
     for underscores, raw in _PARAM.findall(body):
         name, kind = _parameter_type(raw)
-        if name in ("authority",) and kind == "iri":
-            kind = "authority"
-        if name == "theme" and kind == "iri":
-            kind = "theme"
+        if name in ("authority", "theme", "inspector") and kind in ("iri", "string"):
+            kind = name
         if raw in (p.variable.lstrip("_") for p in parameters.values()):
             continue
         parameters.setdefault(name, Parameter(
@@ -164,8 +167,12 @@ def get_query(name: str, directory: Path | None = None) -> SavedQuery:
     return queries[name]
 
 
-def bind(query: SavedQuery, values: dict[str, Any]) -> dict[str, Any]:
-    """Check parameter values and turn them into RDF terms, keyed by variable name."""
+def bind(query: SavedQuery, values: dict[str, Any], source: Any = None) -> dict[str, Any]:
+    """Check parameter values and turn them into RDF terms, keyed by variable name.
+
+    ``source`` (a pyoxigraph ``Store`` or a ``kg.endpoint.Endpoint``) is needed only by
+    ``inspector`` parameters, whose names are looked up in the graph itself.
+    """
     known = {p.name: p for p in query.parameters}
     unknown = set(values) - set(known)
     if unknown:
@@ -182,7 +189,7 @@ def bind(query: SavedQuery, values: dict[str, Any]) -> dict[str, Any]:
             if parameter.required:
                 raise QueryError(f"{query.name}: parameter {parameter.name!r} is required")
             continue
-        bound[parameter.variable] = to_term(query.name, parameter, value)
+        bound[parameter.variable] = to_term(query.name, parameter, value, source)
     return bound
 
 
@@ -190,7 +197,11 @@ _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 def with_values(sparql: str, bound: dict[str, Any]) -> str:
-    """The query with ``VALUES (?v ...) { (term ...) }`` opening each ``WHERE`` group."""
+    """The query with ``VALUES (?v ...) { (term ...) }`` opening each ``WHERE`` group.
+
+    Comments are blanked in place and the block is added on the line of its ``WHERE``, so
+    line numbers stay those of the saved file.
+    """
     if not bound:
         return sparql
     names = " ".join(f"?{name}" for name in bound)
@@ -231,13 +242,49 @@ def _comment_start(line: str) -> int | None:
     return None
 
 
-def prepare(query: SavedQuery, values: dict[str, Any]) -> str:
+def prepare(query: SavedQuery, values: dict[str, Any], source: Any = None) -> str:
     """The saved query's SPARQL with its parameters bound, ready for any SPARQL 1.1 engine."""
-    return with_values(query.sparql, bind(query, values))
+    return with_values(query.sparql, bind(query, values, source))
 
 
-def to_term(query_name: str, parameter: Parameter, value: Any) -> Any:
-    """One checked value as an RDF term (a name resolves to its authority or theme IRI)."""
+def _closest(text: str, names: list[str], n: int = 5) -> list[str]:
+    """Valid names closest to ``text``, for error messages (never used to accept a value)."""
+    import difflib
+
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(_normalise(name), name)
+    key = _normalise(text)
+    keys = [k for k in by_key if len(key) > 3 and key in k]
+    keys += difflib.get_close_matches(key, list(by_key), n=n, cutoff=0.6)
+    return list(dict.fromkeys(by_key[k] for k in keys))[:n]
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _unknown(query_name: str, what: str, text: str, names: list[str]) -> QueryError:
+    close = _closest(text, names)
+    hint = (f"; closest valid names: {', '.join(close)}" if close
+            else f"; {len(names)} known, none close")
+    return QueryError(f"{query_name}: unknown {what} {text!r}{hint}")
+
+
+INSPECTORS_SPARQL = """SELECT DISTINCT ?inspector ?name WHERE {
+  ?inspector a kg:Inspector ; foaf:name ?name }"""
+
+
+def inspector_names(source: Any) -> dict[str, str]:
+    """Every inspector in the graph (or at the endpoint): name -> IRI."""
+    result = execute(source, INSPECTORS_SPARQL)
+    return {row["name"]: row["inspector"] for row in result.values()
+            if row["name"] and row["inspector"]}
+
+
+def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = None) -> Any:
+    """One checked value as an RDF term (a name resolves to its authority, theme or
+    inspector IRI)."""
     text = str(value).strip()
     if parameter.allowed and text not in parameter.allowed:
         raise QueryError(f"{query_name}: {parameter.name} must be one of "
@@ -256,15 +303,24 @@ def to_term(query_name: str, parameter: Parameter, value: Any) -> Any:
         from kg.themes import ThemeTagger
 
         labels = ThemeTagger.load().labels()
-        key = text if text in labels else next(
-            (k for k, label in labels.items() if label.lower() == text.lower()), None)
+        wanted = _normalise(text)
+        key = next((k for k, label in labels.items()
+                    if wanted in (_normalise(k), _normalise(label))), None)
         if key is None:
-            import difflib
-
-            close = difflib.get_close_matches(text, list(labels), n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise QueryError(f"{query_name}: unknown theme {text!r}{hint}")
+            raise _unknown(query_name, "theme", text, [*labels, *labels.values()])
         return ox.NamedNode(vocab.THEME + key)
+    if parameter.type == "inspector":
+        if text.startswith(vocab.ID + "inspector/"):
+            return ox.NamedNode(text)
+        if source is None:
+            raise QueryError(f"{query_name}: the inspector parameter needs the store to look "
+                             "the name up in")
+        names = inspector_names(source)
+        wanted = _normalise(text)
+        iri = next((iri for name, iri in names.items() if _normalise(name) == wanted), None)
+        if iri is None:
+            raise _unknown(query_name, "inspector", text, sorted(names))
+        return ox.NamedNode(iri)
     if parameter.type == "iri":
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", text):
             raise QueryError(f"{query_name}: {parameter.name} must be an IRI (got {text!r})")
@@ -283,19 +339,42 @@ def to_term(query_name: str, parameter: Parameter, value: Any) -> Any:
         except ValueError:
             raise QueryError(f"{query_name}: {parameter.name} must be a number "
                              f"(got {text!r})") from None
+    elif parameter.type == "boolean":
+        if text.lower() not in ("true", "false"):
+            raise QueryError(f"{query_name}: {parameter.name} must be true or false "
+                             f"(got {text!r})")
+        text = text.lower()
     if parameter.type == "string":
         return ox.Literal(text)
     return ox.Literal(text, datatype=ox.NamedNode(XSD_TYPES[parameter.type]))
 
 
+# ------------------------------------------------------------------------------- results
+
+SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+GRAPH_FORMATS = ("table", "turtle", "ntriples", "nquads", "jsonld")
+_GRAPH_SYNTAX = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
 @dataclass
 class QueryResult:
-    """Rows of a SELECT (or the answer of an ASK), with a flag when ``limit`` cut them."""
+    """Rows of a SELECT, the answer of an ASK, or the triples of a CONSTRUCT/DESCRIBE (as
+    subject/predicate/object rows), with a flag when ``limit`` cut them."""
 
     columns: list[str]
     rows: list[list[Any]]  # pyoxigraph terms or None
     truncated: bool = False
     boolean: bool | None = None
+    form: str = "select"  # select, ask or graph
+
+    def __post_init__(self) -> None:
+        if self.boolean is not None:
+            self.form = "ask"
 
     def values(self) -> list[dict[str, str | None]]:
         """Rows as dicts of plain strings (IRIs and literal values), for notebooks and JSON."""
@@ -309,19 +388,153 @@ class QueryResult:
 
         return pd.DataFrame(self.values(), columns=self.columns)
 
+    @property
+    def triples(self) -> list[ox.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE."""
+        return [ox.Triple(*row) for row in self.rows] if self.form == "graph" else []
 
-def execute(store: ox.Store, sparql: str, *, limit: int | None = None) -> QueryResult:
+    def formats(self) -> tuple[str, ...]:
+        """The output formats that fit this query form."""
+        return GRAPH_FORMATS if self.form == "graph" else SELECT_FORMATS
+
+    def serialize(self, fmt: str) -> bytes:
+        """The result in ``fmt``: W3C SPARQL JSON/XML results (pyoxigraph's serialisers),
+        CSV/TSV of plain values, or Turtle/N-Triples/N-Quads/JSON-LD for graphs."""
+        check_format(self.form, fmt)
+        if self.form == "graph":
+            if fmt == "nquads":
+                data: list[Any] = [ox.Quad(*row, ox.DefaultGraph()) for row in self.rows]
+            else:
+                data = self.triples
+            return ox.serialize(data, format=_GRAPH_SYNTAX[fmt],
+                                prefixes=vocab.PREFIXES if fmt == "turtle" else None) or b""
+        if fmt in ("json", "xml"):
+            parsed = self._w3c()
+            syntax = ox.QueryResultsFormat.JSON if fmt == "json" else ox.QueryResultsFormat.XML
+            return parsed.serialize(format=syntax) or b""
+        if self.form == "ask":
+            return f"{str(self.boolean).lower()}\n".encode()
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(self.columns)
+        for row in self.values():
+            writer.writerow(["" if row[c] is None else row[c] for c in self.columns])
+        return buffer.getvalue().encode()
+
+    def _w3c(self) -> Any:
+        """The rows as a pyoxigraph results object, so its W3C serialisers write them."""
+        if self.form == "ask":
+            return ox.parse_query_results(json.dumps({"head": {}, "boolean": self.boolean}),
+                                          format=ox.QueryResultsFormat.JSON)
+        return ox.parse_query_results(self.to_tsv(), format=ox.QueryResultsFormat.TSV)
+
+    def to_tsv(self) -> str:
+        """W3C SPARQL TSV (terms in N-Triples syntax): exact, and what a child sends back."""
+        lines = ["\t".join(f"?{c}" for c in self.columns)]
+        lines += ["\t".join("" if t is None else str(t) for t in row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+
+def check_format(form: str, fmt: str) -> None:
+    """Refuse an output format that does not fit the query form, saying which would."""
+    allowed = GRAPH_FORMATS if form == "graph" else SELECT_FORMATS
+    if fmt not in allowed:
+        what = {"graph": "CONSTRUCT/DESCRIBE", "ask": "ASK"}.get(form, "SELECT")
+        raise QueryError(f"--format {fmt} does not fit a {what} query; use one of "
+                         f"{', '.join(allowed)}")
+
+
+# ------------------------------------------------------------------------------- running
+
+DEFAULT_TIMEOUT = 30.0  # seconds, for the command line
+_UPDATE = re.compile(r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
+                     re.IGNORECASE | re.MULTILINE)
+
+
+class QueryTimeout(QueryError):
+    """The query ran past its time limit and was stopped."""
+
+
+def check_syntax(sparql: str, source_text: str | None = None) -> str:
+    """Parse the query (on an empty store, so nothing is evaluated) and return its form:
+    ``select``, ``ask`` or ``graph``. Updates are refused; a syntax error is reported at
+    the line and column of ``source_text`` (the user's text, before any VALUES binding)."""
+    body = _strip_comments(_strip_prologue(sparql))
+    if _UPDATE.search(body):
+        raise QueryError("SPARQL UPDATE is not allowed here; queries are read-only")
+    try:
+        result = ox.Store().query(sparql, use_default_graph_as_union=True,
+                                  prefixes=vocab.PREFIXES)
+    except SyntaxError as exc:
+        raise _syntax_error(exc, sparql, source_text) from None
+    if isinstance(result, ox.QueryBoolean):
+        return "ask"
+    return "select" if isinstance(result, ox.QuerySolutions) else "graph"
+
+
+def _syntax_error(exc: SyntaxError, sparql: str, source_text: str | None) -> QueryError:
+    """Point at the line and column of the user's own text: if the unbound text has the
+    same error, its position is the one to show."""
+    text = sparql
+    if source_text is not None and source_text != sparql:
+        try:
+            ox.Store().query(source_text, prefixes=vocab.PREFIXES)
+        except SyntaxError as original:
+            exc, text = original, source_text
+        except Exception:  # noqa: BLE001,S110 - unbound text evaluates fine: keep the first
+            pass
+    message = str(exc)
+    found = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
+    if not found:
+        return QueryError(f"SPARQL syntax error: {' '.join(message.split())}")
+    line_no, column = int(found.group(1)), int(found.group(2))
+    detail = re.sub(r"\s*\[[^\]]*\],?", "", " ".join(found.group(3).split())).rstrip(", ")
+    if len(detail) > 200:
+        detail = detail[:199] + "…"
+    lines = text.splitlines() or [""]
+    offset = sum(len(line) + 1 for line in lines[: line_no - 1]) + column - 1
+    where = f"line {line_no}, column {column}"
+    if not text[offset:].strip():  # the parser ran off the end: point after the last word
+        where = (f"line {line_no}, column {column}, the end of the query (something before "
+                 "it is incomplete)")
+        line_no = len(text[:offset].rstrip().splitlines()) or 1
+        column = len(lines[line_no - 1]) + 1
+    shown = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    column = min(column, len(shown) + 1)
+    return QueryError(f"SPARQL syntax error at {where}: {detail}\n"
+                      f"  {shown}\n  {' ' * max(column - 1, 0)}^")
+
+
+def execute(source: Any, sparql: str, *, limit: int | None = None,
+            timeout: float | None = None, source_text: str | None = None) -> QueryResult:
     """Run a SPARQL query over the union of all graphs; refuse updates.
 
-    The project's prefixes are predeclared, so ad-hoc queries can write ``kg:Visit``.
+    ``source`` is a pyoxigraph ``Store`` (opened read-only by the callers) or a
+    ``kg.endpoint.Endpoint``. The project's prefixes are predeclared, so ad-hoc queries can
+    write ``kg:Visit``. With ``timeout`` (seconds) the query runs in a forked child that is
+    killed at the deadline (pyoxigraph cannot cancel a query): ``QueryTimeout``.
     """
-    if re.search(r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-                 _strip_comments(_strip_prologue(sparql)), re.IGNORECASE | re.MULTILINE):
-        raise QueryError("SPARQL UPDATE is not allowed here; queries are read-only")
+    form = check_syntax(sparql, source_text)
+    if not isinstance(source, ox.Store):
+        return source.query(sparql, form=form, limit=limit, timeout=timeout)
+    if timeout is None:
+        return _evaluate(source, sparql, limit)
+    return _evaluate_in_child(source, sparql, limit, timeout)
+
+
+def _evaluate(store: ox.Store, sparql: str, limit: int | None) -> QueryResult:
     try:
         result = store.query(sparql, use_default_graph_as_union=True, prefixes=vocab.PREFIXES)
     except SyntaxError as exc:
-        raise QueryError(f"SPARQL syntax error: {exc}") from None
+        raise _syntax_error(exc, sparql, None) from None
+    return from_pyoxigraph(result, limit)
+
+
+def from_pyoxigraph(result: Any, limit: int | None) -> QueryResult:
+    """A pyoxigraph results object (solutions, boolean or triples) as a ``QueryResult``."""
     if isinstance(result, ox.QueryBoolean):
         return QueryResult(columns=["boolean"], rows=[], boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
@@ -334,20 +547,111 @@ def execute(store: ox.Store, sparql: str, *, limit: int | None = None) -> QueryR
                 break
             rows.append([solution[c] for c in columns])
         return QueryResult(columns=columns, rows=rows, truncated=truncated)
-    triples = list(result)
-    truncated = limit is not None and len(triples) > limit
-    triples = triples[:limit] if truncated else triples
-    return QueryResult(columns=["subject", "predicate", "object"],
-                       rows=[[t.subject, t.predicate, t.object] for t in triples],
-                       truncated=truncated)
+    triples: list[list[Any]] = []
+    truncated = False
+    for t in result:
+        if limit is not None and len(triples) >= limit:
+            truncated = True
+            break
+        triples.append([t.subject, t.predicate, t.object])
+    return QueryResult(columns=["subject", "predicate", "object"], rows=triples,
+                       truncated=truncated, form="graph")
+
+
+def _evaluate_in_child(store: ox.Store, sparql: str, limit: int | None,
+                       timeout: float) -> QueryResult:
+    """Evaluate in a forked child and read its answer through a pipe until the deadline.
+
+    The child uses the store handle it inherits (already open read-only: ~3 ms a fork on
+    this machine against ~30 ms to open the store again) and sends the rows back as W3C TSV
+    or N-Triples, which are exact. At the deadline the child is killed and reaped, so no
+    process is left running the query.
+    """
+    deadline = time.monotonic() + timeout
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        code = 0
+        try:
+            payload = _child_answer(store, sparql, limit)
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            payload = json.dumps({"error": type(exc).__name__, "message": str(exc)}).encode()
+            code = 1
+        try:
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    finished = False
+    try:
+        poller = select.poll()
+        poller.register(read_end, select.POLLIN | select.POLLHUP)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(max(1, int(left * 1000))):
+                if time.monotonic() >= deadline:
+                    break
+                continue
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if not finished:
+        raise QueryTimeout(f"query stopped after {timeout:g} s (time limit; raise it with "
+                           "--timeout, or narrow the query)")
+    return _parse_child_answer(b"".join(chunks), sparql)
+
+
+def _child_answer(store: ox.Store, sparql: str, limit: int | None) -> bytes:
+    result = _evaluate(store, sparql, limit)
+    meta = {"form": result.form, "truncated": result.truncated, "boolean": result.boolean}
+    if result.form == "graph":
+        body = "".join(f"{s} {p} {o} .\n" for s, p, o in result.rows)
+    elif result.form == "ask":
+        body = ""
+    else:
+        body = result.to_tsv()
+    return (json.dumps(meta) + "\n" + body).encode()
+
+
+def _parse_child_answer(data: bytes, sparql: str) -> QueryResult:
+    head, _, body = data.partition(b"\n")
+    meta = json.loads(head or b"{}")
+    if "error" in meta:
+        if meta["error"] == "QueryError":
+            raise QueryError(meta["message"])
+        raise QueryError(f"query failed: {meta['error']}: {meta['message']}")
+    if meta["form"] == "ask":
+        return QueryResult(columns=["boolean"], rows=[], boolean=meta["boolean"])
+    if meta["form"] == "graph":
+        rows = [[t.subject, t.predicate, t.object]
+                for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+        return QueryResult(columns=["subject", "predicate", "object"], rows=rows,
+                           truncated=meta["truncated"], form="graph")
+    solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
+    columns = [v.value for v in solutions.variables]
+    return QueryResult(columns=columns, rows=[[s[c] for c in columns] for s in solutions],
+                       truncated=meta["truncated"])
 
 
 def _strip_prologue(sparql: str) -> str:
     return re.sub(r"(?is)^(?:\s|#[^\n]*\n|(?:PREFIX|BASE)\s+[^\n]*\n)*", "", sparql)
 
 
-def run_saved(store: ox.Store, name: str, *, limit: int | None = None,
+def run_saved(source: Any, name: str, *, limit: int | None = None,
+              timeout: float | None = None, directory: Path | None = None,
               **params: Any) -> QueryResult:
     """Run a saved query by name with keyword parameters, e.g.
     ``run_saved(store, "recurring-issues", authority="Hartlepool")``."""
-    return execute(store, prepare(get_query(name), params), limit=limit)
+    query = get_query(name, directory)
+    sparql = prepare(query, params, source)
+    return execute(source, sparql, limit=limit, timeout=timeout, source_text=query.sparql)

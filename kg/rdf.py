@@ -615,24 +615,128 @@ def _software(q: _Quads, activity: str, version: str) -> None:
 
 
 def authority_quads(authorities: Iterable[AuthorityLike]) -> list[Quad]:
-    """The reference table (every English authority) in ``AUTHORITIES_GRAPH``."""
+    """The reference table (every English authority) in ``AUTHORITIES_GRAPH``.
+
+    The council (``kg:Authority``, an ``org:Organization``) and the area it serves (a
+    ``kg:Area``, the ONS statistical geography of its GSS code) are distinct nodes. When the
+    items also carry the history ``kg.authorities.Authority`` has (``predecessors``,
+    ``successors``, ``recodes``, ``established``, ``abolished``), the reorganisations become
+    ``kg:Reorganisation`` events (``org:originalOrganization`` -> ``org:resultingOrganization``,
+    ``kg:effectiveDate``) with ``kg:predecessor`` / ``kg:successor`` shortcuts, and recodes
+    become ``kg:CodeChange`` events between the old and new area. An abolished council that
+    is named as a predecessor but not passed in is still written (name, codes, dates), so
+    a visit to it always has its authority.
+    """
     q = _Quads(vocab.AUTHORITIES_GRAPH)
-    for a in authorities:
-        iri = vocab.authority_iri(a.gss_code)
-        area = vocab.area_iri(a.gss_code)
+    k_pred, k_succ = KG + "predecessor", KG + "successor"
+    k_est, k_abol, k_eff = KG + "established", KG + "abolished", KG + "effectiveDate"
+    k_former, k_former_area = KG + "formerGssCode", KG + "formerArea"
+    k_orig_area, k_res_area = KG + "originalArea", KG + "resultingArea"
+    org_orig, org_res = ORG + "originalOrganization", ORG + "resultingOrganization"
+    org_changed, org_from, org_event = ORG + "changedBy", ORG + "resultedFrom", ORG + "ChangeEvent"
+
+    given = list(authorities)
+    names = {a.gss_code: a.name for a in given}
+    current_of: dict[str, str] = {}  # former code -> the code its council has now
+    for a in given:
+        for r in getattr(a, "recodes", ()) or ():
+            current_of[r.old_gss_code] = a.gss_code
+            current_of[r.new_gss_code] = a.gss_code
+        for code in getattr(a, "former_gss_codes", ()) or ():
+            current_of.setdefault(code, a.gss_code)
+    edges: set[tuple[str, str, str]] = set()  # (old code, new code, effective date)
+    missing: dict[str, tuple[str, str | None, str]] = {}  # predecessors not passed in
+    for a in given:
+        for p in getattr(a, "predecessors", ()) or ():
+            edges.add((p.gss_code, a.gss_code, p.effective_date))
+            if p.gss_code not in names:
+                missing.setdefault(p.gss_code, (p.name, p.dfe_la_code, p.effective_date))
+        for s in getattr(a, "successors", ()) or ():
+            edges.add((a.gss_code, current_of.get(s.gss_code, s.gss_code), s.effective_date))
+
+    def council(code: str, name: str, dfe: str | None, region: str | None) -> None:
+        iri, area = vocab.authority_iri(code), vocab.area_iri(code)
         q.add(iri, T.type, T.Authority)
         q.add(iri, T.type, T.Organization)
-        q.lit(iri, T.foaf_name, a.name)
-        q.lit(iri, T.label, a.name)
-        q.lit(iri, T.schema_name, a.name)
-        q.lit(iri, T.gssCode, a.gss_code)
-        q.lit(iri, T.dfeLaCode, a.dfe_la_code)
-        if a.wikidata_qid:
-            q.add(iri, T.wikidata, vocab.WD + a.wikidata_qid)
+        q.lit(iri, T.foaf_name, name)
+        q.lit(iri, T.label, name)
+        q.lit(iri, T.schema_name, name)
+        q.lit(iri, T.gssCode, code)
+        q.lit(iri, T.dfeLaCode, dfe)
         q.add(iri, T.area, area)
         q.add(area, T.type, T.Area)
-        q.lit(area, T.label, a.name)
-        q.lit(iri, T.region, a.region_name)
+        q.lit(area, T.label, name)
+        q.lit(iri, T.region, region)
+
+    for a in given:
+        iri = vocab.authority_iri(a.gss_code)
+        council(a.gss_code, a.name, a.dfe_la_code, a.region_name)
+        if a.wikidata_qid:
+            q.add(iri, T.wikidata, vocab.WD + a.wikidata_qid)
+        established, abolished = getattr(a, "established", None), getattr(a, "abolished", None)
+        if established:
+            q.add(iri, k_est, _date(established))
+        if abolished:
+            q.add(iri, k_abol, _date(abolished))
+        for r in getattr(a, "recodes", ()) or ():
+            event = f"{ID}change/{r.effective_date}/{r.old_gss_code}"
+            old_area, new_area = vocab.area_iri(r.old_gss_code), vocab.area_iri(r.new_gss_code)
+            q.lit(iri, k_former, r.old_gss_code)
+            q.add(iri, k_former_area, old_area)
+            q.add(iri, org_changed, event)
+            q.add(old_area, T.type, T.Area)
+            q.lit(old_area, T.label, r.old_name)
+            q.add(new_area, T.type, T.Area)
+            q.add(event, T.type, KG + "CodeChange")
+            q.add(event, T.type, org_event)
+            q.lit(event, T.label, f"{a.name}: GSS code {r.old_gss_code} -> {r.new_gss_code} "
+                                  f"({r.effective_date})")
+            q.add(event, org_res, iri)
+            q.lit(event, KG + "originalCode", r.old_gss_code)
+            q.lit(event, KG + "resultingCode", r.new_gss_code)
+            q.add(event, k_orig_area, old_area)
+            q.add(event, k_res_area, new_area)
+            q.add(event, k_eff, _date(r.effective_date))
+    for code, (name, dfe, abolished) in sorted(missing.items()):
+        council(code, name, dfe, None)
+        q.add(vocab.authority_iri(code), k_abol, _date(abolished))
+        names[code] = name
+
+    # One reorganisation per date and connected group of councils (Bournemouth + Poole ->
+    # BCP is one event; Northamptonshire -> North + West Northamptonshire is one event).
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def root(x: tuple[str, str]) -> tuple[str, str]:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for old, new, day in edges:
+        parent[root((old, day))] = root((new, day))
+    groups: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for edge in sorted(edges):
+        groups.setdefault(root((edge[0], edge[2])), []).append(edge)
+    for group in groups.values():
+        day = group[0][2]
+        olds = sorted({e[0] for e in group})
+        news = sorted({e[1] for e in group})
+        event = f"{ID}change/{day}/{'-'.join(olds)}"
+        q.add(event, T.type, KG + "Reorganisation")
+        q.add(event, T.type, org_event)
+        q.lit(event, T.label, f"{', '.join(names.get(c, c) for c in olds)} -> "
+                              f"{', '.join(names.get(c, c) for c in news)} ({day})")
+        q.add(event, k_eff, _date(day))
+        for old in olds:
+            q.add(event, org_orig, vocab.authority_iri(old))
+            q.add(event, k_orig_area, vocab.area_iri(old))
+            q.add(vocab.authority_iri(old), org_changed, event)
+        for new in news:
+            q.add(event, org_res, vocab.authority_iri(new))
+            q.add(event, k_res_area, vocab.area_iri(new))
+            q.add(vocab.authority_iri(new), org_from, event)
+        for old, new, _ in group:
+            q.add(vocab.authority_iri(new), k_pred, vocab.authority_iri(old))
+            q.add(vocab.authority_iri(old), k_succ, vocab.authority_iri(new))
     return q.quads
 
 

@@ -214,7 +214,7 @@ class KnowledgeGraph:
         sorts the quads into new table files and adds them to the database in one ingestion:
         a process killed at any point leaves all of the batch or none of it, and never touches
         what was stored before (``tests/test_store.py`` kills writers mid-batch to check it).
-        It costs about half of ``Store.load`` per quad, and holds about 1.1 KB of memory per
+        It costs about half of ``Store.load`` per quad, and holds about 0.95 KB of memory per
         quad while it writes (read from a file, the data itself stays out of memory).
         ``lenient`` skips IRI validation: for data whose IRIs are known to be valid.
         """
@@ -384,10 +384,11 @@ class KnowledgeGraph:
         return graph
 
     def validate(
-        self, shapes: Path | None = None, *, workers: int | None = None
+        self, shapes: Path | None = None, *, workers: int | None = None, checks: bool = True
     ) -> list[Violation]:
         """Check every graph (with the ontology and authorities graphs) and their union
-        against the SHACL shapes (``ontology/shapes.ttl``); see ``kg.validate``. Returns the
+        against the SHACL shapes (``ontology/shapes.ttl``), then run the data-quality checks
+        of ``queries/checks/`` unless ``checks`` is False; see ``kg.validate``. Returns the
         violations (``kg.validate.Violation``, which adds the graphs they were found in)."""
         from kg.validate import validate_store
 
@@ -396,5 +397,6 @@ class KnowledgeGraph:
             shapes or data_path(SHAPES_FILE),
             path=self.path if self.read_only else None,  # a worker may open it too
             workers=workers,
+            checks=checks,
         )
         return list(report.violations)

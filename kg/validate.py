@@ -29,6 +29,10 @@ engines run it:
 
 Both engines report in the same terms (focus, node shape, path, constraint component, value),
 so a violation found by both is reported once.
+
+Then the data-quality checks (``run_data_checks``): each ``queries/checks/*.rq`` is a SELECT
+over the union of graphs returning the rows that break one rule; each row is reported as a
+violation of shape ``check:<name>`` (component ``Check``) with the check's summary.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
 
 from kg import vocab
+from kg.resources import data_path
 from kg.store import Violation as _StoreViolation
 
 # Graphs every other graph is validated with (and which are validated together, on their own).
@@ -147,6 +152,7 @@ class Report:
     pyshacl_triples: int = 0
     uncompilable: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    data_checks: list[str] = field(default_factory=list)  # names of queries/checks/*.rq run
 
     @property
     def conforms(self) -> bool:
@@ -1444,8 +1450,11 @@ def validate_store(
     path: Path | str | None = None,
     workers: int | None = None,
     pyshacl_max_focus: int | None = None,
+    checks: Path | str | bool = True,
 ) -> Report:
-    """Validate ``store`` against the shapes file ``shapes`` (see the module docstring).
+    """Validate ``store`` against the shapes file ``shapes`` (see the module docstring),
+    then run the data-quality checks (``run_data_checks``): ``checks`` is True for the
+    project's ``queries/checks/``, a directory of ``.rq`` checks, or False for none.
 
     ``path``: where ``store`` lives on disk, if it is opened read-only there; then, with
     ``workers`` > 1 (default: ``default_workers()``), pySHACL's part runs in a worker process
@@ -1473,6 +1482,13 @@ def validate_store(
         seconds["pyshacl"] = time.perf_counter() - mark
     _merge_pyshacl(found, results)
     violations = _violations(store, found)
+    data_checks: list[str] = []
+    if checks is not False:
+        mark = time.perf_counter()
+        directory = None if checks is True else Path(checks)
+        data_checks, failed = run_data_checks(store, directory)
+        violations.extend(failed)
+        seconds["data checks"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started
     return Report(
         violations=violations,
@@ -1482,7 +1498,63 @@ def validate_store(
         pyshacl_triples=triples,
         uncompilable=compiled.uncompilable,
         seconds=seconds,
+        data_checks=data_checks,
     )
+
+
+# --- data-quality checks -------------------------------------------------------------------
+
+CHECK_COMPONENT = "Check"
+
+
+def checks_dir() -> Path:
+    """The project's data-quality checks: ``queries/checks/*.rq``."""
+    return data_path("queries") / "checks"
+
+
+def run_data_checks(
+    store: ox.Store, directory: Path | None = None
+) -> tuple[list[str], list[Violation]]:
+    """Run every check in ``directory`` (default ``checks_dir()``) over the union of graphs.
+
+    A check is a saved SELECT query (grlc-style header, no parameters) returning the rows
+    that break one rule, the offending node first (column ``focus``). Each row is a
+    violation: its message is the check's summary and name, its value the other columns, so
+    ``kg validate`` reports a check's rows beside the SHACL results, grouped per check.
+    Rules SHACL cannot say per node (an offset span against its quote's length, a report
+    dated before its visit) live here. Returns the names of the checks run and the rows.
+    """
+    from kg.queries import execute, load_queries
+
+    directory = directory or checks_dir()
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no data-quality checks directory at {directory}")
+    names, found = [], []
+    for name, query in load_queries(directory).items():
+        if query.parameters:
+            raise ValueError(f"{query.path}: a check takes no parameters "
+                             f"({', '.join(p.name for p in query.parameters)})")
+        names.append(name)
+        result = execute(store, query.sparql)
+        summary = query.summary or name
+        for row in result.rows:
+            focus, rest = row[0], list(zip(result.columns[1:], row[1:], strict=True))
+            details = "; ".join(f"{column}={term.value}" for column, term in rest
+                                if term is not None)
+            found.append(
+                Violation(
+                    focus=_display(focus) or "?",
+                    path=None,
+                    message=f"{summary} (check {name})",
+                    severity="Violation",
+                    value=details or None,
+                    shape=f"check:{name}",
+                    component=CHECK_COMPONENT,
+                    graphs=[UNION],
+                    described_in=_described_in(store, focus),
+                )
+            )
+    return names, found
 
 
 # --- presenting ------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_built(
     folder, bad = batch
     store = tmp_path / "store"
     result = CliRunner().invoke(app, ["build", str(folder), "--store", str(store),
-                                      "--workers", "1"])
+                                      "--workers", "1", "--no-datasets"])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     for name in bad:
@@ -87,7 +87,7 @@ def test_a_bad_batch_loses_nothing_already_stored(
     store = tmp_path / "store"
     runner = CliRunner()
     first = runner.invoke(app, ["build", str(GOOD_TEXT), "--store", str(store),
-                                "--workers", "1"])
+                                "--workers", "1", "--no-datasets"])
     assert first.exit_code == 0, first.output
     source_graph = ox.NamedNode(vocab.source_graph_iri(GOOD_TEXT.name))
     graph = KnowledgeGraph.open_read_only(store)
@@ -100,7 +100,7 @@ def test_a_bad_batch_loses_nothing_already_stored(
     broken.parent.mkdir()
     broken.write_bytes(b"")
     second = runner.invoke(app, ["build", str(broken), *[str(folder / n) for n in bad],
-                                 "--store", str(store), "--workers", "1"])
+                                 "--store", str(store), "--workers", "1", "--no-datasets"])
     assert second.exit_code == 1
     graph = KnowledgeGraph.open_read_only(store)
     try:

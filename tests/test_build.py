@@ -238,6 +238,28 @@ def test_a_worker_crash_costs_only_its_file(corpus: Path, tmp_path: Path) -> Non
         assert kg.stats().visits == 12
 
 
+def niceness_reporting_extract(path: Path) -> Report:
+    """Fails every file with the niceness of the process that read it."""
+    raise ExtractionError(Path(path).name, f"read at niceness {os.nice(0)}")
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities here")
+def test_workers_run_nicer_than_the_writing_parent(corpus: Path, tmp_path: Path) -> None:
+    """The parent's writer thread is the critical path: workers must not crowd it out."""
+    expected = min(19, os.nice(0) + build_module.WORKER_NICENESS)
+    with KnowledgeGraph.open(tmp_path / "store") as kg:
+        result = run([corpus], kg, workers=2, extractor=niceness_reporting_extract)
+    assert result.failed == 2
+    assert all(e.endswith(f"read at niceness {expected}") for e in result.errors), result.errors
+    assert build_module.WORKER_NICENESS > 0
+
+
+def test_a_batch_stays_one_bulk_load() -> None:
+    """pyoxigraph's bulk loader splits loads of more than about a million quads into several
+    ingestions; a batch (plus one report) must stay below that to be stored all or nothing."""
+    assert 0 < build_module.BATCH_QUADS <= 800_000
+
+
 def _build_graph_size(kg: KnowledgeGraph) -> int:
     return kg._count(
         f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{vocab.BUILD_GRAPH}> {{ ?s ?p ?o }} }}"

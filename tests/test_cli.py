@@ -89,12 +89,17 @@ def test_build_summary_table_and_exit_code(corpus: Path, tmp_path: Path) -> None
     last_again = again.stdout.strip().splitlines()[-1]
     assert last_again.startswith("built 0, unchanged 2, failed 0 (")
     assert last_again.split("(")[1] == last.split("(")[1]  # same triple count
+    # the shipped DfE tables are linked by default, and skipped when unchanged
+    assert "dfe-csww: 1449 observations linked" in result.stdout
+    assert "dfe-csww: unchanged" in again.stdout
 
 
 def test_build_with_a_bad_file_exits_1_and_names_it(corpus: Path, tmp_path: Path) -> None:
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
     store = tmp_path / "store"
-    result = runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    result = runner.invoke(
+        cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1", "--no-datasets"]
+    )
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == ["broken.pdf: not an Ofsted report"]
     assert "built 2, unchanged 0, failed 1" in result.stdout
@@ -104,14 +109,16 @@ def test_build_with_a_bad_file_exits_1_and_names_it(corpus: Path, tmp_path: Path
 
 def test_build_missing_path_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(
-        cli.app, ["build", str(tmp_path / "nope"), "--store", str(tmp_path / "s")]
+        cli.app, ["build", str(tmp_path / "nope"), "--store", str(tmp_path / "s"), "--no-datasets"]
     )
     assert result.exit_code == 1
     assert "no such file or directory" in result.stderr
 
 
 def test_store_defaults_to_env(corpus: Path, tmp_path: Path) -> None:
-    result = runner.invoke(cli.app, ["build", str(corpus), "--workers", "1"])
+    result = runner.invoke(
+        cli.app, ["build", str(corpus), "--workers", "1", "--no-datasets"]
+    )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "env-store").is_dir()
     stats = runner.invoke(cli.app, ["stats", "--json"])
@@ -131,7 +138,9 @@ def test_stats_tables_and_missing_store(corpus: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 1
     assert "run `kg build` first" in missing.stderr
     store = tmp_path / "store"
-    runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    runner.invoke(
+        cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1", "--no-datasets"]
+    )
     result = runner.invoke(cli.app, ["stats", "--store", str(store)])
     assert result.exit_code == 0
     assert "recommendations" in result.stdout and "focused-visit" in result.stdout
@@ -160,7 +169,9 @@ def test_extract_bad_file_is_one_line(tmp_path: Path) -> None:
 
 def test_validate_prints_violations_and_exits_1(corpus: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    runner.invoke(cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1"])
+    runner.invoke(
+        cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1", "--no-datasets"]
+    )
     shapes = tmp_path / "shapes.ttl"
     shapes.write_text(
         textwrap.dedent(
@@ -187,3 +198,108 @@ def test_validate_prints_violations_and_exits_1(corpus: Path, tmp_path: Path) ->
 
 def test_default_build_uses_the_repository_seeds() -> None:
     assert cli.seeds_dir() == Path(__file__).resolve().parent.parent / "seeds"
+
+
+# ------------------------------------------------------------------ kg query / kg sparql
+
+RECS = "SELECT ?r ?text WHERE { ?r a kg:Recommendation ; kg:text ?text } ORDER BY ?text"
+
+
+@pytest.fixture
+def built(corpus: Path, tmp_path: Path) -> Path:
+    """A store of three stand-in reports, one with a recommendation too long for a table."""
+    (corpus / "three.txt").write_text("GSS E06000001|2022-05-10|" + "Improve plans. " * 30)
+    store = tmp_path / "store"
+    result = runner.invoke(
+        cli.app, ["build", str(corpus), "--store", str(store), "--workers", "1", "--no-datasets"]
+    )
+    assert result.exit_code == 0, result.stderr
+    return store
+
+
+def test_sparql_limit_says_when_it_cut_in_every_format(built: Path) -> None:
+    args = ["sparql", RECS, "--store", str(built), "--limit", "1"]
+    table = runner.invoke(cli.app, args)
+    assert table.exit_code == 0, table.stderr
+    assert "output cut at --limit 1 rows" in table.stdout
+    as_csv = runner.invoke(cli.app, [*args, "--format", "csv"])
+    assert as_csv.stdout.splitlines()[0] == "r,text" and len(as_csv.stdout.splitlines()) == 2
+    assert "output cut at --limit 1 rows" in as_csv.stderr
+    as_json = runner.invoke(cli.app, [*args, "--format", "json"])
+    assert len(json.loads(as_json.stdout)["results"]["bindings"]) == 1
+    assert "output cut" in as_json.stderr
+    whole = runner.invoke(cli.app, ["sparql", RECS, "--store", str(built), "--format", "tsv"])
+    assert len(whole.stdout.splitlines()) == 4 and whole.stderr == ""
+
+
+def test_table_fits_the_terminal_and_says_what_it_shortened(built: Path) -> None:
+    result = runner.invoke(cli.app, ["sparql", RECS, "--store", str(built)])
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 120
+    assert "Improve plans. Improve" in result.stdout and "…" in result.stdout
+    assert "1 long cell(s) shortened" in result.stdout
+    full = runner.invoke(cli.app, ["sparql", RECS, "--store", str(built), "--format", "json"])
+    texts = [b["text"]["value"] for b in json.loads(full.stdout)["results"]["bindings"]]
+    assert max(len(t) for t in texts) == len("Improve plans. " * 30)
+
+
+def test_xml_and_graph_formats_and_output_file(built: Path, tmp_path: Path) -> None:
+    xml = runner.invoke(cli.app, ["sparql", RECS, "--store", str(built), "--format", "xml"])
+    assert xml.stdout.startswith('<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/')
+    construct = "CONSTRUCT { ?v a kg:Visit } WHERE { ?v a kg:Visit }"
+    target = tmp_path / "visits.nt"
+    result = runner.invoke(cli.app, ["sparql", construct, "--store", str(built),
+                                     "--format", "ntriples", "--output", str(target)])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert len(target.read_text().splitlines()) == 3
+    wrong = runner.invoke(cli.app, ["sparql", construct, "--store", str(built), "-f", "csv"])
+    assert wrong.exit_code == 1
+    assert "--format csv does not fit a CONSTRUCT/DESCRIBE query" in wrong.stderr
+    wrong = runner.invoke(cli.app, ["sparql", RECS, "--store", str(built), "-f", "turtle"])
+    assert wrong.exit_code == 1 and "does not fit a SELECT query" in wrong.stderr
+
+
+def test_sparql_errors_are_one_clear_message(built: Path) -> None:
+    bad = runner.invoke(cli.app, ["sparql", "SELECT ?x WHERE {\n  ?x kg:kind FILTER(1)\n}",
+                                  "--store", str(built)])
+    assert bad.exit_code == 1
+    assert "SPARQL syntax error at line 2, column 20" in bad.stderr
+    update = runner.invoke(cli.app, ["sparql", "DELETE WHERE { ?s ?p ?o }", "--store", str(built)])
+    assert update.exit_code == 1 and "UPDATE is not allowed" in update.stderr
+    stats = runner.invoke(cli.app, ["stats", "--store", str(built), "--json"])
+    assert json.loads(stats.stdout)["visits"] == 3
+
+
+def test_a_runaway_query_is_stopped_and_says_so(built: Path) -> None:
+    slow = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+            "?m ?n2 ?o }")
+    result = runner.invoke(cli.app, ["sparql", slow, "--store", str(built), "--timeout", "1"])
+    assert result.exit_code == 3
+    assert "query stopped after 1 s" in result.stderr
+
+
+def test_friendly_flags_map_onto_the_query_parameters(built: Path) -> None:
+    base = ["query", "recurring-issues", "--store", str(built), "--format", "csv"]
+    ok = runner.invoke(cli.app, [*base, "--authority", "Hartlepool", "--from", "2019",
+                                 "--to", "2022", "--param", "min_visits=1"])
+    assert ok.exit_code == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0].startswith("authority_name,theme,") and len(lines) == 2  # supervision
+    early = runner.invoke(cli.app, [*base, "--authority", "Hartlepool", "--to", "2019",
+                                    "--param", "min_visits=1"])
+    assert len(early.stdout.splitlines()) == 1  # header only: the visits are 2020 and 2022
+    none = runner.invoke(cli.app, [*base, "--inspector", "Jane Doe"])
+    assert none.exit_code == 1
+    assert "recurring-issues has no inspector parameter" in none.stderr
+    twice = runner.invoke(cli.app, [*base, "--authority", "Hartlepool",
+                                    "--param", "authority=Darlington"])
+    assert twice.exit_code == 1 and "given twice" in twice.stderr
+
+
+def test_queries_docs_writes_a_page_per_query(tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["queries", "docs", "--output", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "d" / "recurring-issues.md").read_text()
+    assert "`min_visits` | integer | optional | `2`" in page
+    assert "kg query recurring-issues --authority Hartlepool" in page
+    assert "[`recurring-issues`](recurring-issues.md)" in (tmp_path / "d" / "README.md").read_text()

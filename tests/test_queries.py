@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections import defaultdict
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
 from kg.build import build
 from kg.cli import app
-from kg.queries import QueryError, execute, get_query, load_queries, prepare, run_saved
+from kg.queries import (
+    Parameter,
+    QueryError,
+    QueryTimeout,
+    execute,
+    get_query,
+    load_queries,
+    prepare,
+    run_saved,
+    to_term,
+)
 from kg.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,3 +149,128 @@ def test_cli_query_formats(store_dir: Path) -> None:
                                   "--store", str(store_dir)])
     assert missing.exit_code == 1
     assert "Narnia" in missing.output
+
+
+# ----------------------------------------------------------------- parameters, errors, timeouts
+
+def _saved(tmp_path: Path, name: str, text: str) -> Path:
+    (tmp_path / f"{name}.rq").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+BY_INSPECTOR = (
+    "#+ summary: visits an inspector made\n"
+    "SELECT DISTINCT ?visit WHERE { ?visit a kg:Visit ; kg:inspector ?_inspector }\n"
+)
+
+
+def gold_visits(inspector: str) -> set[str]:
+    return {r["visit_start"] for r in GOLD if inspector in r["inspectors"]}
+
+
+def test_inspector_parameter_resolves_a_name_in_the_store(tmp_path: Path, store) -> None:  # noqa: ANN001
+    directory = _saved(tmp_path, "by-inspector", BY_INSPECTOR)
+    assert "inspector" == load_queries(directory)["by-inspector"].parameters[0].type
+    expected = gold_visits("Lisa Summers")
+    assert expected
+    rows = run_saved(store, "by-inspector", directory=directory,
+                     inspector="  lisa   SUMMERS ").values()
+    starts = {row["visit"].rsplit("/", 1)[1] for row in rows}
+    assert starts == expected
+    with pytest.raises(QueryError, match=r"unknown inspector 'Lisa Sumers'.*Lisa Summers"):
+        run_saved(store, "by-inspector", directory=directory, inspector="Lisa Sumers")
+    with pytest.raises(QueryError, match="needs the store"):
+        prepare(load_queries(directory)["by-inspector"], {"inspector": "Lisa Summers"})
+
+
+def test_unknown_theme_lists_the_closest_names() -> None:
+    query = load_queries()["recurring-issues"]
+    theme = Parameter("theme", "_theme", "theme", True)
+    with pytest.raises(QueryError, match=r"unknown theme 'supervison'.*closest valid names: "
+                                         r"supervision"):
+        to_term(query.name, theme, "supervison")
+    assert to_term(query.name, theme, "Care Leavers").value.endswith("/theme/care-leavers")
+
+
+def test_syntax_error_points_at_the_users_line_and_column(tmp_path: Path, store) -> None:  # noqa: ANN001
+    line = "SELECT ?v WHERE { ?v kg:startDate ?_since_date ; kg:kind FILTER(true) }"
+    directory = _saved(tmp_path, "broken", f"#+ summary: broken\n#+ tags: [x]\n{line}\n")
+    query = load_queries(directory)["broken"]
+    bound = prepare(query, {"since": "2020-01-01"})
+    assert "VALUES" in bound  # the text sent to the engine is not the user's
+    with pytest.raises(QueryError) as caught:
+        run_saved(store, "broken", directory=directory, since="2020-01-01")
+    message = str(caught.value)
+    column = line.index("(true)") + 1
+    assert f"line 3, column {column}" in message
+    shown, caret = message.splitlines()[1:3]
+    assert shown == "  " + line
+    assert caret.index("^") - 2 == column - 1
+    adhoc = "SELECT ?v WHERE {\n  ?v a kg:Visit .\n  ?v kg:kind FILTER(true)\n}"
+    with pytest.raises(QueryError, match="line 3, column 20"):
+        execute(store, adhoc)
+
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _children() -> list[int]:
+    """Live (not zombie) child processes of this process."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_timeout_stops_a_runaway_query_and_leaves_no_process(store) -> None:  # noqa: ANN001
+    before = _children()
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="stopped after 1 s"):
+        execute(store, SLOW, timeout=1)
+    assert time.monotonic() - started < 5
+    assert _children() == before
+
+
+def test_timed_queries_give_the_same_answers(store) -> None:  # noqa: ANN001
+    plain = run_saved(store, "recurring-issues", authority="Hartlepool")
+    timed = run_saved(store, "recurring-issues", authority="Hartlepool", timeout=30)
+    assert timed.columns == plain.columns and timed.rows == plain.rows
+    cut = run_saved(store, "recurring-issues", authority="Hartlepool", timeout=30, limit=1)
+    assert len(cut.rows) == 1 and cut.truncated
+    graph = execute(store, "CONSTRUCT { ?v a kg:Visit } WHERE { ?v a kg:Visit }", timeout=30)
+    assert graph.form == "graph" and len(graph.rows) == len(
+        execute(store, "SELECT DISTINCT ?v WHERE { ?v a kg:Visit }").rows)
+    assert execute(store, "ASK { ?v a kg:Visit }", timeout=30).boolean is True
+    with pytest.raises(QueryError, match="not allowed"):
+        execute(store, "INSERT DATA { <urn:a> <urn:b> <urn:c> }", timeout=30)
+
+
+def test_w3c_results_are_pyoxigraphs_own(store) -> None:  # noqa: ANN001
+    result = run_saved(store, "recurring-issues", authority="Hartlepool")
+    data = json.loads(result.serialize("json"))
+    assert data["head"]["vars"] == result.columns
+    first = data["results"]["bindings"][0]
+    assert first["visits"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
+    assert first["theme"]["type"] == "uri"
+    xml = result.serialize("xml").decode()
+    assert xml.startswith('<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/'
+                          'sparql-results#">')
+    back = ox.parse_query_results(xml, format=ox.QueryResultsFormat.XML)
+    assert [[s[c] for c in result.columns] for s in back] == result.rows
+    ask = execute(store, "ASK { ?v a kg:Visit }")
+    assert json.loads(ask.serialize("json")) == {"head": {}, "boolean": True}
+    with pytest.raises(QueryError, match="does not fit a SELECT query"):
+        result.serialize("turtle")
+    graph = execute(store, "CONSTRUCT { ?v a kg:Visit } WHERE { ?v a kg:Visit }")
+    with pytest.raises(QueryError, match="does not fit a CONSTRUCT/DESCRIBE query"):
+        graph.serialize("json")
+    turtle = graph.serialize("turtle").decode()
+    assert "a kg:Visit" in turtle
+    assert len(list(ox.parse(graph.serialize("nquads"), format=ox.RdfFormat.N_QUADS))) == len(
+        graph.rows)
+    assert json.loads(graph.serialize("jsonld"))

@@ -59,8 +59,10 @@ def store(built: list[ox.Quad]) -> ox.Store:
 def check(store: ox.Store) -> kv.Report:
     """The report, after checking that the SPARQL engine alone (pySHACL running nothing it
     covers) reports exactly the same."""
-    report = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=MAX_FOCUS)
-    alone = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=0)
+    report = kv.validate_store(
+        store, SHAPES, workers=1, pyshacl_max_focus=MAX_FOCUS, checks=False
+    )
+    alone = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=0, checks=False)
     assert [v.to_json() for v in alone.violations] == [v.to_json() for v in report.violations]
     return report
 
@@ -89,6 +91,33 @@ def test_the_built_graph_conforms(store: ox.Store) -> None:
     shapes = {s.rsplit("#", 1)[-1] for s in report.pyshacl_shapes}
     assert {"VisitShape", "JudgementShape", "RecommendationShape"} <= shapes
     assert not shapes & {"FindingShape", "EvidenceShape", "PositionSelectorShape"}
+
+
+def test_the_built_graph_passes_the_data_checks(store: ox.Store) -> None:
+    report = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=0)
+    assert report.conforms, list(kv.format_report(report.violations))
+    assert "visit-without-lead-inspector" in report.data_checks
+    assert len(report.data_checks) == len(list(kv.checks_dir().glob("*.rq")))
+
+
+def test_a_data_check_row_is_a_violation_beside_the_shapes(store: ox.Store) -> None:
+    """A report dated before its visit breaks no shape, only a data-quality check."""
+    report_iri = FV_VISIT + "/report"
+    letter = ox.NamedNode(T.letterDate)
+    for q in list(store.quads_for_pattern(ox.NamedNode(report_iri), letter, None)):
+        store.remove(q)
+    store.add(quad(report_iri, T.letterDate, ox.Literal(
+        "2019-01-01", datatype=ox.NamedNode(vocab.XSD + "date")), graph(FV_TXT)))
+    assert check(store).conforms  # the SHACL shapes alone see nothing wrong
+    report = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=0)
+    [v] = report.violations
+    assert v.shape == "check:report-dated-before-visit" and v.component == "Check"
+    assert v.focus == report_iri
+    assert "(check report-dated-before-visit)" in v.message
+    assert "which=letter" in (v.value or "") and "dated=2019-01-01" in (v.value or "")
+    assert v.graphs == [kv.UNION] and graph(FV_TXT) in v.described_in
+    lines = kv.format_violation(v)
+    assert lines[0].startswith("Violation: A report letter or publication dated before")
 
 
 def test_two_lead_inspectors_in_one_graph(store: ox.Store) -> None:
@@ -330,7 +359,9 @@ def test_cli_reports_violations_grouped_and_as_json(disk_store: Path) -> None:
     args = ["validate", "--store", str(disk_store), "--workers", "1"]
     result = runner.invoke(cli.app, args)
     assert result.exit_code == 1
-    assert "SHACL violation(s) in 2 group(s)" in result.stderr
+    # the shapes' two rules, and the data check that every statement has its quote and offsets
+    assert "SHACL violation(s) in 3 group(s)" in result.stderr
+    assert "(check statement-without-source-quote)" in result.stdout
     assert "× Violation: A position selector has one oa:end" in result.stdout
     assert f"- focus: {FV_VISIT}" in result.stdout
     assert "graph: hartlepool-2020-03-27-focused-visit-txt" in result.stdout
@@ -356,3 +387,6 @@ def test_cli_reports_violations_grouped_and_as_json(disk_store: Path) -> None:
         }
     ]
     assert {g["count"] for g in data["groups"]} >= {1}
+    checked = [v for v in data["violations"] if v["component"] == "Check"]
+    assert checked and {v["shape"] for v in checked} == {"check:statement-without-source-quote"}
+    assert all(v["value"].startswith("statement=") for v in checked)

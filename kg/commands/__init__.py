@@ -12,7 +12,7 @@ import importlib
 import typer
 
 # Module names under kg.commands, in the order their commands appear in ``kg --help``.
-MODULES: list[str] = []
+MODULES: list[str] = ["analytics", "link", "serve"]
 
 
 def register_all(app: typer.Typer) -> None:

@@ -1,0 +1,291 @@
+"""Benchmark every saved query on the 800-document graph, against rdflib on the same data.
+
+For each saved query in ``queries/`` (checks included), with its default parameters (required
+ones get sensible values from the graph: the authority with most visits, the theme raised most
+often, the inspector with most visits), the same bound SPARQL text is timed:
+
+* ``oxigraph``: ``kg.queries.execute`` in this process over the read-only on-disk store
+  (what ``kg.api.run_query`` does without a timeout); one warm-up, then ``--runs`` runs
+  (or as many as fit in ``--budget`` seconds), median;
+* ``CLI path``: the same with ``timeout=`` set, i.e. evaluated in a forked child that sends
+  the rows back (what ``kg query`` does by default), median of 3 runs, for queries under 1 s
+  (measured before rdflib is loaded: forking a process of several GB costs ~300 ms);
+* ``rdflib``: the store's N-Quads loaded into an ``rdflib.Dataset(default_union=True)`` (so
+  the default graph is the union, as in the store), the same query run once per query in a
+  forked child and killed after ``--rdflib-cap`` seconds (reported as ``>cap``).
+
+Row counts of both engines are compared as a sanity check. ``recurring-issues`` is also timed
+for the authority with most visits (the headline question). Targets (issue 3): every saved
+query under 100 ms median, and ``recurring-issues`` at least 50x faster than rdflib.
+
+    python bench/query_bench.py [--store bench/store-800] [--runs 7] [--rdflib-cap 120]
+
+Writes ``bench/results/query_bench-<UTC time>.json`` and ``.md`` (git-ignored) and prints the
+Markdown table. The store must be complete (``bench/store-800.ready``); it is opened read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import select
+import signal
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from kg import vocab  # noqa: E402
+from kg.queries import QueryTimeout, SavedQuery, execute, load_queries, prepare  # noqa: E402
+from kg.store import KnowledgeGraph  # noqa: E402
+
+RESULTS = BENCH / "results"
+TARGET_MS = 100.0
+TARGET_RATIO = 50.0
+
+TOP_AUTHORITY = """SELECT ?gss (COUNT(DISTINCT ?v) AS ?n) WHERE {
+  ?v a kg:Visit ; kg:authority ?a . ?a kg:gssCode ?gss } GROUP BY ?gss ORDER BY DESC(?n) ?gss
+  LIMIT 1"""
+TOP_THEME = """SELECT ?theme (COUNT(DISTINCT ?r) AS ?n) WHERE {
+  ?r a kg:Recommendation ; kg:theme ?theme } GROUP BY ?theme ORDER BY DESC(?n) ?theme LIMIT 1"""
+TOP_INSPECTOR = """SELECT ?name (COUNT(DISTINCT ?v) AS ?n) WHERE {
+  ?v a kg:Visit ; kg:inspector ?i . ?i foaf:name ?name } GROUP BY ?name
+  ORDER BY DESC(?n) ?name LIMIT 1"""
+
+
+def sensible_values(store: Any) -> dict[str, str]:
+    """Values for required parameters, by parameter type, chosen from the graph itself."""
+    def first(sparql: str, column: str) -> str:
+        rows = execute(store, sparql).values()
+        return rows[0][column] if rows else ""
+
+    theme = first(TOP_THEME, "theme")
+    return {
+        "authority": first(TOP_AUTHORITY, "gss"),
+        "theme": theme.rsplit("/", 1)[-1],
+        "inspector": first(TOP_INSPECTOR, "name"),
+        "integer": "2020",
+        "decimal": "1",
+        "date": "2020-01-01",
+        "boolean": "true",
+        "string": "supervision",
+        "iri": theme,
+    }
+
+
+def parameters_for(query: SavedQuery, values: dict[str, str]) -> dict[str, str]:
+    """Defaults stay defaults; required parameters without one get a sensible value."""
+    chosen = {}
+    for p in query.parameters:
+        if p.required and p.default is None:
+            chosen[p.name] = p.allowed[0] if p.allowed else values[p.type]
+    return chosen
+
+
+def time_oxigraph(store: Any, sparql: str, runs: int, budget: float, cap: float,
+                  timeout: float | None = None) -> tuple[float | None, int, int]:
+    """(median seconds, rows, runs): a first run (capped at ``cap`` seconds: ``None`` past it)
+    warms up; if it took longer than ``budget`` it is the only sample."""
+    started = time.perf_counter()
+    try:
+        result = execute(store, sparql, timeout=cap if timeout is None else timeout)
+    except QueryTimeout:
+        return None, -1, 0
+    first = time.perf_counter() - started
+    if first > budget:
+        return first, len(result.rows), 1
+    times = []
+    stop = time.perf_counter() + budget
+    for _ in range(runs):
+        started = time.perf_counter()
+        execute(store, sparql, timeout=timeout)
+        times.append(time.perf_counter() - started)
+        if time.perf_counter() > stop:
+            break
+    return statistics.median(times), len(result.rows), len(times)
+
+
+def load_rdflib(store: Any) -> Any:
+    """The store's quads in an rdflib Dataset whose default graph is the union."""
+    import pyoxigraph as ox
+    import rdflib
+
+    data = store.dump(format=ox.RdfFormat.N_QUADS)
+    dataset = rdflib.Dataset(default_union=True)
+    dataset.parse(data=data, format="nquads")
+    return dataset
+
+
+def time_rdflib(dataset: Any, sparql: str,
+                cap: float) -> tuple[float | None, int | None, str | None]:
+    """(seconds, rows, error) of one rdflib run in a forked child; seconds None past ``cap``
+    or on an error."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            started = time.perf_counter()
+            result = dataset.query(sparql, initNs=vocab.PREFIXES)
+            rows = len(list(result)) if result.type != "ASK" else 1
+            message = {"seconds": time.perf_counter() - started, "rows": rows}
+        except BaseException as error:  # noqa: BLE001 - report, never raise in the child
+            message = {"error": f"{type(error).__name__}: {error}"}
+        os.write(write_end, json.dumps(message).encode())
+        os._exit(0)
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], cap)
+    data = b""
+    if ready:
+        while chunk := os.read(read_end, 65536):
+            data += chunk
+    else:
+        os.kill(pid, signal.SIGKILL)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    if not data:
+        return None, None, None
+    message = json.loads(data)
+    if "error" in message:
+        return None, None, message["error"][:300]
+    return message["seconds"], message["rows"], None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, default=BENCH / "store-800")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--budget", type=float, default=10.0,
+                        help="seconds of timed oxigraph runs per query at most")
+    parser.add_argument("--rdflib-cap", type=float, default=60.0)
+    parser.add_argument("--ox-cap", type=float, default=60.0,
+                        help="seconds after which an oxigraph run is stopped (>cap)")
+    parser.add_argument("--no-rdflib", action="store_true")
+    parser.add_argument("--only", nargs="*", help="query names to run (default: all)")
+    args = parser.parse_args(argv)
+    ready = args.store.with_name(args.store.name + ".ready")
+    if not args.store.is_dir() or (args.store == BENCH / "store-800" and not ready.exists()):
+        print(f"error: {args.store} is missing or not complete ({ready} not there yet)",
+              file=sys.stderr)
+        return 1
+    graph = KnowledgeGraph.open_read_only(args.store)
+    store = graph.store
+    quads = len(store)
+    values = sensible_values(store)
+    print(f"store {args.store}: {quads} quads; required parameters: "
+          f"authority={values['authority']}, theme={values['theme']}, "
+          f"inspector={values['inspector']}", file=sys.stderr)
+
+    cases: list[tuple[str, SavedQuery, dict[str, str]]] = []
+    for name, query in load_queries().items():
+        if args.only and name not in args.only:
+            continue
+        cases.append((name, query, parameters_for(query, values)))
+        if name == "recurring-issues":
+            cases.append((name, query, {"authority": values["authority"]}))
+
+    # oxigraph first, in a process that is still small: a fork copies the page tables, so
+    # with rdflib's multi-GB dataset loaded the "CLI path" would measure the bench, not kg.
+    rows = []
+    bound = []
+    for name, query, params in cases:
+        sparql = prepare(query, params, store)
+        bound.append(sparql)
+        label = name + "".join(f" {k}={v}" for k, v in params.items())
+        print(f"{label} ...", file=sys.stderr, flush=True)
+        median, count, runs = time_oxigraph(store, sparql, args.runs, args.budget, args.ox_cap)
+        row: dict[str, Any] = {"query": name, "parameters": params, "rows": count,
+                               "runs": runs, "oxigraph_ms": None, "cli_path_ms": None,
+                               "target_met": False}
+        if median is not None:
+            row.update(oxigraph_ms=median * 1000, target_met=median * 1000 < TARGET_MS)
+            if median < 1:  # the fork's overhead shows on the quick ones
+                forked, _, _ = time_oxigraph(store, sparql, 3, args.budget, args.ox_cap,
+                                             timeout=600)
+                row["cli_path_ms"] = forked * 1000 if forked is not None else None
+        rows.append(row)
+        print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
+
+    load_seconds = None
+    if not args.no_rdflib:
+        started = time.perf_counter()
+        dataset = load_rdflib(store)
+        load_seconds = time.perf_counter() - started
+        print(f"rdflib: loaded {len(dataset)} triples (union) in {load_seconds:.1f} s",
+              file=sys.stderr)
+        for row, sparql in zip(rows, bound, strict=True):
+            seconds, rdflib_rows, error = time_rdflib(dataset, sparql, args.rdflib_cap)
+            row.update(rdflib_ms=None if seconds is None else seconds * 1000,
+                       rdflib_rows=rdflib_rows, rdflib_error=error)
+            median = None if row["oxigraph_ms"] is None else row["oxigraph_ms"] / 1000
+            if median is not None:
+                row.update(ratio=None if seconds is None else seconds / median,
+                           ratio_at_least=args.rdflib_cap / median if seconds is None else None)
+            print(f"  rdflib {row['query']}: {json.dumps(row)}", file=sys.stderr, flush=True)
+    graph.close()
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    summary = {
+        "when": stamp, "store": str(args.store), "quads": quads, "runs": args.runs,
+        "rdflib_cap_s": args.rdflib_cap, "rdflib_load_s": load_seconds,
+        "ox_cap_s": args.ox_cap,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform()},
+        "targets": {"median_ms": TARGET_MS, "recurring_issues_ratio": TARGET_RATIO},
+        "queries": rows,
+    }
+    table = markdown(summary)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"query_bench-{stamp}.json").write_text(json.dumps(summary, indent=2))
+    (RESULTS / f"query_bench-{stamp}.md").write_text(table)
+    print(table)
+    return 0
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    cap = summary["rdflib_cap_s"]
+    lines = [f"Saved queries on {summary['store']} ({summary['quads']:,} quads); oxigraph: "
+             f"median of up to {summary['runs']} runs after a warm-up run (a run over the "
+             f"budget is the only sample; stopped at {summary['ox_cap_s']:g} s); rdflib: one "
+             f"run, stopped at {cap:g} s (loading it took {summary['rdflib_load_s'] or 0:.0f} s)."
+             , "",
+             "| query | parameters | rows | oxigraph median | CLI path (fork) | rdflib | "
+             "rdflib / oxigraph | < 100 ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in summary["queries"]:
+        params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items()) or "defaults"
+        ox_ms = (f"{r['oxigraph_ms']:,.1f} ms" if r["oxigraph_ms"] is not None
+                 else f">{summary['ox_cap_s']:g} s")
+        fork_ms = f"{r['cli_path_ms']:,.1f} ms" if r["cli_path_ms"] is not None else "—"
+        if "rdflib_ms" not in r:
+            rdflib = ratio = "—"
+        else:
+            rdflib = (f">{cap:g} s" if r["rdflib_ms"] is None
+                      else f"{r['rdflib_ms'] / 1000:,.2f} s")
+            if r["oxigraph_ms"] is None or r.get("rdflib_error"):
+                ratio = "—"
+            elif r["rdflib_ms"] is None:
+                ratio = f">{r['ratio_at_least']:,.1f}×"
+            else:
+                ratio = f"{r['ratio']:,.1f}×"
+                if r["rdflib_rows"] != r["rows"]:
+                    ratio += f" (rdflib: {r['rdflib_rows']} rows)"
+            if r.get("rdflib_error"):
+                rdflib = "error"
+        lines.append(f"| `{r['query']}` | {params} | {r['rows'] if r['rows'] >= 0 else '?'} | "
+                     f"{ox_ms} | {fork_ms} | {rdflib} | {ratio} | "
+                     f"{'yes' if r['target_met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The Python API a notebook uses: the same questions as ``kg query`` and ``kg sparql``.
+
+>>> from kg import open_store, run_query, sparql                      # doctest: +SKIP
+>>> graph = open_store()                     # ./kg-store or $KG_STORE, read-only
+>>> result = run_query("recurring-issues", store=graph, authority="Hartlepool")
+>>> [row["theme_label"] for row in result.values()][:2]
+['Written plans', 'Quality of assessments']
+>>> result.to_dataframe()                    # pandas (pip install -e '.[pandas]')
+>>> sparql("SELECT (COUNT(DISTINCT ?v) AS ?n) WHERE { ?v a kg:Visit }", store=graph).values()
+[{'n': '34'}]
+>>> run_query("recurring-issues", store=graph, timeout=5)            # QueryTimeout if longer
+>>> run_query("recurring-issues", endpoint="http://localhost:7878/query")  # any SPARQL 1.1
+
+``store`` may be a ``KnowledgeGraph``, a pyoxigraph ``Store``, a store directory, or left out
+(the default store is opened read-only for the call). The command line is a thin layer over
+these functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.queries import (
+    QueryError,
+    QueryResult,
+    QueryTimeout,
+    SavedQuery,
+    execute,
+    get_query,
+    load_queries,
+    prepare,
+)
+from kg.store import KnowledgeGraph, default_store_path
+
+__all__ = [
+    "QueryError",
+    "QueryResult",
+    "QueryTimeout",
+    "open_store",
+    "run_query",
+    "saved_queries",
+    "sparql",
+]
+
+
+def open_store(path: Path | str | None = None) -> KnowledgeGraph:
+    """The store at ``path`` (default ./kg-store or $KG_STORE), opened read-only so a
+    notebook never blocks or corrupts a running build. Close it (or use ``with``) when done."""
+    return KnowledgeGraph.open_read_only(path if path is not None else default_store_path())
+
+
+def saved_queries() -> dict[str, SavedQuery]:
+    """Every saved query in queries/ by name, with its summary and parameters."""
+    return load_queries()
+
+
+def run_query(name: str, *, store: Any = None, endpoint: str | None = None,
+              limit: int | None = None, timeout: float | None = None,
+              params: dict[str, Any] | None = None, **kwargs: Any) -> QueryResult:
+    """Run the saved query ``name`` with keyword parameters (``authority="Hartlepool"``,
+    ``from_year=2010``) or a ``params`` dict (for a parameter called like an argument here).
+
+    ``limit`` caps the rows (``result.truncated`` says if it cut); ``timeout`` seconds stops
+    a runaway query with ``QueryTimeout``; ``endpoint`` sends it to a SPARQL 1.1 endpoint.
+    """
+    query = get_query(name)
+    values = {**kwargs, **(params or {})}
+    with _Source(store, endpoint, timeout) as source:
+        bound = prepare(query, values, source)
+        return execute(source, bound, limit=limit, timeout=timeout, source_text=query.sparql)
+
+
+def sparql(text: str, *, store: Any = None, endpoint: str | None = None,
+           limit: int | None = None, timeout: float | None = None) -> QueryResult:
+    """Run ad-hoc SPARQL (the project's prefixes predeclared) over the union of all graphs."""
+    with _Source(store, endpoint, timeout) as source:
+        return execute(source, text, limit=limit, timeout=timeout)
+
+
+class _Source:
+    """What to query: an open store as given, the store at a path (opened and closed here),
+    or an endpoint."""
+
+    def __init__(self, store: Any, endpoint: str | None, timeout: float | None) -> None:
+        self.store = store
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.opened: KnowledgeGraph | None = None
+
+    def __enter__(self) -> Any:
+        if self.endpoint is not None:
+            from kg.endpoint import Endpoint
+
+            return Endpoint.from_env(self.endpoint, timeout=self.timeout)
+        if isinstance(self.store, KnowledgeGraph):
+            return self.store.store
+        if isinstance(self.store, ox.Store) or hasattr(self.store, "query"):
+            return self.store
+        self.opened = open_store(self.store)
+        return self.opened.store
+
+    def __exit__(self, *exc: object) -> None:
+        if self.opened is not None:
+            self.opened.close()
