@@ -311,6 +311,8 @@ def test_push_to_virtuoso_holds_every_graph(virtuoso_server: dict[str, Any],
 
 # Saved-query constructs Virtuoso 7.2 evaluates differently, with the fix for the query author.
 # Each applies only while the query still contains the pattern, so a fixed query is tested.
+# (find-text once needed one: Virtuoso says CONTAINS("abc", "") is false; the query now
+# guards each unused word with (?w2 = "" || CONTAINS(?lower, ?w2)).)
 VIRTUOSO_DIFFERENCES: dict[str | tuple[str, ...], str] = {
     "(MIN(?q) AS ?quote)": (
         "Virtuoso 7.2 stores long strings as 'RDF boxes': MIN over them is not by code point "
@@ -324,10 +326,6 @@ VIRTUOSO_DIFFERENCES: dict[str | tuple[str, ...], str] = {
         "Virtuoso 7.2 cannot hold the concatenated recommendation texts of a visit in a "
         "temporary column (SR319 'Max row length is exceeded'); return the texts as rows, "
         "or fewer characters per visit"),
-    "CONTAINS(?lower, ?w2)": (
-        "Virtuoso 7.2 says CONTAINS(\"abc\", \"\") is false (SPARQL: true), so with fewer "
-        "than six words the unused ?w2..?w6 (\"\") reject every text: guard each with "
-        "(?w2 = \"\" || CONTAINS(?lower, ?w2))"),
     ("oa:hasBody ?focus", "ORDER BY ?focus"): (
         "Virtuoso 7.2 gets the exclusion (FILTER NOT EXISTS or MINUS) wrong when the query "
         "also has ORDER BY ?focus: every statement passes it; the same query without the "
