@@ -10,7 +10,6 @@ import pytest
 import rdflib
 from typer.testing import CliRunner
 
-from kg.build import build
 from kg.cli import app
 from kg.export import DATASET, DESCRIPTION_GRAPH, OGL
 from kg.store import KnowledgeGraph
@@ -25,13 +24,9 @@ FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("export-store")
-    graph = KnowledgeGraph.open(path)
-    result = build(sorted((ROOT / "seeds").glob("*.txt")), graph, workers=1)
-    graph.close()
-    assert result.failed == 0
-    return path
+def store_dir(seed_texts_store: Path) -> Path:
+    """The five seed texts' store (``conftest.py``), only ever read here."""
+    return seed_texts_store
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.build import build
 from kg.queries import execute, get_query, load_queries, prepare
 from kg.store import KnowledgeGraph
 
@@ -31,13 +30,9 @@ SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?a ?b ?c . ?d ?e ?f }"
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("serve-store")
-    graph = KnowledgeGraph.open(path)
-    result = build(sorted((ROOT / "seeds").glob("*.txt")), graph, workers=1)
-    graph.close()
-    assert result.failed == 0
-    return path
+def store_dir(seed_texts_store: Path) -> Path:
+    """The five seed texts' store (``conftest.py``), only ever read here."""
+    return seed_texts_store
 
 
 @pytest.fixture(scope="module")
