@@ -341,11 +341,14 @@ def validate_command(
             ],
             "graphs_checked": report.graphs,
             "checks": report.checks,
+            "data_checks": report.data_checks,
             "seconds": round(report.seconds.get("total", 0.0), 2),
         }
         print(json.dumps(data, indent=2, ensure_ascii=False))
     elif report.conforms:
-        print(f"conforms: no SHACL violations ({report.graphs} graphs and their union checked)")
+        passed = len(report.data_checks)
+        print(f"conforms: no SHACL violations ({report.graphs} graphs and their union checked)"
+              + (f"; all {passed} data-quality checks pass" if passed else ""))
     else:
         for line in format_report(violations, show_all=show_all):
             print(line)
