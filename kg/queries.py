@@ -302,7 +302,7 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
     if parameter.type == "theme":
         from kg.themes import ThemeTagger
 
-        labels = ThemeTagger.load().labels()
+        labels = ThemeTagger.shared().labels()  # parsed once per process
         wanted = _normalise(text)
         key = next((k for k, label in labels.items()
                     if wanted in (_normalise(k), _normalise(label))), None)
