@@ -18,7 +18,6 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
-from kg.build import build
 from kg.cli import app
 from kg.endpoint import Endpoint
 from kg.queries import QueryError, QueryTimeout, execute, run_saved
@@ -98,13 +97,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store")
-    graph = KnowledgeGraph.open(path)
-    result = build(sorted((ROOT / "seeds").glob("hartlepool_*.txt")), graph, workers=1)
-    graph.close()
-    assert result.failed == 0
-    return path
+def store_dir(seed_texts_store: Path) -> Path:
+    """The five seed texts' store (``conftest.py``), only ever read here."""
+    return seed_texts_store
 
 
 @pytest.fixture(scope="module")
