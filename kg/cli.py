@@ -110,7 +110,8 @@ def build_command(
         ),
     ] = True,
 ) -> None:
-    """Build (or update) the knowledge graph from report files; one graph per file."""
+    """Build (or update) the graph from report files (one graph per file), and link the DfE
+    statistics in datasets/."""
     if not paths:
         seeds = seeds_dir()
         if not seeds.is_dir():
@@ -308,8 +309,8 @@ def validate_command(
         ),
     ] = None,
 ) -> None:
-    """Check every source graph, with the ontology and authorities, and their union against
-    the SHACL shapes; exit 1 if anything breaks them."""
+    """Check the graph against the SHACL shapes and the data-quality checks in queries/checks/;
+    exit 1 if anything breaks them."""
     from kg.resources import data_path
     from kg.store import SHAPES_FILE
     from kg.validate import format_report, group, validate_store
