@@ -8,7 +8,13 @@ measures, each in a fresh Python process (so that memory figures are per measure
 * ``extract-N``: the same baseline spread over N worker processes (the build's worker count,
   same start method as the build: forkserver);
 * ``build``: ``kg.build.build(paths, store, force=True, workers=N)`` into a fresh temporary
-  on-disk store (what ``kg build`` runs, without the progress bar).
+  on-disk store (what ``kg build`` runs, without the progress bar);
+* ``store-load`` (the write floor): the N-Quads the build writes for the same files are made
+  first, off the clock; then only writing them into a fresh on-disk store is timed, in the
+  build's own batches (``KnowledgeGraph.add_new_graphs``, ``kg.build.BATCH_QUADS`` quads
+  each). No build of this graph in this store can be faster than this, whatever the
+  extractor does, so ``store-load / extract-N`` is the lowest build/extraction ratio
+  reachable (``--no-store-floor`` skips it).
 
 The three measurements are interleaved and repeated (``--runs``, default 3); the tables give
 medians, and ratios are taken between the medians of the same invocation, so that the shared,
@@ -273,6 +279,56 @@ def measure_build(paths: list[str], workers: int) -> dict:
     }
 
 
+def _nquads_of(path: str) -> bytes:
+    """What a build worker sends the writer for one file (``b""`` for a failed file)."""
+    from kg.build import _work, extract_file, extraction_fingerprint
+
+    return _work(Path(path), extract_file, extraction_fingerprint()).nquads or b""
+
+
+def measure_store_load(paths: list[str], workers: int) -> dict:
+    """Time only the store writes of a build of ``paths``: the write floor (module doc)."""
+    from kg.build import BATCH_QUADS
+    from kg.store import KnowledgeGraph
+
+    where = Path(tempfile.mkdtemp(prefix="kg-bench-load-"))
+    try:
+        batches: list[Path] = []
+        batch: list[bytes] = []
+        quads = size = 0
+
+        def spill() -> None:
+            nonlocal batch, size
+            if batch:
+                batches.append(where / f"batch-{len(batches)}.nq")
+                batches[-1].write_bytes(b"".join(batch))
+                batch, size = [], 0
+
+        with _pool(workers) as pool:  # untimed: making the N-Quads
+            for data in pool.map(_nquads_of, paths, chunksize=4):
+                batch.append(data)
+                n = data.count(b"\n")
+                quads += n
+                size += n
+                if size >= BATCH_QUADS:
+                    spill()
+        spill()
+        for f in batches:  # warm the page cache
+            f.read_bytes()
+        started = time.perf_counter()
+        store = KnowledgeGraph.open(where / "store")
+        try:
+            for f in batches:
+                with f.open("rb") as handle:
+                    store.add_new_graphs(handle, lenient=True)
+        finally:
+            store.close()
+        wall = time.perf_counter() - started
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    return {"wall_s": wall, "docs": len(paths), "quads": quads, "batches": len(batches)}
+
+
 def _exit_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit, so that pools shut down and temporary stores go away."""
     import signal
@@ -296,6 +352,8 @@ def child_main(kind: str, list_file: Path, workers: int) -> None:
     with TreeMemory() as memory:
         if kind == "build":
             out = measure_build(paths, workers)
+        elif kind == "store-load":
+            out = measure_store_load(paths, workers)
         else:
             out = measure_extract(paths, workers)
     out["workers"] = workers
@@ -423,7 +481,7 @@ def _batch_quads() -> int | None:
 
 
 def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: Path,
-                  extra_workers: list[int] | None = None) -> dict:
+                  extra_workers: list[int] | None = None, store_floor: bool = True) -> dict:
     list_file = tmp / f"{name}.list"
     list_file.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
     for p in files:  # warm the page cache so the first run is not penalised
@@ -431,12 +489,16 @@ def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: 
     kinds = [("extract-1", "extract", 1), (f"extract-{workers}", "extract", workers),
              ("build", "build", workers)]
     kinds += [(f"build-{w}", "build", w) for w in extra_workers or [] if w != workers]
+    if store_floor:
+        kinds.append(("store-load", "store-load", workers))
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in kinds}
     for i in range(n_runs):
         for label, kind, w in kinds:
             out = run_child(kind, list_file, w)
             runs[label].append(out)
             extra = ""
+            if kind == "store-load":
+                extra = f", {out['quads']} quads in {out['batches']} bulk loads"
             if kind == "build":
                 extra = (f", {out['triples']} triples, {out['failed']} failed, CPU s parent "
                          f"{_secs(out.get('cpu_parent_s'))} workers "
@@ -445,7 +507,16 @@ def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: 
                   f"peak {_gib(out['peak_tree_rss_bytes'])}{extra} "
                   f"(load average before: {out['loadavg_1min_before']:.1f})", file=sys.stderr)
     summary = summarise(name, files, runs, workers)
+    if store_floor:
+        floor = _median(runs["store-load"], "wall_s")
+        summary["store_load_wall_s"] = floor
+        summary["store_load_wall_s_all"] = [round(r["wall_s"], 3) for r in runs["store-load"]]
+        summary["store_load_quads"] = runs["store-load"][-1]["quads"]
+        summary["ratio_floor_vs_extract_n"] = floor / summary[f"extract_{workers}_wall_s"]
+        summary["ratio_floor_vs_extract_1"] = floor / summary["extract_1_wall_s"]
     for label, _, w in kinds[3:]:
+        if label == "store-load":
+            continue
         summary["other_builds"][str(w)] = {
             "workers": w,
             "build_wall_s": _median(runs[label], "wall_s"),
@@ -644,6 +715,19 @@ def _summary_tables(summaries: list[dict], workers: int) -> list[str]:
             f"| {_mib(s['peak_parent_rss_bytes'])} | {_mib(s['peak_worker_rss_bytes'])} "
             f"| {_mib(s['maxrss_parent_bytes'])} | {s['failed']} |"
         )
+    floors = [s for s in summaries if s.get("store_load_wall_s")]
+    if floors:
+        lines += ["", "Write floor: only writing the build's N-Quads (made beforehand) into a "
+                  "fresh store, in the build's batches:", "",
+                  "| data set | quads | store load (median) | runs (s) | share of the build "
+                  f"| store load / extract {workers} proc | store load / extract 1 proc |",
+                  "|---|---:|---:|---|---:|---:|---:|"]
+        for s in floors:
+            lines.append(
+                f"| {s['dataset']} | {s['store_load_quads']:,} | {s['store_load_wall_s']:.2f} s "
+                f"| {', '.join(f'{x:.2f}' for x in s['store_load_wall_s_all'])} "
+                f"| {100 * s['store_load_wall_s'] / s['build_wall_s']:.0f}% "
+                f"| {s['ratio_floor_vs_extract_n']:.2f} | {s['ratio_floor_vs_extract_1']:.2f} |")
     extra = [(s, o) for s in summaries for o in s["other_builds"].values()]
     if extra:
         lines += ["", "| data set | build workers | build wall (median) | runs (s) "
@@ -736,6 +820,11 @@ def verdict(summaries: list[dict]) -> list[str]:
         notes.append(f"- {label}: {value:.2f} {unit} (target < {target:g} {unit}): "
                      + ("met" if ok else f"MISSED by {value - target:.2f} {unit} "
                         f"({100 * (value / target - 1):.0f}% over)"))
+    if corpus.get("store_load_wall_s"):
+        notes.append(f"- write floor: storing the graph alone takes "
+                     f"{corpus['store_load_wall_s']:.2f} s, "
+                     f"{corpus['ratio_floor_vs_extract_n']:.2f} x the extraction: no build "
+                     f"into this store can get its ratio below that")
     if corpus["docs"] < 800:
         notes.append(f"- note: the corpus has only {corpus['docs']} documents (target 800)")
     return notes
@@ -754,10 +843,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=["corpus", "seeds", "none"], default="corpus",
                         help="data set for the single-process stage profile (corpus)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument("--no-store-floor", action="store_true",
+                        help="skip the store-load (write floor) measurement")
     parser.add_argument("--batch-quads", type=int, default=None,
                         help="quads per bulk load in the builds (default: kg.build.BATCH_QUADS)")
     # internal: one measurement in a child process
-    parser.add_argument("--measure", choices=["build", "extract"], help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=["build", "extract", "store-load"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--cprofile-docs", type=int, default=120,
                         help="documents for the cProfile run (a spread sample; 0: none)")
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
@@ -791,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(files)} documents, {args.runs} runs, "
                   f"{args.workers} workers", file=sys.stderr)
             summaries.append(bench_dataset(name, files, args.workers, args.runs, tmp,
-                                           args.extra_workers))
+                                           args.extra_workers, not args.no_store_floor))
         if args.profile != "none":
             files = dataset_files(dirs[args.profile])
             print(f"stage profile: single-process build of {args.profile}", file=sys.stderr)
