@@ -55,6 +55,7 @@ class T:
     Judgement = KG + "Judgement"
     EarlierInspection = KG + "EarlierInspection"
     ExtractionRun = KG + "ExtractionRun"
+    ThemeAtVisit = KG + "ThemeAtVisit"
     Organization = ORG + "Organization"
     Person = FOAF + "Person"
     Activity = PROV + "Activity"
@@ -110,6 +111,16 @@ class T:
     startedAtTime = PROV + "startedAtTime"
     endedAtTime = PROV + "endedAtTime"
     softwareVersion = KG + "softwareVersion"
+    # kg:ThemeAtVisit (derived from the items, for fast theme queries)
+    atVisit = KG + "atVisit"
+    themeRaised = KG + "themeRaised"
+    visitAuthority = KG + "visitAuthority"
+    visitStartDate = KG + "visitStartDate"
+    visitYear = KG + "visitYear"
+    raisedInRecommendation = KG + "raisedInRecommendation"
+    raisedInWeakness = KG + "raisedInWeakness"
+    recommendationQuote = KG + "recommendationQuote"
+    weaknessQuote = KG + "weaknessQuote"
     fileName = KG + "fileName"
     title = DCT + "title"
     date = DCT + "date"
@@ -533,6 +544,8 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     # position and section, found at two places: the first occurrence states the facts, every
     # occurrence gets its annotation.
     seen: set[str] = set()
+    # theme id -> ([(recommendation, text)], [(weakness finding, text)]), for _themes_at_visit
+    raised: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
     for index, rec in enumerate(report.recommendations, start=1):
         iri = f"{visit}/recommendation/{vocab.text_key(rec.text)}"
         if iri not in seen:
@@ -548,6 +561,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
                 q.add(iri, T.priority, vocab.PRIORITY + rec.priority)
             for theme in rec.themes:
                 q.add(iri, T.theme, vocab.THEME + theme)
+                raised.setdefault(theme, ([], []))[0].append((iri, rec.text))
         _annotate(q, report, iri, rec.start, rec.end, f"recommendation {index}")
 
     seen = set()
@@ -558,7 +572,12 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             polarity = T.polarity_ns + finding.polarity
             themes = [vocab.THEME + theme for theme in finding.themes]
             q.finding(doc, iri, finding.text, len(seen), finding.section, polarity, themes)
+            if finding.polarity == "weakness":
+                for theme in finding.themes:
+                    raised.setdefault(theme, ([], []))[1].append((iri, finding.text))
         _annotate(q, report, iri, finding.start, finding.end, f"finding {index}")
+
+    _themes_at_visit(q, report, visit, authority, raised)
 
     seen = set()
     for judgement in report.judgements:
@@ -588,6 +607,43 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             grade = earlier_grade_iri(date, stated)
             q.add(iri, T.overallEffectiveness, grade or _Lit(stated))
         q.add(iri, T.authority, authority)
+
+
+def theme_at_visit_iri(visit: str, theme: str) -> str:
+    """The ``kg:ThemeAtVisit`` node of a visit and a theme id: every file of the visit (seed
+    text and PDF original) mints the same one, so the union of their statements holds."""
+    return f"{visit}/theme/{theme}"
+
+
+def _themes_at_visit(
+    q: _Quads | _Rows, report: Report, visit: str, authority: str,
+    raised: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+) -> None:
+    """One ``kg:ThemeAtVisit`` per theme a recommendation or a weakness finding of the visit
+    carries: the visit, its authority, start date and year, the items, and the least text
+    (code-point order) of each kind of item, so that the theme queries need no lookup per item.
+
+    Everything on it is derived from the item statements of the same file. When two files
+    describe one visit, each adds its own items and least texts to the shared node: a query
+    takes the MIN of the texts, which is the least text of all the visit's items."""
+    year = None
+    if report.visit_start:
+        year = _int(int(report.visit_start[:4]))
+    for theme, (recommendations, weaknesses) in raised.items():
+        node = theme_at_visit_iri(visit, theme)
+        q.add(node, T.type, T.ThemeAtVisit)
+        q.add(node, T.atVisit, visit)
+        q.add(node, T.themeRaised, vocab.THEME + theme)
+        q.add(node, T.visitAuthority, authority)
+        if report.visit_start:
+            q.add(node, T.visitStartDate, _date(report.visit_start))
+        q.add(node, T.visitYear, year)
+        for iri, _ in recommendations:
+            q.add(node, T.raisedInRecommendation, iri)
+        for iri, _ in weaknesses:
+            q.add(node, T.raisedInWeakness, iri)
+        q.lit(node, T.recommendationQuote, min((t for _, t in recommendations if t), default=None))
+        q.lit(node, T.weaknessQuote, min((t for _, t in weaknesses if t), default=None))
 
 
 def extraction_quads(graph: str, sha256: str, fingerprint: str, version: str) -> list[Quad]:

@@ -354,3 +354,82 @@ def test_build_quads_record_software_times_and_sources() -> None:
     (agent,) = values(store, run, T.wasAssociatedWith)
     assert values(store, agent, T.type) == {T.SoftwareAgent}
     assert values(store, vocab.file_iri("2" * 64), T.fileName) == {"b.txt"}
+
+
+def theme_node(theme: str) -> str:
+    return rdf.theme_at_visit_iri(VISIT, theme)
+
+
+def test_themes_raised_at_a_visit_gather_the_items_per_theme() -> None:
+    """One kg:ThemeAtVisit per theme of a recommendation or a weakness finding (not of a
+    strength), with the visit's facts, the items and the least text of each kind."""
+    report = make_report()
+    weak1 = "Supervision is not regular enough."
+    weak2 = "Plans are not always updated and supervision is rare."
+    report.text = TEXT + " " + weak1 + " " + weak2
+    report.findings += [
+        Finding(weak1, "weakness", ["supervision"], *span(report.text, weak1), "Findings"),
+        Finding(weak2, "weakness", ["written-plans", "supervision"], *span(report.text, weak2)),
+    ]
+    quads = rdf.report_quads(report, GRAPH)
+    store = to_store(quads)
+    nodes = {q.subject.value for q in quads if q.object.value == T.ThemeAtVisit}
+    # voice-of-child is only in a strength: no node
+    assert nodes == {theme_node("supervision"), theme_node("written-plans")}
+    rec = {r.themes[0]: f"{VISIT}/recommendation/{vocab.text_key(r.text)}"
+           for r in report.recommendations}
+    w1, w2 = (f"{VISIT}/finding/{vocab.text_key(t)}" for t in (weak1, weak2))
+    node = theme_node("supervision")
+    assert node == VISIT + "/theme/supervision"
+    assert values(store, node, T.atVisit) == {VISIT}
+    assert values(store, node, T.themeRaised) == {vocab.THEME + "supervision"}
+    assert values(store, node, T.visitAuthority) == {vocab.authority_iri("E06000001")}
+    (start,) = objects(store, node, T.visitStartDate)
+    assert (start.value, start.datatype.value) == ("2020-02-04", vocab.XSD + "date")
+    (year,) = objects(store, node, T.visitYear)
+    assert (year.value, year.datatype.value) == ("2020", vocab.XSD + "integer")
+    assert values(store, node, T.raisedInRecommendation) == {rec["supervision"]}
+    assert values(store, node, T.raisedInWeakness) == {w1, w2}
+    assert values(store, node, T.recommendationQuote) == {report.recommendations[0].text}
+    assert values(store, node, T.weaknessQuote) == {min(weak1, weak2)}
+    plans = theme_node("written-plans")
+    assert values(store, plans, T.raisedInRecommendation) == {rec["written-plans"]}
+    assert values(store, plans, T.raisedInWeakness) == {w2}
+    assert values(store, plans, T.weaknessQuote) == {weak2}
+    # the build's fast path writes the same quads
+    fast = ox.Store()
+    fast.load(rdf.report_nquads(report, GRAPH), format=ox.RdfFormat.N_QUADS)
+    assert set(fast) == set(store)
+
+
+def test_themes_raised_at_a_visit_merge_across_files_of_the_visit() -> None:
+    """The seed text and the PDF of one visit add to the same nodes; each file states its own
+    least text, and their MIN is the least of the union."""
+    seed = make_report()
+    only_seed = "Supervision is patchy."
+    seed.text += " " + only_seed
+    seed.findings.append(
+        Finding(only_seed, "weakness", ["supervision"], *span(seed.text, only_seed)))
+    extra = "Supervision records are too brief."
+    pdf_text = "Page 1 of 3\n" + TEXT.replace(". ", ".\n") + "\n" + extra
+    pdf = make_report(text=pdf_text, sha="b" * 64, source="hpool.pdf")
+    pdf.findings.append(Finding(extra, "weakness", ["supervision"], *span(pdf_text, extra)))
+    seed_quads = rdf.report_quads(seed, vocab.source_graph_iri(seed.source))
+    pdf_quads = rdf.report_quads(pdf, vocab.source_graph_iri(pdf.source))
+    union = to_store(seed_quads + pdf_quads)
+    nodes = {q.subject.value for q in union.quads_for_pattern(
+        None, ox.NamedNode(T.type), ox.NamedNode(T.ThemeAtVisit))}
+    assert nodes == {theme_node("supervision"), theme_node("written-plans")}
+    node = theme_node("supervision")
+    # one visit, one set of facts; the items of both files
+    for prop in (T.atVisit, T.themeRaised, T.visitAuthority, T.visitStartDate, T.visitYear):
+        assert len(values(union, node, prop)) == 1, prop
+    rec = f"{VISIT}/recommendation/{vocab.text_key(seed.recommendations[0].text)}"
+    weak_seed, weak_pdf = (f"{VISIT}/finding/{vocab.text_key(t)}" for t in (only_seed, extra))
+    assert values(union, node, T.raisedInRecommendation) == {rec}
+    assert values(union, node, T.recommendationQuote) == {seed.recommendations[0].text}
+    assert values(union, node, T.raisedInWeakness) == {weak_seed, weak_pdf}
+    # one least text and item per file: their MIN is the least over the union
+    assert values(union, node, T.weaknessQuote) == {only_seed, extra}
+    assert values(to_store(seed_quads), node, T.weaknessQuote) == {only_seed}
+    assert values(to_store(pdf_quads), node, T.weaknessQuote) == {extra}

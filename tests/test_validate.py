@@ -163,6 +163,23 @@ def test_a_grade_off_the_framework_scale(store: ox.Store) -> None:
     assert len(report.violations) == 1  # pySHACL found it too: reported once
 
 
+def test_a_theme_at_visit_that_disagrees_with_its_visit_and_items(store: ox.Store) -> None:
+    """The node derived from a visit's items must keep agreeing with them."""
+    g = graph(SLAC)
+    node, year, rec = (one(store, f"""SELECT ?n ?y ?r WHERE {{ GRAPH <{g}> {{
+        ?n a kg:ThemeAtVisit ; kg:visitYear ?y ; kg:raisedInRecommendation ?r }} }} LIMIT 1""",
+        v) for v in ("n", "y", "r"))
+    store.remove(quad(node.value, T.visitYear, year, g))
+    store.add(quad(node.value, T.visitYear, ox.Literal("1999", datatype=ox.NamedNode(
+        vocab.XSD + "integer")), g))
+    store.add(quad(node.value, T.raisedInWeakness, rec.value, g))  # not a finding
+    report = check(store)
+    bad = found(report, node.value, "must agree with its visit")
+    assert {v.value for v in bad} == {"1999", rec.value}
+    assert {v.component for v in bad} == {"SPARQL"}
+    assert found(report, node.value, "") and all(v.graphs == [g] for v in bad)
+
+
 def test_a_recommendation_without_an_annotation(store: ox.Store) -> None:
     """The seed text's graph loses the evidence of a recommendation that the PDF's graph
     still has: the union is fine, the text's graph is not."""
@@ -231,8 +248,9 @@ def test_a_derived_integer_type_is_stored_as_xsd_integer(store: ox.Store) -> Non
 def test_the_engines_agree_with_pyshacl_on_the_union(store: ox.Store) -> None:
     """pySHACL alone over the union (the reference) finds nothing ``kg validate`` misses."""
     g = graph(SLAC)
-    # Keep the SLAC graph's visit, report and judgements only: pySHACL is slow on the rest.
-    statements = {vocab.KG + c for c in ("Finding", "Recommendation")} | {
+    # Keep the SLAC graph's visit, report and judgements only: pySHACL is slow on the rest
+    # (the themes raised at the visit go with the items they are derived from).
+    statements = {vocab.KG + c for c in ("Finding", "Recommendation", "ThemeAtVisit")} | {
         vocab.OA + c
         for c in ("Annotation", "SpecificResource", "TextQuoteSelector", "TextPositionSelector")
     }
