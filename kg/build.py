@@ -54,6 +54,10 @@ Extractor = Callable[[Path], Report]
 # ingestions, and a batch would then no longer be stored all or nothing.
 BATCH_QUADS = 600_000
 
+# The first batch is smaller: the writing thread is the build's critical path, and it idles
+# until the first batch is full (with 2 workers, ~140 reports for 600 k quads, ~6 s).
+FIRST_BATCH_QUADS = 150_000
+
 
 # Workers run this much nicer than the parent. The parent's single writing thread is the
 # build's critical path (bulk loading costs about as much CPU as all the extraction): with as
@@ -309,6 +313,7 @@ class _Writer:
     def __init__(self, store: KnowledgeGraph, batch_quads: int | None = None) -> None:
         self.store = store
         self.batch_quads = batch_quads or BATCH_QUADS
+        self._threshold = min(self.batch_quads, FIRST_BATCH_QUADS)
         self._stored_before = {g.value for g in store.store.named_graphs()}
         self._spool_dir = str(store.path.parent) if store.path is not None else None
         self._spool: IO[bytes] | None = None
@@ -333,7 +338,8 @@ class _Writer:
         outcome.nquads = None  # the spool holds it now
         self._spooled.append(outcome)
         self._spooled_quads += outcome.quads
-        if self._spooled_quads >= self.batch_quads:
+        if self._spooled_quads >= self._threshold:
+            self._threshold = self.batch_quads
             self._send_spool()
 
     def finished(self) -> list[_Outcome]:
