@@ -156,11 +156,10 @@ _B_HAS_BODY, _B_HAS_TARGET, _B_HAS_SOURCE, _B_HAS_SELECTOR = (
 _B_EXACT, _B_PREFIX, _B_SUFFIX = _BRACKETED[T.exact], _BRACKETED[T.prefix], _BRACKETED[T.suffix]
 _B_START, _B_END = _BRACKETED[T.start], _BRACKETED[T.end]
 _B_NON_NEGATIVE = _BRACKETED[XSD + "nonNegativeInteger"]
-_B_INTEGER = _BRACKETED[XSD + "integer"]
 _B_HAS_FINDING, _B_FINDING, _B_TEXT = (_BRACKETED[T.hasFinding], _BRACKETED[T.Finding],
                                        _BRACKETED[T.text])
-_B_POSITION, _B_SECTION, _B_POLARITY, _B_THEME = (_BRACKETED[T.position], _BRACKETED[T.section],
-                                                  _BRACKETED[T.polarity], _BRACKETED[T.theme])
+_B_SECTION, _B_POLARITY, _B_THEME = (_BRACKETED[T.section], _BRACKETED[T.polarity],
+                                     _BRACKETED[T.theme])
 
 
 def software_iri(version: str) -> str:
@@ -221,14 +220,15 @@ class _Quads:
         self.add(s, p, _Lit(value, datatype))
 
     def finding(
-        self, doc: str, iri: str, text: str, position: int, section: str | None,
+        self, doc: str, iri: str, text: str, section: str | None,
         polarity: str, themes: list[str],
     ) -> None:
-        """A finding's own statements (``_map_report``)."""
+        """A finding's own statements (``_map_report``). No ``kg:position``: a report has
+        ~200 findings, the order is their annotations' ``oa:start``, and each quad here costs
+        build time (~161 k of them on the 800-report benchmark)."""
         self.add(doc, T.hasFinding, iri)
         self.add(iri, T.type, T.Finding)
         self.lit(iri, T.text, text)
-        self.add(iri, T.position, _int(position))
         self.lit(iri, T.section, section)
         self.add(iri, T.polarity, polarity)
         for theme in themes:
@@ -296,7 +296,7 @@ class _Rows:
             self.rows.append((s, p, _Lit(value, datatype)))
 
     def finding(
-        self, doc: str, iri: str, text: str, position: int, section: str | None,
+        self, doc: str, iri: str, text: str, section: str | None,
         polarity: str, themes: list[str],
     ) -> None:
         """``_Quads.finding`` as finished lines."""
@@ -304,7 +304,6 @@ class _Rows:
         lines = f"{self.term(doc)} {_B_HAS_FINDING} {f}{g}{f} {_B_TYPE} {_B_FINDING}{g}"
         if text:
             lines += f"{f} {_B_TEXT} {_quoted(text)}{g}"
-        lines += f'{f} {_B_POSITION} "{position}"^^{_B_INTEGER}{g}'
         if section:
             lines += f"{f} {_B_SECTION} {_quoted(section)}{g}"
         lines += f"{f} {_B_POLARITY} {self.term(polarity)}{g}"
@@ -571,7 +570,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             seen.add(iri)
             polarity = T.polarity_ns + finding.polarity
             themes = [vocab.THEME + theme for theme in finding.themes]
-            q.finding(doc, iri, finding.text, len(seen), finding.section, polarity, themes)
+            q.finding(doc, iri, finding.text, finding.section, polarity, themes)
             if finding.polarity == "weakness":
                 for theme in finding.themes:
                     raised.setdefault(theme, ([], []))[1].append((iri, finding.text))
