@@ -38,7 +38,7 @@ from kg.analytics import (
     theme_cooccurrence,
     years_between,
 )
-from kg.build import build, extract_file
+from kg.build import extract_file
 from kg.commands.analytics import register
 from kg.queries import execute
 from kg.store import KnowledgeGraph
@@ -50,28 +50,16 @@ HARTLEPOOL = vocab.authority_iri("E06000001")
 THEME = vocab.THEME
 
 
-def _build(path: Path, files: list[Path]) -> Path:
-    graph = KnowledgeGraph.open(path)
-    try:
-        result = build(files, graph, workers=1)
-    finally:
-        graph.close()
-    assert result.failed == 0, result.errors
-    return path
-
-
 @pytest.fixture(scope="module")
-def texts_store(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a pyoxigraph Store
-    path = _build(tmp_path_factory.mktemp("texts"), sorted(SEEDS.glob("*.txt")))
-    graph = KnowledgeGraph.open_read_only(path)
+def texts_store(seed_texts_store: Path):  # noqa: ANN201 - a pyoxigraph Store
+    graph = KnowledgeGraph.open_read_only(seed_texts_store)
     yield graph.store
     graph.close()
 
 
 @pytest.fixture(scope="module")
-def hartlepool_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    files = sorted(SEEDS.glob("*.txt")) + sorted(SEEDS.glob("hartlepool_*.pdf"))
-    return _build(tmp_path_factory.mktemp("hartlepool"), files)
+def hartlepool_dir(hartlepool_history_store: Path) -> Path:
+    return hartlepool_history_store
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kg.build import build
 from kg.commands.analytics import register
-from kg.store import KnowledgeGraph
 from kg.text import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,16 +31,8 @@ HARTLEPOOL_ID = "authority-E06000001"
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store")
-    graph = KnowledgeGraph.open(path)
-    try:
-        files = sorted(SEEDS.glob("*.txt")) + sorted(SEEDS.glob("hartlepool_*.pdf"))
-        result = build(files, graph, workers=1)
-    finally:
-        graph.close()
-    assert result.failed == 0, result.errors
-    return path
+def store_dir(hartlepool_history_store: Path) -> Path:
+    return hartlepool_history_store
 
 
 @pytest.fixture(scope="module")
