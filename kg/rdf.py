@@ -625,17 +625,16 @@ def _themes_at_visit(
     Everything on it is derived from the item statements of the same file. When two files
     describe one visit, each adds its own items and least texts to the shared node: a query
     takes the MIN of the texts, which is the least text of all the visit's items."""
-    year = None
+    start = year = None  # absent when the visit has no start date (q.add skips None)
     if report.visit_start:
-        year = _int(int(report.visit_start[:4]))
+        start, year = _date(report.visit_start), _int(int(report.visit_start[:4]))
     for theme, (recommendations, weaknesses) in raised.items():
         node = theme_at_visit_iri(visit, theme)
         q.add(node, T.type, T.ThemeAtVisit)
         q.add(node, T.atVisit, visit)
         q.add(node, T.themeRaised, vocab.THEME + theme)
         q.add(node, T.visitAuthority, authority)
-        if report.visit_start:
-            q.add(node, T.visitStartDate, _date(report.visit_start))
+        q.add(node, T.visitStartDate, start)
         q.add(node, T.visitYear, year)
         for iri, _ in recommendations:
             q.add(node, T.raisedInRecommendation, iri)
