@@ -514,22 +514,21 @@ def dataset_quads(
 
     component("dimension", KG + "refArea")
     component("dimension", KG + "period")
-    for c in dimensions:
-        prop = _dimension_iri(name, c.name)
-        component("dimension", prop)
-        q.add(prop, RDF_TYPE, QB + "DimensionProperty")
+    def column_property(kind: str, prop: str, label: str, column: str, datatype: str) -> None:
+        """A dimension or measure property made from a CSV column."""
+        component(kind, prop)
+        q.add(prop, RDF_TYPE, QB + kind.capitalize() + "Property")
         q.add(prop, RDF_TYPE, vocab.RDF + "Property")
-        q.add(prop, RDFS_LABEL, _lit(c.label))
-        q.add(prop, KG + "column", _lit(c.name))
-        q.add(prop, vocab.RDFS + "range", XSD + "string")
+        q.add(prop, RDFS_LABEL, _lit(label))
+        q.add(prop, KG + "column", _lit(column))
+        q.add(prop, vocab.RDFS + "range", datatype)
+
+    for c in dimensions:
+        column_property("dimension", _dimension_iri(name, c.name), c.label, c.name,
+                        XSD + "string")
     for c in measures:
         prop = measure_iri(name, c.name)
-        component("measure", prop)
-        q.add(prop, RDF_TYPE, QB + "MeasureProperty")
-        q.add(prop, RDF_TYPE, vocab.RDF + "Property")
-        q.add(prop, RDFS_LABEL, _lit(c.label))
-        q.add(prop, KG + "column", _lit(c.name))
-        q.add(prop, vocab.RDFS + "range", c.datatype)
+        column_property("measure", prop, c.label, c.name, c.datatype)
         if c.unit:
             q.add(prop, KG + "unit", c.unit)
     component("attribute", KG + "refAuthority")
