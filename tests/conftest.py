@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.build import build
@@ -40,3 +42,23 @@ def hartlepool_history_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seeds = ROOT / "seeds"
     files = sorted(seeds.glob("*.txt")) + sorted(seeds.glob("hartlepool_*.pdf"))
     return _build_store(tmp_path_factory.mktemp("hartlepool-history-store"), files)
+
+
+def _read_only(path: Path) -> Iterator[ox.Store]:
+    graph = KnowledgeGraph.open_read_only(path)
+    try:
+        yield graph.store
+    finally:
+        graph.close()
+
+
+@pytest.fixture(scope="session")
+def seed_texts_graph(seed_texts_store: Path) -> Iterator[ox.Store]:
+    """``seed_texts_store`` opened read-only, for the modules that query it directly."""
+    yield from _read_only(seed_texts_store)
+
+
+@pytest.fixture(scope="session")
+def hartlepool_history_graph(hartlepool_history_store: Path) -> Iterator[ox.Store]:
+    """``hartlepool_history_store`` opened read-only."""
+    yield from _read_only(hartlepool_history_store)

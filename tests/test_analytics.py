@@ -41,7 +41,6 @@ from kg.analytics import (
 from kg.build import extract_file
 from kg.commands.analytics import register
 from kg.queries import execute
-from kg.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -51,10 +50,8 @@ THEME = vocab.THEME
 
 
 @pytest.fixture(scope="module")
-def texts_store(seed_texts_store: Path):  # noqa: ANN201 - a pyoxigraph Store
-    graph = KnowledgeGraph.open_read_only(seed_texts_store)
-    yield graph.store
-    graph.close()
+def texts_store(seed_texts_graph: ox.Store) -> ox.Store:
+    return seed_texts_graph
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +60,8 @@ def hartlepool_dir(hartlepool_history_store: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hartlepool_store(hartlepool_dir: Path):  # noqa: ANN201 - a pyoxigraph Store
-    graph = KnowledgeGraph.open_read_only(hartlepool_dir)
-    yield graph.store
-    graph.close()
+def hartlepool_store(hartlepool_history_graph: ox.Store) -> ox.Store:
+    return hartlepool_history_graph
 
 
 def gold_chains(first: int, last: int) -> dict[tuple[str, str], list[str]]:
@@ -281,7 +276,8 @@ def cli() -> typer.Typer:
 
 @pytest.mark.parametrize("kind", ["recurrence", "inspectors", "themes"])
 @pytest.mark.parametrize("fmt", ["graphml", "gexf", "json"])
-def test_graph_export_round_trips_with_iris(cli, hartlepool_dir: Path, tmp_path: Path,  # noqa: ANN001
+def test_graph_export_round_trips_with_iris(cli, hartlepool_dir: Path,  # noqa: ANN001
+                                            hartlepool_store: ox.Store, tmp_path: Path,
                                             kind: str, fmt: str) -> None:
     out = tmp_path / f"graph.{fmt}"
     result = CliRunner().invoke(cli, ["graph", "export", "--kind", kind, "--format", fmt,
@@ -297,18 +293,14 @@ def test_graph_export_round_trips_with_iris(cli, hartlepool_dir: Path, tmp_path:
         assert {"nodes", "links"} <= set(data)
         graph = nx.node_link_graph(data, edges="links")
     assert graph.number_of_nodes() > 0 and graph.number_of_edges() > 0
-    store = KnowledgeGraph.open_read_only(hartlepool_dir)
-    try:
-        for node, attrs in graph.nodes(data=True):
-            assert attrs["iri"].startswith(vocab.BASE)
-            if fmt != "gexf":  # GEXF keeps the id, and the IRI as an attribute
-                assert node == attrs["iri"]
-            expected = {"visit": "kg:Visit", "authority": "kg:Authority",
-                        "inspector": "kg:Inspector", "theme": "kg:Theme"}[attrs["type"]]
-            ask = f"ASK {{ {ox.NamedNode(attrs['iri'])} a {expected} }}"
-            assert execute(store.store, ask).boolean, attrs["iri"]
-    finally:
-        store.close()
+    for node, attrs in graph.nodes(data=True):
+        assert attrs["iri"].startswith(vocab.BASE)
+        if fmt != "gexf":  # GEXF keeps the id, and the IRI as an attribute
+            assert node == attrs["iri"]
+        expected = {"visit": "kg:Visit", "authority": "kg:Authority",
+                    "inspector": "kg:Inspector", "theme": "kg:Theme"}[attrs["type"]]
+        ask = f"ASK {{ {ox.NamedNode(attrs['iri'])} a {expected} }}"
+        assert execute(hartlepool_store, ask).boolean, attrs["iri"]
     if kind == "recurrence":
         recurs = [a for *_, a in graph.edges(data=True) if a["relation"] == "recurs"]
         supervision = [a for a in recurs if a["theme"] == THEME + "supervision"]

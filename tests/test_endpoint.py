@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from kg.cli import app
 from kg.endpoint import Endpoint
 from kg.queries import QueryError, QueryTimeout, execute, run_saved
-from kg.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -97,16 +96,8 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def store_dir(seed_texts_store: Path) -> Path:
-    """The five seed texts' store (``conftest.py``), only ever read here."""
-    return seed_texts_store
-
-
-@pytest.fixture(scope="module")
-def store(store_dir: Path) -> Iterator[ox.Store]:
-    graph = KnowledgeGraph.open_read_only(store_dir)
-    yield graph.store
-    graph.close()
+def store(seed_texts_graph: ox.Store) -> ox.Store:
+    return seed_texts_graph
 
 
 @pytest.fixture
