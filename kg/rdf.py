@@ -121,6 +121,10 @@ class T:
     raisedInWeakness = KG + "raisedInWeakness"
     recommendationQuote = KG + "recommendationQuote"
     weaknessQuote = KG + "weaknessQuote"
+    leadRecommendation = KG + "leadRecommendation"
+    leadRecommendationQuote = KG + "leadRecommendationQuote"
+    leadWeakness = KG + "leadWeakness"
+    leadWeaknessQuote = KG + "leadWeaknessQuote"
     fileName = KG + "fileName"
     title = DCT + "title"
     date = DCT + "date"
@@ -619,12 +623,15 @@ def _themes_at_visit(
     raised: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]],
 ) -> None:
     """One ``kg:ThemeAtVisit`` per theme a recommendation or a weakness finding of the visit
-    carries: the visit, its authority, start date and year, the items, and the least text
-    (code-point order) of each kind of item, so that the theme queries need no lookup per item.
+    carries: the visit, its authority, start date and year, the items, the least text
+    (code-point order) of each kind of item, and the lead item of each kind (least IRI) with
+    its text, so that the theme queries need no lookup or grouping per item.
 
     Everything on it is derived from the item statements of the same file. When two files
-    describe one visit, each adds its own items and least texts to the shared node: a query
-    takes the MIN of the texts, which is the least text of all the visit's items."""
+    describe one visit, each adds its own items, least texts and lead items to the shared
+    node: a query takes the MIN of the texts, which is the least text of all the visit's
+    items, and pairs a lead item with its text through the named graph (the file) stating
+    both, the least "IRI|text" pair being the lead of the visit."""
     start = year = None  # absent when the visit has no start date (q.add skips None)
     if report.visit_start:
         start, year = _date(report.visit_start), _int(int(report.visit_start[:4]))
@@ -642,6 +649,15 @@ def _themes_at_visit(
             q.add(node, T.raisedInWeakness, iri)
         q.lit(node, T.recommendationQuote, min((t for _, t in recommendations if t), default=None))
         q.lit(node, T.weaknessQuote, min((t for _, t in weaknesses if t), default=None))
+        # The lead item of each kind: least IRI (then text), with its text in the same graph.
+        lead = min(((i, t) for i, t in recommendations if t), default=None)
+        if lead:
+            q.add(node, T.leadRecommendation, lead[0])
+            q.lit(node, T.leadRecommendationQuote, lead[1])
+        lead = min(((i, t) for i, t in weaknesses if t), default=None)
+        if lead:
+            q.add(node, T.leadWeakness, lead[0])
+            q.lit(node, T.leadWeaknessQuote, lead[1])
 
 
 def extraction_quads(graph: str, sha256: str, fingerprint: str, version: str) -> list[Quad]:

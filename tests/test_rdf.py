@@ -395,6 +395,15 @@ def test_themes_raised_at_a_visit_gather_the_items_per_theme() -> None:
     assert values(store, plans, T.raisedInRecommendation) == {rec["written-plans"]}
     assert values(store, plans, T.raisedInWeakness) == {w2}
     assert values(store, plans, T.weaknessQuote) == {weak2}
+    # the lead item of each kind is the least IRI (not the least text), with its own text
+    lead = min(w1, w2)
+    assert values(store, node, T.leadWeakness) == {lead}
+    assert values(store, node, T.leadWeaknessQuote) == {weak1 if lead == w1 else weak2}
+    assert values(store, node, T.leadRecommendation) == {rec["supervision"]}
+    assert values(store, node, T.leadRecommendationQuote) == {report.recommendations[0].text}
+    assert values(store, plans, T.leadWeakness) == {w2}
+    assert values(store, plans, T.leadWeaknessQuote) == {weak2}
+    assert values(store, plans, T.leadRecommendation) == {rec["written-plans"]}
     # the build's fast path writes the same quads
     fast = ox.Store()
     fast.load(rdf.report_nquads(report, GRAPH), format=ox.RdfFormat.N_QUADS)
@@ -432,3 +441,14 @@ def test_themes_raised_at_a_visit_merge_across_files_of_the_visit() -> None:
     assert values(union, node, T.weaknessQuote) == {only_seed, extra}
     assert values(to_store(seed_quads), node, T.weaknessQuote) == {only_seed}
     assert values(to_store(pdf_quads), node, T.weaknessQuote) == {extra}
+    # one lead item per kind and file, paired with its text by the file's named graph: the
+    # least "IRI|text" of the pairs is the lead of the visit
+    pairs = {(r["i"].value, r["t"].value) for r in union.query(
+        f"SELECT ?g ?i ?t WHERE {{ GRAPH ?g {{ <{node}> <{T.leadWeakness}> ?i ; "
+        f"<{T.leadWeaknessQuote}> ?t }} }}")}
+    assert pairs == {(weak_seed, only_seed), (weak_pdf, extra)}
+    assert values(union, node, T.leadRecommendation) == {rec}
+    for quads in (seed_quads, pdf_quads):
+        one_file = to_store(quads)
+        assert len(values(one_file, node, T.leadWeakness)) == 1
+        assert len(values(one_file, node, T.leadWeaknessQuote)) == 1

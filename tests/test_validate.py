@@ -180,6 +180,24 @@ def test_a_theme_at_visit_that_disagrees_with_its_visit_and_items(store: ox.Stor
     assert found(report, node.value, "") and all(v.graphs == [g] for v in bad)
 
 
+def test_a_theme_at_visit_whose_lead_items_disagree_with_its_items(store: ox.Store) -> None:
+    """A lead item must be one of the node's items of its kind, and a lead quote the text of
+    a lead item."""
+    g = graph(SLAC)
+    node, quote, rec = (one(store, f"""SELECT ?n ?q ?r WHERE {{ GRAPH <{g}> {{
+        ?n a kg:ThemeAtVisit ; kg:leadRecommendationQuote ?q ; kg:raisedInRecommendation ?r }}
+        }} LIMIT 1""", v) for v in ("n", "q", "r"))
+    store.remove(quad(node.value, T.leadRecommendationQuote, quote, g))
+    store.add(quad(node.value, T.leadRecommendationQuote, ox.Literal("Not a text of it."), g))
+    store.add(quad(node.value, T.leadWeakness, rec.value, g))  # not a weakness of the node
+    report = check(store)
+    bad = found(report, node.value, "lead quote is the text of a lead")
+    assert {v.value for v in bad} == {"Not a text of it.", rec.value}
+    assert {v.component for v in bad} == {"SPARQL"}
+    assert all(v.graphs == [g] for v in bad)
+    assert any(v.component == "Class" for v in found(report, node.value, ""))
+
+
 def test_a_recommendation_without_an_annotation(store: ox.Store) -> None:
     """The seed text's graph loses the evidence of a recommendation that the PDF's graph
     still has: the union is fine, the text's graph is not."""
