@@ -612,6 +612,13 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
         q.add(iri, T.authority, authority)
 
 
+# The properties by which a kg:ThemeAtVisit links one kind of item: the items, the least
+# text, the lead item and its text.
+_RECOMMENDATION_LINKS = (T.raisedInRecommendation, T.recommendationQuote,
+                         T.leadRecommendation, T.leadRecommendationQuote)
+_WEAKNESS_LINKS = (T.raisedInWeakness, T.weaknessQuote, T.leadWeakness, T.leadWeaknessQuote)
+
+
 def theme_at_visit_iri(visit: str, theme: str) -> str:
     """The ``kg:ThemeAtVisit`` node of a visit and a theme id: every file of the visit (seed
     text and PDF original) mints the same one, so the union of their statements holds."""
@@ -643,21 +650,18 @@ def _themes_at_visit(
         q.add(node, T.visitAuthority, authority)
         q.add(node, T.visitStartDate, start)
         q.add(node, T.visitYear, year)
-        for iri, _ in recommendations:
-            q.add(node, T.raisedInRecommendation, iri)
-        for iri, _ in weaknesses:
-            q.add(node, T.raisedInWeakness, iri)
-        q.lit(node, T.recommendationQuote, min((t for _, t in recommendations if t), default=None))
-        q.lit(node, T.weaknessQuote, min((t for _, t in weaknesses if t), default=None))
-        # The lead item of each kind: least IRI (then text), with its text in the same graph.
-        lead = min(((i, t) for i, t in recommendations if t), default=None)
-        if lead:
-            q.add(node, T.leadRecommendation, lead[0])
-            q.lit(node, T.leadRecommendationQuote, lead[1])
-        lead = min(((i, t) for i, t in weaknesses if t), default=None)
-        if lead:
-            q.add(node, T.leadWeakness, lead[0])
-            q.lit(node, T.leadWeaknessQuote, lead[1])
+        for items, (raised_in, least_quote, lead_item, lead_quote) in (
+            (recommendations, _RECOMMENDATION_LINKS), (weaknesses, _WEAKNESS_LINKS),
+        ):
+            for iri, _ in items:
+                q.add(node, raised_in, iri)
+            with_text = [(iri, text) for iri, text in items if text]
+            if with_text:
+                q.lit(node, least_quote, min(text for _, text in with_text))
+                # The lead item: least IRI (then text), with its own text in the same graph.
+                lead = min(with_text)
+                q.add(node, lead_item, lead[0])
+                q.lit(node, lead_quote, lead[1])
 
 
 def extraction_quads(graph: str, sha256: str, fingerprint: str, version: str) -> list[Quad]:
