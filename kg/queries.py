@@ -558,12 +558,17 @@ def execute(source: Any, sparql: str, *, limit: int | None = None,
     return _evaluate_in_child(source, sparql, limit, timeout)
 
 
-def _evaluate(store: ox.Store, sparql: str, limit: int | None) -> QueryResult:
+def _answer(store: ox.Store, sparql: str) -> Any:
+    """pyoxigraph's own results object (solutions, boolean or triples), over the union of
+    the named graphs, with a syntax error pointed at its line and column."""
     try:
-        result = store.query(sparql, use_default_graph_as_union=True, prefixes=vocab.PREFIXES)
+        return store.query(sparql, use_default_graph_as_union=True, prefixes=vocab.PREFIXES)
     except SyntaxError as exc:
         raise _syntax_error(exc, sparql, None) from None
-    return from_pyoxigraph(result, limit)
+
+
+def _evaluate(store: ox.Store, sparql: str, limit: int | None) -> QueryResult:
+    return from_pyoxigraph(_answer(store, sparql), limit)
 
 
 def from_pyoxigraph(result: Any, limit: int | None) -> QueryResult:
@@ -648,26 +653,18 @@ def _evaluate_in_child(store: ox.Store, sparql: str, limit: int | None,
 
 
 def _child_answer(store: ox.Store, sparql: str, limit: int | None) -> bytes:
-    if limit is None:
+    answer = _answer(store, sparql)
+    if limit is None and not isinstance(answer, ox.QueryBoolean):
         # Without a limit pyoxigraph writes the whole answer itself (W3C TSV or N-Triples,
         # exact) without making a Python object of every term first: fewer pages written in
         # the child, each one a copy-on-write fault (~10 us on this kind of VM).
-        try:
-            solutions = store.query(sparql, use_default_graph_as_union=True,
-                                    prefixes=vocab.PREFIXES)
-        except SyntaxError as exc:
-            raise _syntax_error(exc, sparql, None) from None
-        if isinstance(solutions, ox.QuerySolutions):
-            meta = {"form": "select", "truncated": False, "boolean": None}
-            body = solutions.serialize(format=ox.QueryResultsFormat.TSV) or b""
-            return json.dumps(meta).encode() + b"\n" + body
-        if not isinstance(solutions, ox.QueryBoolean):
-            meta = {"form": "graph", "truncated": False, "boolean": None}
-            body = solutions.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
-            return json.dumps(meta).encode() + b"\n" + body
-        result = from_pyoxigraph(solutions, None)
-    else:
-        result = _evaluate(store, sparql, limit)
+        if isinstance(answer, ox.QuerySolutions):
+            form, body = "select", answer.serialize(format=ox.QueryResultsFormat.TSV)
+        else:
+            form, body = "graph", answer.serialize(format=ox.RdfFormat.N_TRIPLES)
+        meta = {"form": form, "truncated": False, "boolean": None}
+        return json.dumps(meta).encode() + b"\n" + (body or b"")
+    result = from_pyoxigraph(answer, limit)
     meta = {"form": result.form, "truncated": result.truncated, "boolean": result.boolean}
     if result.form == "graph":
         body = "".join(f"{s} {p} {o} .\n" for s, p, o in result.rows)
