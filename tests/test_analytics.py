@@ -49,21 +49,6 @@ HARTLEPOOL = vocab.authority_iri("E06000001")
 THEME = vocab.THEME
 
 
-@pytest.fixture(scope="module")
-def texts_store(seed_texts_graph: ox.Store) -> ox.Store:
-    return seed_texts_graph
-
-
-@pytest.fixture(scope="module")
-def hartlepool_dir(hartlepool_history_store: Path) -> Path:
-    return hartlepool_history_store
-
-
-@pytest.fixture(scope="module")
-def hartlepool_store(hartlepool_history_graph: ox.Store) -> ox.Store:
-    return hartlepool_history_graph
-
-
 def gold_chains(first: int, last: int) -> dict[tuple[str, str], list[str]]:
     """(authority, theme) -> the visit start dates whose gold recommendations raise it."""
     chains: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -83,8 +68,8 @@ def chain_of(chains, authority_name: str, theme: str):  # noqa: ANN001, ANN201
 # ------------------------------------------------------------------------ recurrence
 
 
-def test_every_gold_recurrence_is_a_chain_with_its_visits(texts_store) -> None:  # noqa: ANN001
-    chains = recurrence_chains(load(texts_store, from_year=2010, to_year=2022))
+def test_every_gold_recurrence_is_a_chain_with_its_visits(seed_texts_graph) -> None:  # noqa: ANN001
+    chains = recurrence_chains(load(seed_texts_graph, from_year=2010, to_year=2022))
     expected = {k: v for k, v in gold_chains(2010, 2022).items() if len(v) >= 2}
     assert ("Hartlepool", "supervision") in expected
     for (authority, theme), days in expected.items():
@@ -95,8 +80,8 @@ def test_every_gold_recurrence_is_a_chain_with_its_visits(texts_store) -> None: 
         assert (chain.first_year, chain.last_year) == (int(days[0][:4]), int(days[-1][:4]))
 
 
-def test_hartlepool_chains_hold_with_the_pdf_history(hartlepool_store) -> None:  # noqa: ANN001
-    data = load(hartlepool_store, authority=HARTLEPOOL, from_year=2010, to_year=2022)
+def test_hartlepool_chains_hold_with_the_pdf_history(hartlepool_history_graph) -> None:  # noqa: ANN001
+    data = load(hartlepool_history_graph, authority=HARTLEPOOL, from_year=2010, to_year=2022)
     chains = recurrence_chains(data)
     gold = gold_chains(2010, 2022)
     for theme, (first, last) in (("supervision", (2010, 2020)),
@@ -124,18 +109,18 @@ def test_years_between_visits() -> None:
     assert years_between("2018", "2019-01-01") == 1.0
 
 
-def test_the_period_bounds_the_chains(hartlepool_store) -> None:  # noqa: ANN001
-    chains = recurrence_chains(load(hartlepool_store, authority=HARTLEPOOL, from_year=2011,
+def test_the_period_bounds_the_chains(hartlepool_history_graph) -> None:  # noqa: ANN001
+    chains = recurrence_chains(load(hartlepool_history_graph, authority=HARTLEPOOL, from_year=2011,
                                     to_year=2020))
     assert all(2011 <= c.first_year <= c.last_year <= 2020 for c in chains)
     # The 2010 recommendations are out of the period: supervision starts in 2013.
     assert chain_of(chains, "Hartlepool", "supervision").first_year > 2010
     with pytest.raises(AnalyticsError, match="period is empty"):
-        load(hartlepool_store, from_year=2020, to_year=2010)
+        load(hartlepool_history_graph, from_year=2020, to_year=2010)
 
 
-def test_weakness_findings_only_add_to_the_chains(hartlepool_store) -> None:  # noqa: ANN001
-    data = load(hartlepool_store, from_year=2010, to_year=2022, include="weaknesses")
+def test_weakness_findings_only_add_to_the_chains(hartlepool_history_graph) -> None:  # noqa: ANN001
+    data = load(hartlepool_history_graph, from_year=2010, to_year=2022, include="weaknesses")
     told = {(c.authority, c.theme): {link.visit.iri for link in c.links}
             for c in recurrence_chains(data, "recommendations")}
     wider = {(c.authority, c.theme): {link.visit.iri for link in c.links}
@@ -144,11 +129,11 @@ def test_weakness_findings_only_add_to_the_chains(hartlepool_store) -> None:  # 
     assert any(link.told_by == ("weakness",) for c in recurrence_chains(data, "weaknesses")
                for link in c.links)
     with pytest.raises(AnalyticsError, match="not loaded"):
-        recurrence_chains(load(hartlepool_store, to_year=2012), "weaknesses")
+        recurrence_chains(load(hartlepool_history_graph, to_year=2012), "weaknesses")
 
 
-def test_longest_running_and_most_frequent(hartlepool_store) -> None:  # noqa: ANN001
-    chains = recurrence_chains(load(hartlepool_store, from_year=2010, to_year=2022))
+def test_longest_running_and_most_frequent(hartlepool_history_graph) -> None:  # noqa: ANN001
+    chains = recurrence_chains(load(hartlepool_history_graph, from_year=2010, to_year=2022))
     gold_span = max(int(d[-1][:4]) - int(d[0][:4]) for d in gold_chains(2010, 2022).values())
     assert gold_span == 12
     longest = longest_running(chains, 5)
@@ -168,8 +153,8 @@ def test_longest_running_and_most_frequent(hartlepool_store) -> None:  # noqa: A
 # ---------------------------------------------------------------------- inspectors
 
 
-def test_inspector_network_matches_the_gold_visits(texts_store) -> None:  # noqa: ANN001
-    network = inspector_network(load(texts_store))
+def test_inspector_network_matches_the_gold_visits(seed_texts_graph) -> None:  # noqa: ANN001
+    network = inspector_network(load(seed_texts_graph))
     graph = network.graph
     names = {a["label"]: n for n, a in graph.nodes(data=True) if a["type"] == "inspector"}
     assert set(names) == {name for report in GOLD for name in report["inspectors"]}
@@ -192,7 +177,7 @@ def test_inspector_network_matches_the_gold_visits(texts_store) -> None:  # noqa
     assert network.repeat_visits == []  # nobody in the five seeds saw an authority twice
 
 
-def test_who_has_seen_an_authority_more_than_once(hartlepool_store) -> None:  # noqa: ANN001
+def test_who_has_seen_an_authority_more_than_once(hartlepool_history_graph) -> None:  # noqa: ANN001
     # Expected from the extractor's records of the files (not from the analytics): each
     # visit once, even when both the seed text and its PDF describe it.
     visits: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -206,7 +191,7 @@ def test_who_has_seen_an_authority_more_than_once(hartlepool_store) -> None:  # 
     expected = {(name, code, len(days)) for (name, code), days in visits.items()
                 if len(days) > 1}
     assert expected  # Tracey Metcalfe: the 2013 and 2018 inspections
-    network = inspector_network(load(hartlepool_store))
+    network = inspector_network(load(hartlepool_history_graph))
     found = {(r.name, r.authority.rsplit("/", 1)[1], len(r.visits))
              for r in network.repeat_visits}
     assert found == expected
@@ -239,8 +224,8 @@ def test_similarity_is_the_cosine_of_visits_per_theme() -> None:
     assert cosine(Counter(), Counter({"urn:t:s": 1})) == 0.0
 
 
-def test_similarity_and_cooccurrence_on_the_seeds(texts_store) -> None:  # noqa: ANN001
-    data = load(texts_store)
+def test_similarity_and_cooccurrence_on_the_seeds(seed_texts_graph) -> None:  # noqa: ANN001
+    data = load(seed_texts_graph)
     ranked = authority_similarity(data)
     assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
     similar = {frozenset((s.a_name, s.b_name)): s for s in ranked}
@@ -276,12 +261,13 @@ def cli() -> typer.Typer:
 
 @pytest.mark.parametrize("kind", ["recurrence", "inspectors", "themes"])
 @pytest.mark.parametrize("fmt", ["graphml", "gexf", "json"])
-def test_graph_export_round_trips_with_iris(cli, hartlepool_dir: Path,  # noqa: ANN001
-                                            hartlepool_store: ox.Store, tmp_path: Path,
+def test_graph_export_round_trips_with_iris(cli, hartlepool_history_store: Path,  # noqa: ANN001
+                                            hartlepool_history_graph: ox.Store, tmp_path: Path,
                                             kind: str, fmt: str) -> None:
     out = tmp_path / f"graph.{fmt}"
     result = CliRunner().invoke(cli, ["graph", "export", "--kind", kind, "--format", fmt,
-                                      "--output", str(out), "--store", str(hartlepool_dir),
+                                      "--output", str(out),
+                                      "--store", str(hartlepool_history_store),
                                       "--from", "2010", "--to", "2022"])
     assert result.exit_code == 0, result.output
     if fmt == "graphml":
@@ -300,17 +286,17 @@ def test_graph_export_round_trips_with_iris(cli, hartlepool_dir: Path,  # noqa: 
         expected = {"visit": "kg:Visit", "authority": "kg:Authority",
                     "inspector": "kg:Inspector", "theme": "kg:Theme"}[attrs["type"]]
         ask = f"ASK {{ {ox.NamedNode(attrs['iri'])} a {expected} }}"
-        assert execute(hartlepool_store, ask).boolean, attrs["iri"]
+        assert execute(hartlepool_history_graph, ask).boolean, attrs["iri"]
     if kind == "recurrence":
         recurs = [a for *_, a in graph.edges(data=True) if a["relation"] == "recurs"]
         supervision = [a for a in recurs if a["theme"] == THEME + "supervision"]
         assert supervision and all(float(a["gap_years"]) > 0 for a in supervision)
 
 
-def test_graph_export_to_stdout_and_bad_arguments(cli, hartlepool_dir: Path) -> None:  # noqa: ANN001
+def test_graph_export_to_stdout_and_bad_arguments(cli, hartlepool_history_store: Path) -> None:  # noqa: ANN001
     runner = CliRunner()
     ok = runner.invoke(cli, ["graph", "export", "--kind", "themes", "--format", "json",
-                             "--store", str(hartlepool_dir), "--authority", "Hartlepool"])
+                             "--store", str(hartlepool_history_store), "--authority", "Hartlepool"])
     assert ok.exit_code == 0
     nodes = json.loads(ok.stdout)["nodes"]
     assert THEME + "supervision" in {n["id"] for n in nodes}
@@ -320,7 +306,8 @@ def test_graph_export_to_stdout_and_bad_arguments(cli, hartlepool_dir: Path) -> 
                            "'Atlantis' is not the name of an English"),
                           (["--kind", "themes", "--from", "2022", "--to", "2010"],
                            "period is empty")):
-        bad = runner.invoke(cli, ["graph", "export", *args, "--store", str(hartlepool_dir)])
+        bad = runner.invoke(cli, ["graph", "export", *args,
+                                  "--store", str(hartlepool_history_store)])
         assert bad.exit_code == 1
         assert message in bad.stderr
 

@@ -31,11 +31,6 @@ HARTLEPOOL_ID = "authority-E06000001"
 
 
 @pytest.fixture(scope="module")
-def store_dir(hartlepool_history_store: Path) -> Path:
-    return hartlepool_history_store
-
-
-@pytest.fixture(scope="module")
 def cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
@@ -43,10 +38,11 @@ def cli() -> typer.Typer:
 
 
 @pytest.fixture(scope="module")
-def report(cli: typer.Typer, store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(cli: typer.Typer, hartlepool_history_store: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
     result = CliRunner().invoke(cli, ["report", "--from", "2010", "--to", "2022", "--output",
-                                      str(out), "--store", str(store_dir)])
+                                      str(out), "--store", str(hartlepool_history_store)])
     assert result.exit_code == 0, result.output
     assert re.match(r"wrote .*report\.html: 3 authorities, \d+ visits", result.stdout)
     return out
@@ -125,12 +121,12 @@ def test_every_quote_is_the_text_at_its_position_in_its_file(report: Path) -> No
         assert texts[name][int(start):int(end)] == html.unescape(quote)
 
 
-def test_authority_filter_top_n_and_bad_input(cli: typer.Typer, store_dir: Path,
+def test_authority_filter_top_n_and_bad_input(cli: typer.Typer, hartlepool_history_store: Path,
                                               tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "one.html"
     ok = runner.invoke(cli, ["report", "--authority", "Hartlepool Borough Council", "--top", "2",
-                             "-o", str(out), "--store", str(store_dir)])
+                             "-o", str(out), "--store", str(hartlepool_history_store)])
     assert ok.exit_code == 0, ok.output
     document = html.unescape(out.read_text(encoding="utf-8"))
     assert document.count('<section class="authority"') == 1
@@ -141,9 +137,10 @@ def test_authority_filter_top_n_and_bad_input(cli: typer.Typer, store_dir: Path,
                           (["--from", "2023", "--to", "2012"], "period is empty"),
                           (["--include", "rumours"], "--include must be one of")):
         bad = runner.invoke(cli, ["report", *args, "-o", str(tmp_path / "x.html"),
-                                  "--store", str(store_dir)])
+                                  "--store", str(hartlepool_history_store)])
         assert bad.exit_code == 1 and message in bad.stderr, bad.output
-    bad = runner.invoke(cli, ["report", "-o", str(tmp_path), "--store", str(store_dir)])
+    bad = runner.invoke(cli, ["report", "-o", str(tmp_path),
+                              "--store", str(hartlepool_history_store)])
     assert bad.exit_code == 1 and "is a directory" in bad.stderr
     missing = runner.invoke(cli, ["report", "-o", str(out), "--store", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "run `kg build` first" in missing.stderr
