@@ -21,7 +21,7 @@ from typing import NamedTuple, Protocol
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from pyoxigraph import serialize as ox_serialize
 
-from kg import vocab
+from kg import families, vocab
 from kg.record import Report
 from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, SDO, XSD
 
@@ -30,14 +30,6 @@ from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, S
 # offsets (TextPositionSelector) in a text pinned by the file's SHA-256, and each costs one
 # quad per finding or recommendation (about a tenth of a report's quads, and of build time).
 CONTEXT_CHARS = 0
-
-# Grade scale per visit kind (``kg:grade`` -> GRADE + "<scale>/<slug of label>").
-GRADE_SCALES = {
-    "slac-inspection": "slac",
-    "sif-inspection": "sif",
-    "ilacs-inspection": "ilacs",
-}
-
 
 class T:
     """Every term IRI the mapping writes, in one place."""
@@ -56,6 +48,7 @@ class T:
     EarlierInspection = KG + "EarlierInspection"
     ExtractionRun = KG + "ExtractionRun"
     ThemeAtVisit = KG + "ThemeAtVisit"
+    SafeguardingBoard = KG + "SafeguardingBoard"
     Organization = ORG + "Organization"
     Person = FOAF + "Person"
     Activity = PROV + "Activity"
@@ -82,6 +75,9 @@ class T:
     addresseeName = KG + "addresseeName"
     addresseeRole = KG + "addresseeRole"
     scope = KG + "scope"
+    reinspection = KG + "reinspection"
+    addressedTo = KG + "addressedTo"
+    boardOf = KG + "boardOf"
     report = KG + "report"
     sourceFile = KG + "sourceFile"
     sha256 = KG + "sha256"
@@ -406,36 +402,22 @@ def extraction_run_iri(sha256: str, fingerprint: str) -> str:
 
 
 def grade_iri(kind: str, grade: str) -> str:
-    return f"{GRADE}{GRADE_SCALES.get(kind, vocab.slug(kind))}/{vocab.slug(grade)}"
-
-
-# Grade labels found on only one framework's scale.
-_SCALE_OF_LABEL = {
-    "adequate": "slac",
-    "requires-improvement": "sif",
-    "requires-improvement-to-be-good": "ilacs",
-}
+    """A judgement's grade: a concept of the scale of the visit's family."""
+    scale = families.family(kind).scale
+    return f"{GRADE}{scale.id if scale else vocab.slug(kind)}/{vocab.slug(grade)}"
 
 
 def earlier_grade_iri(date: str, label: str) -> str | None:
     """The grade an earlier inspection gave, when its scale is known; else None (a literal).
 
-    The scale follows from a label unique to one framework, or else from the date: SLAC until
-    October 2013, SIF from November 2013 to 2017, ILACS from 2018. A bare "2013" is ambiguous.
+    ``kg.families.scale_on`` decides the scale from the date and the words; the grade is a
+    concept only when the label is one of that scale's (a "requires improvement" dated 2012
+    is on no scale of its time: the report's words stay a literal).
     """
-    grade = vocab.slug(label)
-    scale = _SCALE_OF_LABEL.get(grade)
-    if scale is None:
-        year, month = int(date[:4]), int(date[5:7]) if len(date) >= 7 else None
-        if year < 2013 or (year == 2013 and month is not None and month < 11):
-            scale = "slac"
-        elif year >= 2018:
-            scale = "ilacs"
-        elif year > 2013 or month is not None:
-            scale = "sif"
-        else:
-            return None
-    return f"{GRADE}{scale}/{grade}"
+    scale = families.scale_on(date, label)
+    if scale is None or vocab.slug(label) not in {vocab.slug(g) for g in scale.grades}:
+        return None
+    return f"{GRADE}{scale.id}/{vocab.slug(label)}"
 
 
 def _annotate(
@@ -506,6 +488,8 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     q.add(visit, T.type, T.Activity)
     q.add(visit, T.authority, authority)
     q.add(visit, T.kind, KIND + report.kind)
+    if report.reinspection:
+        q.lit(visit, T.reinspection, "true", XSD + "boolean")
     if report.visit_start:
         q.add(visit, T.startDate, _date(report.visit_start))
     if report.visit_end:
@@ -549,7 +533,16 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     seen: set[str] = set()
     # theme id -> ([(recommendation, text)], [(weakness finding, text)]), for _themes_at_visit
     raised: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
-    for index, rec in enumerate(report.recommendations, start=1):
+    # The council's points, then its safeguarding board's (a SIF inspection's LSCB review).
+    points = [(rec, authority) for rec in report.recommendations]
+    if report.lscb_recommendations:
+        board = vocab.board_iri(report.authority.gss_code)
+        q.add(board, T.type, T.SafeguardingBoard)
+        q.add(board, T.type, T.Organization)
+        q.add(board, T.boardOf, authority)
+        q.lit(board, T.label, f"{report.authority.name} Local Safeguarding Children Board")
+        points += [(rec, board) for rec in report.lscb_recommendations]
+    for index, (rec, addressee_org) in enumerate(points, start=1):
         iri = f"{visit}/recommendation/{vocab.text_key(rec.text)}"
         if iri not in seen:
             seen.add(iri)
@@ -558,6 +551,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             q.lit(iri, T.text, rec.text)
             q.add(iri, T.position, _int(len(seen)))
             q.lit(iri, T.section, rec.section)
+            q.add(iri, T.addressedTo, addressee_org)
             if rec.timescale:
                 q.add(iri, T.timescale, vocab.TIMESCALE + rec.timescale)
             if rec.priority:

@@ -11,15 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Visit kinds: SKOS concept ids in ontology/ontology.ttl (kg:VisitKind scheme).
-KINDS = (
-    "slac-inspection",
-    "sif-inspection",
-    "ilacs-inspection",
-    "focused-visit",
-    "monitoring-visit",
-    "jtai",
-)
+from kg import families
+
+# Visit kinds: SKOS concept ids in ontology/ontology.ttl (kg:VisitKind scheme), one per family.
+KINDS = families.KINDS
 
 # Recommendation timescales (SLAC "Areas for improvement" groups).
 TIMESCALES = ("immediately", "within-three-months", "within-six-months")
@@ -116,7 +111,11 @@ class Report:
     inspectors: list[Inspector] = field(default_factory=list)
     addressee: Addressee | None = None
     scope: list[str] = field(default_factory=list)
+    # A SIF inspection that re-inspects an authority judged inadequate ("Re-inspection of ...").
+    reinspection: bool = False
     recommendations: list[Recommendation] = field(default_factory=list)
+    # Points addressed to the Local Safeguarding Children Board (its review), not the council.
+    lscb_recommendations: list[Recommendation] = field(default_factory=list)
     judgements: list[Judgement] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     previous_inspections: list[EarlierInspection] = field(default_factory=list)

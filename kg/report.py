@@ -27,7 +27,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from kg import __version__
+from kg import __version__, families
 from kg.analytics import (
     AnalyticsError,
     Include,
@@ -50,22 +50,6 @@ from kg.analytics import (
     theme_cooccurrence,
 )
 
-KIND_LABELS = {
-    "slac-inspection": "SLAC inspection",
-    "sif-inspection": "SIF inspection",
-    "ilacs-inspection": "ILACS inspection",
-    "focused-visit": "Focused visit",
-    "monitoring-visit": "Monitoring visit",
-    "jtai": "Joint targeted area inspection",
-}
-KIND_COLOURS = {
-    "slac-inspection": "#6a3d9a",
-    "sif-inspection": "#1f78b4",
-    "ilacs-inspection": "#33a02c",
-    "focused-visit": "#ff7f00",
-    "monitoring-visit": "#e31a1c",
-    "jtai": "#b15928",
-}
 # Grade notation (1 outstanding .. 4 inadequate) -> cell colour.
 GRADE_COLOURS = {1: "#1a9850", 2: "#91cf60", 3: "#fee08b", 4: "#d73027"}
 
@@ -121,7 +105,7 @@ def anchor(authority_iri: str) -> str:
 
 
 def _kind(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("-", " ").capitalize())
+    return families.label(kind)
 
 
 def _clip(text: str, width: int = 42) -> str:
@@ -263,7 +247,7 @@ def timeline(visits: Sequence[Visit], *, title: str, width: int = 900) -> str:
         ends[row] = start + w
         used = max(used, row + 1)
         y = axis + 22 + row * 26
-        colour = KIND_COLOURS.get(v.kind, "#555")
+        colour = families.BY_KIND[v.kind].colour if v.kind in families.BY_KIND else "#555"
         parts.append(f'<g data-visit="{_e(v.iri)}"><title>{_e(label)}</title>'
                      f'<line x1="{x:.1f}" y1="{axis}" x2="{x:.1f}" y2="{y - 8}" '
                      f'stroke="{colour}" stroke-dasharray="2,2"/>'

@@ -28,8 +28,14 @@ PDF_MEDIA_TYPE = "application/pdf"
 TEXT_MEDIA_TYPE = "text/plain"
 
 # Characters that start a bullet item in Ofsted PDFs and in text copies of them.
-BULLET_GLYPHS = "■◼▪•●◦▫□➢►‣∙\uf0a7\uf0b7\uf076\uf0d8\uf0fc"
+BULLET_GLYPHS = "■◼▪•●◦▫□➢►‣∙\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf06e"
+# Glyphs of a second-level bullet (a point's sub-points: symbol-font dash and arrow, minus sign,
+# combining stroke): they become "-- " at the start of their own block, so a reader can tell a
+# point's sub-points from the next point.
+SUB_BULLET_GLYPHS = "\uf02d\uf0be\u2212\u0336"
 _BULLET_LINE = re.compile(rf"^\s*(?:[{BULLET_GLYPHS}]|[-*](?=\s))\s*")
+_SUB_BULLET_LINE = re.compile(rf"^\s*[{SUB_BULLET_GLYPHS}]\s+")
+_KEPT_GLYPHS = BULLET_GLYPHS + SUB_BULLET_GLYPHS
 
 _CHAR_MAP = str.maketrans(
     {
@@ -154,10 +160,14 @@ def normalise_chars(text: str) -> str:
 
 
 def _bullet(line: str) -> str | None:
-    """If ``line`` starts with a bullet glyph, return the item text without it."""
+    """If ``line`` starts with a bullet glyph, the item as its block starts: "- " + text for a
+    point, "-- " + text for a sub-point."""
+    m = _SUB_BULLET_LINE.match(line)
+    if m:
+        return "-- " + line[m.end():].strip()
     m = _BULLET_LINE.match(line)
     if m:
-        return line[m.end():]
+        return "- " + line[m.end():].strip()
     return None
 
 
@@ -189,7 +199,8 @@ def clean_plain_text(raw: str) -> str:
     blocks: list[list[str]] = []
     current: list[str] = []
     for line in raw.split("\n"):
-        line = _PRIVATE_USE.sub("", line).rstrip()
+        line = _PRIVATE_USE.sub(lambda m: m.group() if m.group() in _KEPT_GLYPHS else "",
+                                line).rstrip()
         if not line.strip():
             if current:
                 blocks.append(current)
@@ -199,7 +210,7 @@ def clean_plain_text(raw: str) -> str:
         if item is not None:
             if current:
                 blocks.append(current)
-            current = ["- " + item.strip()]
+            current = [item]
             continue
         current.append(line.strip() if "\t" not in line else line.strip(" "))
     if current:
@@ -276,7 +287,7 @@ def _page_lines(page) -> list[_Line]:  # noqa: ANN001 - pypdfium2 page
                 clean = raw.strip()
             else:
                 clean = _PRIVATE_USE.sub(
-                    lambda m: m.group() if m.group() in BULLET_GLYPHS else "", raw
+                    lambda m: m.group() if m.group() in _KEPT_GLYPHS else "", raw
                 ).strip()
             if not clean:
                 continue
@@ -362,7 +373,7 @@ def _page_blocks(lines: list[_Line]) -> list[str]:
             # a gap of more than ~half a line, or a line that jumps up the page (a new column)
             new_block = gap > 0.45 * height or line.top > previous.top + height
         if item is not None:
-            blocks.append(["- " + item.strip()])
+            blocks.append([item])
         elif new_block:
             blocks.append([text])
         else:

@@ -86,6 +86,11 @@ def authority_iri(gss_code: str) -> str:
     return f"{ID}authority/{gss_code}"
 
 
+def board_iri(gss_code: str) -> str:
+    """The Local Safeguarding Children Board of an authority's area."""
+    return f"{ID}authority/{gss_code}/lscb"
+
+
 def area_iri(gss_code: str) -> str:
     return STATGEO + gss_code
 

@@ -16,7 +16,7 @@ import pytest
 from kg.authorities import AuthorityIndex
 from kg.extract import Context, extract
 from kg.extract.common import earlier_inspections
-from kg.extract.inspections import read_inspection
+from kg.families import family
 from kg.record import Report
 from kg.text import clean_plain_text, read_source
 
@@ -122,7 +122,7 @@ def test_every_inspection_pdf_yields_its_core_facts(row: tuple, context: Context
     assert (report.visit_start, report.visit_end) == (start, end)
     assert [i.name for i in report.inspectors if i.lead] == [lead]
     assert report.inspectors[0].name == lead
-    assert len(report.recommendations) == n_points
+    assert len(report.recommendations) + len(report.lscb_recommendations) == n_points
     table = judgements(report)
     if kind == "sif-inspection":
         assert set(table["local authority"]) == {"Overall effectiveness", *SIF_LA}
@@ -147,12 +147,13 @@ def test_hartlepool_2014_sif_by_hand(context: Context) -> None:
         "Rob Hackeson", "Dominic Stevens", "John Gregg"]
     assert judgements(report) == {
         "local authority": {"Overall effectiveness": "Good", **dict.fromkeys(SIF_LA, "Good")},
-        "LSCB": {"Overall effectiveness": "Requires improvement"},
+        "LSCB": {"Local Safeguarding Children Board": "Requires improvement"},
     }
-    recs = report.recommendations
+    recs = report.recommendations + report.lscb_recommendations
     assert [(r.section, r.priority) for r in recs] == (
         [("local authority", "areas-for-improvement")] * 11
         + [("LSCB", "areas-for-improvement")] * 6)
+    assert len(report.recommendations) == 11  # the board's points are kept apart
     assert recs[0].text == ("Social workers need to ensure that the rich knowledge of the "
                             "children they work with is reflected in case records.")
     assert recs[11].text.startswith("The Hartlepool Safeguarding Children Board (HSCB) must take")
@@ -166,10 +167,10 @@ def test_hartlepool_2014_sif_by_hand(context: Context) -> None:
 def test_stockton_2016_sif_by_hand(context: Context) -> None:
     report = record("stockton-on-tees_2016-08-05_inspection.pdf", context)
     assert report.publication_date == "2016-08-05"
-    # lead, deputy lead, team, shadow
+    # lead, deputy lead, team; the shadow inspector (Anne-Marie Born) is not on the team
     assert [i.name for i in report.inspectors] == [
         "Tracey Metcalfe", "Donna Marriott", "Rachel Holden", "Cath McEvoy", "Fiona Millns",
-        "Alison Smaile", "Claire Humerstone", "Margaret Farrow", "Anne-Marie Born"]
+        "Alison Smaile", "Claire Humerstone", "Margaret Farrow"]
     assert judgements(report) == {
         "local authority": {
             "Overall effectiveness": "Good",
@@ -179,9 +180,9 @@ def test_stockton_2016_sif_by_hand(context: Context) -> None:
             "Experiences and progress of care leavers": "Outstanding",
             "Leadership, management and governance": "Good",
         },
-        "LSCB": {"Overall effectiveness": "Requires improvement"},
+        "LSCB": {"Local Safeguarding Children Board": "Requires improvement"},
     }
-    recs = report.recommendations
+    recs = report.recommendations + report.lscb_recommendations
     assert [r.section for r in recs] == ["local authority"] * 10 + ["LSCB"] * 5
     assert all(r.priority is None for r in recs)  # numbered "Recommendations", no groups
     assert recs[0].text == (
@@ -222,7 +223,7 @@ def test_redcar_2017_sif_previous_inspections_keep_each_part(context: Context) -
     assert previous(report) == [("2012-07", "Requires improvement"), ("2012-07", "Good")]
     assert [i.name for i in report.inspectors][:4] == [
         "Graham Reiter", "Ian Young", "Lisa Summers", "Shabana Abasi"]
-    assert report.inspectors[-1].name == "Matthew Reed"  # shadow inspector
+    assert "Matthew Reed" not in [i.name for i in report.inspectors]  # a shadow inspector
 
 
 # ----------------------------------------------------------------- checked by hand: ILACS
@@ -319,9 +320,7 @@ def test_darlington_2022_and_middlesbrough_2020_ilacs_by_hand(context: Context) 
 
 
 def _slac(text: str, context: Context) -> Report:
-    report = Report(source="t", sha256="", kind="slac-inspection", authority=None, text=text)
-    read_inspection(report, context)
-    return report
+    return family("slac-inspection").read(text, context)
 
 
 def test_slac_table_rows_missing_are_filled_from_the_parts_grade_statements(
@@ -381,10 +380,7 @@ def test_slac_seed_findings_and_sections(context: Context) -> None:
 
 
 def _sif(text: str, context: Context) -> Report:
-    report = Report(source="t", sha256="", kind="sif-inspection", authority=None,
-                    text=clean_plain_text(text))
-    read_inspection(report, context)
-    return report
+    return family("sif-inspection").read(clean_plain_text(text), context)
 
 
 SIF_TEXT = """Anytown Borough Council
@@ -457,9 +453,9 @@ def test_sif_priority_groups_lscb_part_and_team(context: Context) -> None:
     assert (report.publication_date, report.visit_start, report.visit_end) == (
         "2014-05-02", "2014-03-03", "2014-03-26")
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Jane Smith", True), ("Ann Lee", False), ("Bob Dyer", False), ("Carol King", False),
-        ("Dan Fox", False)]
-    assert [(r.text, r.section, r.priority) for r in report.recommendations] == [
+        ("Jane Smith", True), ("Ann Lee", False), ("Bob Dyer", False), ("Carol King", False)]
+    points = report.recommendations + report.lscb_recommendations
+    assert [(r.text, r.section, r.priority) for r in points] == [
         ("Ensure that all referrals are assessed promptly.", "local authority",
          "priority-and-immediate-action"),
         ("Improve the quality of supervision for all social workers.", "local authority",
@@ -475,7 +471,7 @@ def test_sif_priority_groups_lscb_part_and_team(context: Context) -> None:
                             "Adoption performance": "Good",
                             "Experiences and progress of care leavers": "Requires improvement",
                             "Leadership, management and governance": "Inadequate"},
-        "LSCB": {"Overall effectiveness": "Inadequate"},
+        "LSCB": {"Local Safeguarding Children Board": "Inadequate"},
     }
     assert [f.text for f in report.findings] == [
         "Children wait too long for assessments.", "Managers do not know this."]
@@ -494,9 +490,7 @@ def test_judgements_without_the_page_one_table_come_from_the_judgement_headings(
     text = full.text
     cut_from = text.find(first_row)
     cut_to = text.find("\n\n", text.find(last_row))
-    report = Report(source="t", sha256="", kind=full.kind, authority=None,
-                    text=text[:cut_from] + text[cut_to:])
-    read_inspection(report, context)
+    report = family(full.kind).read(text[:cut_from] + text[cut_to:], context)
     expected = judgements(full)
     if full.kind == "ilacs-inspection":  # only the table states overall effectiveness
         del expected[None]["Overall effectiveness"]

@@ -459,7 +459,7 @@ def test_priority_action_and_named_lead(plain: Context) -> None:
         ("The identification and screening of risk and need.", "Areas for priority action",
          "priority-and-immediate-action"),
         ("The quality and effectiveness of children's case file audits.",
-         "What needs to improve in this area of social work practice?", None),
+         "What needs to improve in this area of social work practice", None),
     ]
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == [
         ("2019-03", "Good")]

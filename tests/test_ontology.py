@@ -13,11 +13,11 @@ from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from kg import record
+from kg import families, record
 from kg.resources import data_path
 from kg.store import SHAPES_FILE
 from kg.validate import validate_store
-from kg.vocab import GRADE, GRAPH, KG, KIND, ONTOLOGY_GRAPH, PRIORITY, THEME, TIMESCALE
+from kg.vocab import GRADE, GRAPH, KG, KIND, ONTOLOGY_GRAPH, PRIORITY, THEME, TIMESCALE, slug
 
 K = Namespace(KG)
 DOMAIN_MD = Path("/work/shared/docs/domain.md")
@@ -92,6 +92,24 @@ def test_code_vocabularies_match_the_concept_schemes() -> None:
         assert (URIRef(PRIORITY + priority), RDF.type, K.Priority) in g, priority
     for value in record.POLARITIES:
         assert (K[value], RDF.type, K.Polarity) in g, value
+
+
+def test_every_family_of_the_registry_is_a_visit_kind_on_its_grade_scale() -> None:
+    """kg.families and the ontology state the same kinds, display labels and grade scales."""
+    g = _graph("ontology.ttl")
+    for family in families.FAMILIES:
+        kind = URIRef(KIND + family.kind)
+        assert (kind, RDF.type, K.VisitKind) in g, family.kind
+        labels = {str(o) for p in (SKOS.prefLabel, SKOS.altLabel) for o in g.objects(kind, p)}
+        assert family.label in labels, family.kind
+        scale = g.value(kind, K.gradeScale)
+        assert scale == (URIRef(GRADE + family.scale.id) if family.scale else None), family.kind
+    for scale in families.SCALES.values():
+        assert str(g.value(URIRef(GRADE + scale.id), SKOS.prefLabel)) == scale.label
+        for n, label in enumerate(scale.grades, start=1):
+            iri = URIRef(f"{GRADE}{scale.id}/{slug(label)}")
+            assert (str(g.value(iri, SKOS.prefLabel)), g.value(iri, SKOS.notation).toPython()) == (
+                label, n)
 
 
 def test_grade_scales_stay_distinct() -> None:
@@ -176,6 +194,7 @@ id:report a kg:Report ;
 id:rec1 a kg:Recommendation ;
     kg:text "The timeliness of escalation decisions into pre-proceedings." ;
     kg:position 1 ;
+    kg:addressedTo id:authority\\/E06000001 ;
     kg:theme <https://w3id.org/ofsted-kg/theme/pre-proceedings> ;
     kg:priority <https://w3id.org/ofsted-kg/priority/areas-for-improvement> .
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from kg.families import GRADE_WORDS, scale_on, spell_grade
+
 MONTHS = {
     m: i
     for i, names in enumerate(
@@ -54,9 +56,14 @@ class Block:
         return self.text.startswith("- ")
 
     @property
+    def is_sub_bullet(self) -> bool:
+        """A sub-point of the bullet point above it ("-- " in the clean text)."""
+        return self.text.startswith("-- ")
+
+    @property
     def body_start(self) -> int:
         """Offset of the block's words, after a bullet mark or a paragraph number."""
-        m = re.match(r"(?:- |\d{1,3}\.\s+)", self.text)
+        m = re.match(r"(?:-- |- |\d{1,3}\.(?:\s+|(?=[A-Z])))", self.text)
         return self.start + (m.end() if m else 0)
 
 
@@ -94,9 +101,27 @@ def parse_date(day: str | int, month: str, year: str | int) -> date | None:
         return None
 
 
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+
+
+def dates_in_words(text: str) -> str:
+    """``text`` with dates printed as numbers ("12/09/2016", day first as in England) written
+    in words ("12 September 2016"), so that one set of date patterns reads both."""
+    if "/" not in text:
+        return text
+
+    def words(m: re.Match[str]) -> str:
+        day, month, year = (int(g) for g in m.groups())
+        return f"{day} {_MONTH_NAMES[month - 1]} {year}" if 1 <= month <= 12 else m.group()
+
+    return _NUMERIC_DATE.sub(words, text)
+
+
 def first_date(text: str) -> date | None:
-    """The first full date written like "4 March 2020" in ``text``."""
-    m = DAY_MONTH_YEAR.search(text)
+    """The first full date written like "4 March 2020" (or "04/03/2020") in ``text``."""
+    m = DAY_MONTH_YEAR.search(dates_in_words(text))
     return parse_date(*m.groups()) if m else None
 
 
@@ -110,7 +135,9 @@ _RANGE = re.compile(
 
 def date_range(text: str) -> tuple[date, date] | None:
     """The first date range: "4 and 5 March 2020", "07 June to 18 June 2010",
-    "19 November 2013 – 11 December 2013", "30 September to 11 October 2019"."""
+    "19 November 2013 – 11 December 2013", "30 September to 11 October 2019",
+    "12/09/2016 to 06/10/2016"."""
+    text = dates_in_words(text)
     m = _RANGE.search(text)
     if not m:
         single = first_date(text)
@@ -138,7 +165,7 @@ _SENTENCE_BREAK_AT = re.compile(r"[.!?](['\")]?\s+)(?=['\"(]?[A-Z0-9])")
 def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     """Offsets (start, end) of each sentence in ``text[start:end]``, block by block."""
     for block in blocks(text, start, end):
-        if block.is_bullet or re.match(r"\d{1,3}\.\s", block.text):
+        if block.is_bullet or block.is_sub_bullet or re.match(r"\d{1,3}\.\s", block.text):
             origin = block.body_start
         else:
             origin = block.start
@@ -170,6 +197,13 @@ def one_line(text: str) -> str:
     return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
+def heading_name(text: str) -> str:
+    """A heading as a section name: on one line, without a trailing "?" or ":" or a footnote
+    mark ("What needs to improve?1" -> "What needs to improve")."""
+    name = re.sub(r"(?:(?<=[a-z])|[?:]\s*)\d{1,2}$", "", one_line(text))
+    return name.rstrip("?: ")
+
+
 def is_heading(block: Block, max_words: int = 14) -> bool:
     """A short block with no sentence-ending full stop: a heading or a table cell."""
     text = one_line(block.text)
@@ -184,36 +218,6 @@ def is_heading(block: Block, max_words: int = 14) -> bool:
 # --------------------------------------------------------------------------- inspections
 # Grade labels and references to earlier inspections: inspection reports and letters both
 # name earlier judgements ("were last inspected in July 2018, when ... judged to be good").
-
-GRADE_WORDS = (
-    r"outstanding|good|adequate|inadequate|satisfactory"
-    r"|requires?\s+improvement(?:\s+to\s+be\s+good)?"
-)
-
-
-def grade_label(word: str, scale: str) -> str:
-    """A grade as written ("requires improvement", "good.") -> its label on ``scale``.
-
-    ``scale`` is the framework: "slac" (Outstanding/Good/Adequate/Inadequate), "sif"
-    (Requires improvement) or "ilacs" (Requires improvement to be good); grades are never
-    translated between scales, only spelled the way the framework spells them.
-    """
-    w = re.sub(r"\s+", " ", word.strip().rstrip(".").lower())
-    if w.startswith("require"):
-        return "Requires improvement to be good" if scale == "ilacs" else "Requires improvement"
-    return w[:1].upper() + w[1:]
-
-
-def _earlier_scale(iso: str, written: str) -> str:
-    """The framework of an earlier inspection from its date (SIF Nov 2013-2018, ILACS 2018-)."""
-    year = int(iso[:4])
-    month = int(iso[5:7]) if len(iso) >= 7 else 0
-    if year >= 2019 or (year == 2018 and "good" in written.lower()):
-        return "ilacs"
-    if year >= 2014 or (year == 2013 and month >= 11):
-        return "sif"
-    return "slac"
-
 
 _EARLIER_TRIGGER = re.compile(
     r"\b(?:last|previous|prior(?!\s+to\b)|earlier|most\s+recent)\s+(?:[\w-]+\s+){0,3}?inspection\b"
@@ -328,7 +332,7 @@ def _earlier_mention(
     ):
         return None
     grade, explicit, quote_end = _earlier_grade(text, spans, index)
-    label = grade_label(grade, _earlier_scale(when, grade)) if grade else None
+    label = spell_grade(grade, scale_on(when, grade)) if grade else None
     return when, label, a, max(b, quote_end), explicit
 
 

@@ -52,17 +52,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kg.extract.common import (
-    GRADE_WORDS,
     Block,
     blocks,
     date_range,
     earlier_inspections,
     first_date,
-    grade_label,
+    heading_name,
     is_heading,
     one_line,
     sentences,
 )
+from kg.families import GRADE_WORDS, ILACS, SIF, SLAC, Family, GradeScale
 from kg.record import EarlierInspection, Finding, Inspector, Judgement, Recommendation, Report
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ _GRADE_TAIL = re.compile(
     rf"|[\s.:]*\bgrade\s+\d\s*\(?(?P<grade2>[a-z ]+?)\)?)\s*$",
     re.IGNORECASE,
 )
-_CONTENTS_ENTRY = re.compile(r"(?:\s|\t)\d{1,3}$")
+_CONTENTS_ENTRY = re.compile(r"[ \t]\d{1,3}$")
 _TABLE_ROW = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?(?:\s|$)")
 _NUMBER = re.compile(r"^\d{1,3}\.\s*(?=\S)")
 
@@ -102,7 +102,7 @@ _TIMESCALE = re.compile(
 _GENERIC = re.compile(r"^(?:summary|inspection findings|key findings)$")
 _CONTENT = re.compile(
     r"^(?:section \d+:?\s*)?(?:(?:executive )?summary\b|summary of|summary for"
-    r"|key (?:strengths|findings)"
+    r"|key (?:strengths|findings)|(?:the )?(?:local authority|lscb|council)(?:'s|s')? strengths"
     r"|(?:the )?experiences? and progress|the impact of leaders|leadership, management"
     r"|(?:the )?graded judge?ment|adoption performance|(?:the )?experiences? of care leavers"
     r"|inspection findings|the inspection outcomes|overall effectiveness|capacity for improvement"
@@ -110,6 +110,8 @@ _CONTENT = re.compile(
     r"|the effectiveness of (?:the )?(?:services|lscb|local safeguarding)"
     r"|(?:the )?(?:local safeguarding children board|lscb)(?:\s*\(lscb\))?$)"
 )
+# Headings that end a list of points: the findings and strengths after it.
+_ENDS_POINTS = re.compile(r"\b(?:strengths|weaknesses|judge?ments?|findings)\b|^summary\b")
 _LSCB_PART = re.compile(
     r"^(?:section \d+:?\s*)?(?:the )?(?:effectiveness of (?:the )?|review of (?:the )?)?"
     r"(?:local safeguarding children board|lscb)(?:\s*\(lscb\))?$"
@@ -168,15 +170,45 @@ def _is_heading(block: Block) -> bool:
     return len(text.split()) <= 20 and _grade_tail(text) is not None
 
 
-def _sections(text: str, kind: str) -> list[_Section]:
-    """Cut the report into sections at the headings the framework uses."""
-    sif = kind == "sif-inspection"
-    part = "local authority" if sif else None
+def _graded(heading: str, following: Block | None) -> bool:
+    """Whether a judgement heading states its grade, in itself or in the block below it."""
+    if _grade_tail(heading):
+        return True
+    return following is not None and bool(
+        re.fullmatch(rf"\s*(?:{GRADE_WORDS}|grade\s+\d.*)\.?\s*", following.text, re.I))
+
+
+def _same_form(block: Block | None, section: _Section) -> bool:
+    """Whether ``block`` is a point laid out like the section's last point (both bullets, or
+    both numbered): what follows a topic heading inside a list of points."""
+    last = next((b for b in reversed(section.items) if b.start not in section.headings
+                 and not _NONE_TO_IMPROVE.match(b.text)), None)
+    if block is None:
+        return False
+    if last is None:  # the first point: any point
+        return block.is_bullet or bool(_NUMBER.match(block.text))
+    if last.is_bullet:
+        return block.is_bullet
+    return bool(_NUMBER.match(last.text)) and bool(_NUMBER.match(block.text))
+
+
+def _sections(text: str, part: str | None = None, *, lscb: bool = False,
+              table_first: bool = False) -> list[_Section]:
+    """Cut the report into sections at the headings the framework uses.
+
+    ``part`` is the part the report opens in; with ``lscb`` its headings switch between the
+    local authority and the LSCB parts (SIF); with ``table_first`` the page-1 judgement table
+    comes before any section (ILACS): its rows name judgement headings but start none, and the
+    summary under it runs from the row "Overall effectiveness", or from the first paragraph
+    after the table when the table has no such row.
+    """
     current = _Section(None, "front", part)
     out = [current]
-    started = listing = False
-    for block in blocks(text):
-        line = one_line(block.text)
+    started = listing = table = False
+    every = blocks(text)
+    for index, block in enumerate(every):
+        # a footnote mark on a line of its own under a heading ("What needs to improve?" / "1")
+        line = one_line(re.sub(r"\n\d{1,2}$", "", block.text))
         if _COLOPHON.match(line):
             current = _Section(None, "skip", part, block)
             out.append(current)
@@ -187,6 +219,12 @@ def _sections(text: str, kind: str) -> list[_Section]:
             current.items.append(block)  # the closing table: its rows look like headings
             continue
         heading = _is_heading(block)
+        if (table_first and table and not started and not heading
+                and len(line.split()) >= 25):
+            started = True  # the summary under a table with no "Overall effectiveness" row
+            current = _Section("Overall effectiveness", "content", part)
+            out.append(current)
+        table = table or bool(re.match(r"judge?ment\s+grade\b", line, re.I))
         if heading and listing and current.role in ("front", "skip") and _grade_tail(line):
             # "The judgements ... were:" then "Overall effectiveness: inadequate": a list of
             # earlier grades, not judgement headings
@@ -200,7 +238,7 @@ def _sections(text: str, kind: str) -> list[_Section]:
         if _CONTENTS_ENTRY.search(line) and not _grade_tail(line):
             continue  # a contents-page entry ("Recommendations 7")
         name, _ = _strip_grade(line)
-        key = name.lower()
+        key = name.lower().rstrip(":? ")
         if current.role == "recs" and (_PRIORITY.match(key) or _TIMESCALE.match(key)):
             current.items.append(block)  # a group heading inside the improvement points
             current.headings.add(block.start)
@@ -209,25 +247,32 @@ def _sections(text: str, kind: str) -> list[_Section]:
         m = _SLAC_PART.match(key)
         if m:
             new_part = "looked after children" if "looked after" in m.group(1) else "safeguarding"
-        elif sif and started and _LSCB_PART.match(key):
+        elif lscb and started and _LSCB_PART.match(key):
             new_part = "LSCB"
-        elif sif and _LA_PART.match(key):
+        elif lscb and _LA_PART.match(key):
             new_part = "local authority"
         role: str | None = None
         if _SKIP.match(key):
             role = "skip"
         elif _RECS.match(key):
             role = "recs"
+        elif current.role == "recs" and _ENDS_POINTS.search(key):
+            role = "content"
         elif _GENERIC.match(key):
             if started and current.role != "recs":
                 name = current.name if current.role == "content" else name
                 role = "content"
         elif _CONTENT.match(key) or new_part != part:
             role = "content"
-        if role == "content" and not started and kind == "ilacs-inspection" and not (
+        if role == "content" and not started and table_first and not (
             key.startswith("overall effectiveness")
         ):
             role = None  # ILACS page-1 table rows: the summary starts after "Overall effectiveness"
+        following = every[index + 1] if index + 1 < len(every) else None
+        if (role == "content" and current.role == "recs" and new_part == part
+                and not _ENDS_POINTS.search(key) and not _graded(line, following)
+                and _same_form(following, current)):
+            role = None  # a topic heading among the points ("Help and protection" / "12. ...")
         if role is None:
             current.items.append(block)  # a sub-heading or table cell: the section goes on
             current.headings.add(block.start)
@@ -243,23 +288,24 @@ def _sections(text: str, kind: str) -> list[_Section]:
 
 _PUBLISHED = re.compile(
     r"^(?:report\s+)?(?:published|publication date)\s*:?\s*"
-    r"(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4})",
+    r"(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})",
     re.IGNORECASE | re.MULTILINE,
 )
 _DATES = re.compile(r"^(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:?\s*(.*)$",
                     re.IGNORECASE | re.MULTILINE)
 _ROLE = re.compile(
     r"(?:^|(?<=[.;]\s)|(?<=\s)(?=(?-i:[A-Z])[a-z ]+inspectors?\s*:))"
-    r"(?P<role>Reporting|Lead|Deputy lead|Assistant lead|Team|Shadow|Additional)"
+    r"(?P<role>Reporting|Lead|Deputy lead|Assistant lead|Team|Shadow|Additional|Associate)"
     r"\s+inspectors?\b\s*:?\s*",
     re.IGNORECASE | re.MULTILINE,
 )
+# Rank of each role in the team listing; shadow inspectors observe and are not on the team.
 _ROLE_ORDER = {"reporting": 0, "lead": 0, "deputy lead": 1, "assistant lead": 1, "team": 2,
-               "additional": 2, "shadow": 3}
+               "additional": 2, "associate": 2, "shadow": None}
 _TITLES = re.compile(
-    r"\((?:[^()]*?(?:HMI|OI|inspector|Inspector)[^()]*)\)"
+    r"\((?:[^()]*?(?:HMI|OI|AI|inspector|Inspector)[^()]*)\)"
     r"|,?\s*(?:Senior\s+)?(?:Her|His)\s+Majesty'?s\s+Inspectors?|\bSenior\s+(?=S?HMI\b)"
-    r"|\b(?:S?HMI|OI)\b|\bOfsted\s+Inspectors?\b|\bSocial\s+Care\s+Regulatory\s+Inspector\b",
+    r"|\b(?:S?HMI|OI|AI)\b|\bOfsted\s+Inspectors?\b|\bSocial\s+Care\s+Regulatory\s+Inspector\b",
 )
 _NAME = re.compile(
     r"^[A-Z][\w'.-]*(?:\s+(?:[A-Z][\w'.-]*|de|da|di|du|van|von|der|le|la|al|el|bin|ben)){1,4}$"
@@ -282,7 +328,7 @@ def _front_dates(report: Report, text: str) -> None:
 
 def _inspectors(text: str) -> list[Inspector]:
     """Named inspectors, lead first, from the role lines ("Team inspectors: A, B (OI), C")."""
-    named: list[tuple[int, int, str]] = []
+    named: list[tuple[int, int, str]] = []  # (rank, order found, name)
     seen: set[int] = set()
     for hit in re.finditer("nspector", text):  # a literal search, then the line around it
         line_start = text.rfind("\n", 0, hit.start()) + 1
@@ -302,6 +348,8 @@ def _inspectors(text: str) -> list[Inspector]:
             elif stop == len(line) and re.search(r"(?:,|\band|&)\s*$", names):
                 names += " " + following  # a list that goes on on the next line
             rank = _ROLE_ORDER[re.sub(r"\s+", " ", m.group("role").lower())]
+            if rank is None:
+                continue
             for name in _split_names(names):
                 named.append((rank, len(named), name))
     out: list[Inspector] = []
@@ -325,36 +373,69 @@ def _split_names(names: str) -> list[str]:
 # ----------------------------------------------------------------------------- readers
 
 
-def read_inspection(report: Report, context: Context) -> None:
-    """Fill ``report`` from its clean text: dates, team, judgements, points, findings."""
-    text = report.text
-    report.title = _title(text)
+def read_slac(text: str, family: Family, context: Context) -> Report:
+    """A safeguarding and looked after children inspection (two parts) or a looked after
+    children inspection (one part): the Record of main findings, timescale groups."""
+    report = _front(text, family)
+    sections = _sections(text, family.parts[0] if len(family.parts) == 1 else None)
+    report.judgements = _slac_judgements(text, sections)
+    report.scope = _slac_scope(sections) or [_slac_part_name(p) for p in family.parts]
+    _points_and_findings(report, sections, family, context)
+    return report
+
+
+def read_sif(text: str, family: Family, context: Context) -> Report:
+    """A single inspection framework inspection (with or without the review of the Local
+    Safeguarding Children Board) or a review of the board alone."""
+    report = _front(text, family)
+    board_only = family.parts == ("LSCB",)
+    sections = _sections(text, family.parts[0], lscb=not board_only)
+    report.judgements = (_lscb_judgement(text, sections) if board_only
+                         else _sif_judgements(text, sections))
+    report.scope = _table_scope(report.judgements)
+    _points_and_findings(report, sections, family, context)
+    return report
+
+
+def read_ilacs(text: str, family: Family, context: Context) -> Report:
+    """An inspection of local authority children's services: the page-1 judgement table."""
+    report = _front(text, family)
+    sections = _sections(text, table_first=True)
+    report.judgements = _ilacs_judgements(text, sections)
+    report.scope = _table_scope(report.judgements)
+    _points_and_findings(report, sections, family, context)
+    return report
+
+
+def _front(text: str, family: Family) -> Report:
+    """A new record of ``family`` with what every inspection's front page gives."""
+    report = Report(source="", sha256="", kind=family.kind, authority=None, text=text)
     _front_dates(report, text)
     report.inspectors = _inspectors(text)
-    sections = _sections(text, report.kind)
-    if report.kind == "slac-inspection":
-        report.judgements = _slac_judgements(text, sections)
-        report.scope = _slac_scope(sections)
-    elif report.kind == "sif-inspection":
-        report.judgements = _sif_judgements(text, sections)
-    else:
-        report.judgements = _ilacs_judgements(text, sections)
-    if report.kind != "slac-inspection":
-        report.scope = [_lower_first(j.area) for j in report.judgements
-                        if j.section != "LSCB" and j.area.lower() != "overall effectiveness"]
-        if any(j.section == "LSCB" for j in report.judgements):
-            report.scope.append("the local safeguarding children board")
-    report.recommendations = _recommendations(text, sections, report.kind, context)
+    return report
+
+
+def _table_scope(judgements: list[Judgement]) -> list[str]:
+    """The judgement areas, first letter lowercased, overall effectiveness left out; the
+    board when it was reviewed."""
+    scope = [_lower_first(j.area) for j in judgements
+             if j.section != "LSCB" and j.area.lower() != "overall effectiveness"]
+    if any(j.section == "LSCB" for j in judgements):
+        scope.append("the local safeguarding children board")
+    return scope
+
+
+def _points_and_findings(report: Report, sections: list[_Section], family: Family,
+                         context: Context) -> None:
+    text = report.text
+    points = _recommendations(text, sections, family, context)
+    report.recommendations = [p for p in points if p.section != "LSCB"]
+    report.lscb_recommendations = [p for p in points if p.section == "LSCB"]
     report.findings = _findings(text, sections, context)
     report.previous_inspections = [
         EarlierInspection(date, grade, a, b)
         for date, grade, a, b in earlier_inspections(text, before=report.visit_start)
     ]
-
-
-def _title(text: str) -> str | None:
-    m = re.search(r"^\s*(Inspection of [^\n]+|Review of [^\n]+)", text[:3000], re.MULTILINE)
-    return m.group(1).strip() if m else None
 
 
 def _lower_first(text: str) -> str:
@@ -479,7 +560,7 @@ def _slac_fill(section: _Section, grades: dict[str, str],
             for block in [section.heading, *section.items[:2]]:
                 m = re.search(r"\bgrade\s+\d\s*\(?(\w+)\)?\s*$", one_line(block.text), re.I)
                 if m:
-                    grades[area] = grade_label(m.group(1), "slac")
+                    grades[area] = SLAC.spell(m.group(1))
                     break
         return
     statements = [one_line(section.heading.text)] if section.heading else []
@@ -492,16 +573,16 @@ def _slac_fill(section: _Section, grades: dict[str, str],
             grade = re.search(r"\bgrade\s+\d\s*\(?(\w+)\)?\s*$", statement, re.I)
             stated = grade or _SLAC_STATED.search(statement)
             if stated and re.search(alias, statement[: stated.start()], re.I):
-                grades[area] = grade_label(stated.group(1), "slac")
+                grades[area] = SLAC.spell(stated.group(1))
                 break
 
 
 _SIF_ROW = re.compile(
     r"(?:^|\s)(\d(?:\.\d)?)\.?\s+([A-Z][A-Za-z ,'-]{3,90}?)\s+"
-    r"(Outstanding|Good|Requires improvement(?: to be good)?|Inadequate)\b"
+    r"(?i:(outstanding|good|requires? improvement(?: to be good)?|inadequate))\b"
 )
 _SIF_OVERALL = re.compile(
-    rf"(?:overall judge?ment (?:is|was)(?: that .{{2,90}}? (?:are|is))?"
+    rf"(?:overall judge?ment (?:is|was)(?: that .{{2,90}}?(?: (?:are|is)|(?= requires?\s)))?"
     rf"|children's services in .{{2,90}}? (?:are|is)"
     rf"|children's services in .{{2,90}}?(?= requires?\s))"
     rf"\s+(?:judged\s+to\s+be\s+)?({GRADE_WORDS})",
@@ -512,6 +593,16 @@ _LSCB_GRADE = re.compile(
     rf"(?:judged\s+to\s+be\s+)?({GRADE_WORDS})",
     re.IGNORECASE,
 )
+
+
+LSCB_AREA = "Local Safeguarding Children Board"
+_STATED_GRADE = re.compile(rf"\b(?:is|are)\s+(?:judged\s+to\s+be\s+)?({GRADE_WORDS})\.?$", re.I)
+
+
+def _lscb_judgement(text: str, sections: list[_Section]) -> list[Judgement]:
+    """A review of the board alone: its one judgement, stated on the front page."""
+    lscb = _LSCB_GRADE.search(_front_text(text, sections))
+    return [Judgement("LSCB", LSCB_AREA, SIF.spell(lscb.group(1)))] if lscb else []
 
 
 def _front_text(text: str, sections: list[_Section]) -> str:
@@ -528,22 +619,26 @@ def _sif_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     m = _SIF_OVERALL.search(front)
     if m:
         out.append(Judgement("local authority", "Overall effectiveness",
-                             grade_label(m.group(1), "sif")))
+                             SIF.spell(m.group(1))))
     for m in _SIF_ROW.finditer(front):
         area = m.group(2).strip()
         if all(j.area != area for j in out):
-            out.append(Judgement("local authority", area, grade_label(m.group(3), "sif")))
+            out.append(Judgement("local authority", area, SIF.spell(m.group(3))))
     lscb = _LSCB_GRADE.search(front)
     if not lscb:
+        # the LSCB part's heading, or the short statement under it ("The LSCB is good")
         for s in sections:
             if s.part == "LSCB" and s.heading is not None:
                 lscb = _LSCB_GRADE.search(one_line(s.heading.text))
+                for block in s.items[:2]:
+                    if lscb is None and len(block.text.split()) <= 25:
+                        lscb = _STATED_GRADE.search(block.text)
                 if lscb:
                     break
     if lscb:
-        out.append(Judgement("LSCB", "Overall effectiveness", grade_label(lscb.group(1), "sif")))
+        out.append(Judgement("LSCB", LSCB_AREA, SIF.spell(lscb.group(1))))
     if not any(_SIF_ROW.finditer(front)):  # no page-1 table: the body's judgement headings
-        for j in _heading_judgements(sections, "sif", "local authority"):
+        for j in _heading_judgements(sections, SIF, "local authority"):
             j.area = re.sub(r"^The experiences? and progress of (children)",
                             lambda m: m.group(1).capitalize(), j.area)
             j.area = re.sub(r"^Experience and", "Experiences and", j.area)
@@ -567,13 +662,13 @@ def _ilacs_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     if m:
         for row in _ILACS_ROW.finditer(m.group(1)):
             area = row.group(1).strip(" :")
-            out.append(Judgement(None, area, grade_label(row.group(2), "ilacs")))
+            out.append(Judgement(None, area, ILACS.spell(row.group(2))))
     if not out:
-        out = _heading_judgements(sections, "ilacs", None)
+        out = _heading_judgements(sections, ILACS, None)
     return out
 
 
-def _heading_judgements(sections: list[_Section], scale: str,
+def _heading_judgements(sections: list[_Section], scale: GradeScale,
                         section: str | None) -> list[Judgement]:
     out: list[Judgement] = []
     for s in sections:
@@ -586,31 +681,28 @@ def _heading_judgements(sections: list[_Section], scale: str,
             grade = m.group(1) if m else None
         if grade and not re.match(r"grade\s", grade, re.I) and all(j.area != name for j in out):
             name = re.sub(r"^the graded judge?ment (?:for|about) (?:the )?", "", name, flags=re.I)
-            out.append(Judgement(section, name[:1].upper() + name[1:], grade_label(grade, scale)))
+            out.append(Judgement(section, name[:1].upper() + name[1:], scale.spell(grade)))
     return out
 
 
 # ------------------------------------------------------------------------ recommendations
 
 
-def _recommendations(text: str, sections: list[_Section], kind: str,
+def _recommendations(text: str, sections: list[_Section], family: Family,
                      context: Context) -> list[Recommendation]:
     """Every improvement point, verbatim, with its part and its timescale or priority group."""
     out: list[Recommendation] = []
     for s in sections:
         if s.role != "recs":
             continue
-        heading = one_line(s.heading.text).rstrip("?: ") if s.heading else None
-        if kind == "ilacs-inspection":
-            section = heading
-        elif kind == "slac-inspection":
-            section = s.part
-        else:
-            section = s.part or "local authority"
+        heading = heading_name(s.heading.text) if s.heading else None
+        # the part the points are for (SLAC, SIF), else the heading they sit under (ILACS)
+        section = s.part if family.parts else heading
         timescale = priority = None
-        if kind == "sif-inspection" and heading and _PRIORITY.match(heading.lower()):
+        if family.groups == "priority" and heading and _PRIORITY.match(heading.lower()):
             priority = _priority(heading)
         items = s.items
+        before = len(out)
         # numbered points (not a numbered introduction to bullet points)
         numbered = sum(bool(_NUMBER.match(b.text)) and not b.text.rstrip().endswith(":")
                        for b in items) >= 2
@@ -620,16 +712,25 @@ def _recommendations(text: str, sections: list[_Section], kind: str,
             index += 1
             line = one_line(block.text).lower()
             if _TIMESCALE.match(line):
-                timescale = _timescale(line)
+                timescale = _timescale(line) if family.groups == "timescale" else None
                 continue
             if _PRIORITY.match(line):
-                priority = _priority(line) if kind == "sif-inspection" else None
+                priority = _priority(line) if family.groups == "priority" else None
                 continue
+            if block.start in s.headings or _NONE_TO_IMPROVE.match(block.text):
+                continue  # a topic sub-heading, or "There are no priority actions."
             if numbered and not (_NUMBER.match(block.text) or block.is_bullet):
+                if len(out) == before and _LEAD_IN.search(block.text):
+                    continue  # "The following recommendations are ...": not a point
                 break  # a numbered list ends at the first unnumbered paragraph
-            start = _body_start(block)
+            start = block.body_start
             end = block.end
-            if text[start:end].rstrip().endswith(":"):
+            if index < len(items) and items[index].is_sub_bullet:
+                # "... including:" and its sub-points (a second bullet glyph): one point
+                while index < len(items) and items[index].is_sub_bullet:
+                    end = items[index].end
+                    index += 1
+            elif _LEAD_IN.search(text[start:end]):
                 # an introduction ("... should take the following action:"), or a numbered
                 # point whose bullets belong to it
                 if not _NUMBER.match(block.text) or not (
@@ -640,11 +741,19 @@ def _recommendations(text: str, sections: list[_Section], kind: str,
                     end = items[index].end
                     index += 1
             quote = text[start:end]
-            if len(quote.split()) < 3:
+            if len(quote.split()) < 3 or _NONE_TO_IMPROVE.match(quote):
                 continue
             out.append(Recommendation(quote, section, timescale, priority,
                                       _themes(context, quote), start, end))
     return out
+
+
+# A lead-in to the points ("... should take the following action:" or "... action.").
+_LEAD_IN = re.compile(r":\s*$|\bthe\s+following\b[^.:]{0,60}[.:]\s*$|^the\s+following\b", re.I)
+# A statement that a group is empty ("There are no priority or immediate actions."): no point.
+_NONE_TO_IMPROVE = re.compile(
+    r"^(?:there\s+(?:are|were)\s+no\b|(?:the\s+)?inspect\w*\s+did\s+not\s+(?:find|identify)"
+    r"\s+any\b|no\s+(?:areas|priority|immediate)\b)", re.I)
 
 
 def _timescale(line: str) -> str:
@@ -655,11 +764,6 @@ def _timescale(line: str) -> str:
 def _priority(line: str) -> str:
     return ("areas-for-improvement" if "areas for" in line.lower()
             else "priority-and-immediate-action")
-
-
-def _body_start(block: Block) -> int:
-    m = re.match(r"- |\d{1,3}\.\s*", block.text)
-    return block.start + (m.end() if m else 0)
 
 
 # ------------------------------------------------------------------------------ findings
@@ -674,7 +778,7 @@ def _findings(text: str, sections: list[_Section], context: Context) -> list[Fin
         for block in s.items:
             if block.start in s.headings:
                 continue
-            for a, b in sentences(text, _body_start(block), block.end):
+            for a, b in sentences(text, block.body_start, block.end):
                 quote = text[a:b]
                 if len(quote.split()) < 3:
                     continue

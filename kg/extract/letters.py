@@ -32,12 +32,13 @@ from kg.extract.common import (
     blocks,
     earlier_inspections,
     first_date,
-    grade_label,
+    heading_name,
     is_heading,
     one_line,
     parse_date,
     sentences,
 )
+from kg.families import Family, scale_on, spell_grade
 from kg.record import (
     PRIORITIES,
     Addressee,
@@ -54,8 +55,11 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- layout
 
 _DEAR = re.compile(r"^Dear\b", re.I)
-_SIGN_OFF = re.compile(r"^(?:Yours\s+(?:sincerely|faithfully|truly)|Kind\s+regards|With\s+best"
+_SIGN_OFF = re.compile(r"^(?:Yours?\s+(?:sincerely|faithfully|truly)|Kind\s+regards|With\s+best"
                        r"\s+wishes|Best\s+wishes)\b", re.I)
+# A signature with no sign-off above it: a name line, then the signatory's title.
+_SIGNATURE = re.compile(r"^[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3}\n(?:Senior )?(?:Her|His) Majesty's"
+                        r" Inspector|^[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3},? (?:S?HMI)$")
 # Ofsted's own letterhead (address, phone, web): never the addressee, never a heading.
 _LETTERHEAD = re.compile(r"\bOfsted\b|Piccadilly|gov\.uk|@|Textphone|\b0300\s*123", re.I)
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
@@ -144,6 +148,8 @@ def _is_section_heading(block: Block) -> bool:
     if len(block.text) > 200 or block.is_bullet:
         return False
     text = one_line(block.text)
+    if _IMPROVE_HEADING.match(text) and len(text.split()) <= 16 and not text.endswith("."):
+        return True  # "What needs to improve in this area of social work practice:"
     return (
         is_heading(block, max_words=16)
         and not text.endswith(":")
@@ -207,6 +213,9 @@ def _layout(text: str) -> _Layout:
     first = (title if title is not None else (dear if dear is not None else -1)) + 1
     sign_off = next((i for i in range(first, len(items)) if _SIGN_OFF.match(items[i].text)),
                     None)
+    if sign_off is None:  # no "Yours sincerely": the signature block itself ends the letter
+        sign_off = next((i for i in range(len(items) - 1, max(first, len(items) - 8) - 1, -1)
+                         if _SIGNATURE.match(items[i].text)), None)
     end = sign_off if sign_off is not None else len(items)
     intro: list[Block] = []
     sections: list[_Section] = []
@@ -214,7 +223,7 @@ def _layout(text: str) -> _Layout:
         if _is_letterhead_block(block):
             continue
         if _is_section_heading(block):
-            sections.append(_Section(one_line(block.text), block))
+            sections.append(_Section(heading_name(block.text), block))
         elif sections:
             sections[-1].body.append(block)
         else:
@@ -250,9 +259,9 @@ def _is_letterhead_block(block: Block) -> bool:
 # --------------------------------------------------------------------------- entry point
 
 
-def read_letter(report: Report, context: Context) -> None:
-    """Fill ``report`` (created by ``kg.extract.extract``) from its letter text."""
-    text = report.text
+def read_letter(text: str, family: Family, context: Context) -> Report:
+    """A letter (focused visit, monitoring visit, JTAI) read into a ``Report``."""
+    report = Report(source="", sha256="", kind=family.kind, authority=None, text=text)
     layout = _layout(text)
     if layout.title is not None:
         report.title = one_line(layout.items[layout.title].text)
@@ -261,14 +270,14 @@ def read_letter(report: Report, context: Context) -> None:
     report.letter_date = _letter_date(layout, head_end, text)
     opening = [span for blk in layout.opening() for span in layout.sentences(blk)]
     visit_index = _visit_dates(report, text, opening)
-    authority_words = set(report.authority.name.split()) if report.authority else set()
     # the inspectors are named in or after the visit sentence, rarely before it
     at = visit_index or 0
-    _inspectors(report, layout, text, opening[at:at + 12] + opening[:at], authority_words)
+    _inspectors(report, layout, text, opening[at:at + 12] + opening[:at], set())
     report.addressee = _addressee(layout)
     report.scope = _scope(report, layout, text)
     _sections(report, layout, text, context)
     _earlier(report, layout, text)
+    return report
 
 
 # --------------------------------------------------------------------------- dates
@@ -495,7 +504,7 @@ def _signatories(layout: _Layout, stop: set[str]) -> list[str]:
         return []
     found: list[str] = []
     sign_block = layout.items[layout.sign_off]
-    lines = sign_block.text.split("\n")[1:]
+    lines = sign_block.text.split("\n")[0 if _SIGNATURE.match(sign_block.text) else 1:]
     for block in layout.items[layout.sign_off + 1: layout.sign_off + 12]:
         lines.extend(block.text.split("\n"))
     for line in lines:
@@ -903,7 +912,7 @@ def _earlier(report: Report, layout: _Layout, text: str) -> None:
                 stated = _SENTENCE_GRADE.search(sentence)
                 if stated and (_OVERALL.search(sentence) or not _AREA_JUDGEMENT.search(sentence)):
                     grade = stated.group(1)
-            label = grade_label(grade, "ilacs" if int(year) >= 2018 else "sif") if grade else None
+            label = spell_grade(grade, scale_on(when, grade)) if grade else None
             _merge(entries, EarlierInspection(when, label, a, b))
     entries.sort(key=lambda e: e.start or 0)
     report.previous_inspections = entries
