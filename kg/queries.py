@@ -334,9 +334,11 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         if source is None:
             raise QueryError(f"{query_name}: the inspector parameter needs the store to look "
                              "the name up in")
+        from kg.inspectors import identity
+
         names = inspector_names(source)
-        wanted = _normalise(text)
-        iri = next((iri for name, iri in names.items() if _normalise(name) == wanted), None)
+        wanted = identity(text).key  # "Matt Reed", "MATTHEW REED": the same person
+        iri = next((iri for name, iri in names.items() if identity(name).key == wanted), None)
         if iri is None:
             raise _unknown(query_name, "inspector", text, sorted(names))
         return ox.NamedNode(iri)

@@ -21,7 +21,7 @@ from typing import NamedTuple, Protocol
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from pyoxigraph import serialize as ox_serialize
 
-from kg import families, vocab
+from kg import families, inspectors, vocab
 from kg.record import Report
 from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, SDO, XSD
 
@@ -63,6 +63,7 @@ class T:
     label = RDFS + "label"
     foaf_name = FOAF + "name"
     schema_name = SDO + "name"
+    alternateName = SDO + "alternateName"
     authority = KG + "authority"
     kind = KG + "kind"
     startDate = KG + "startDate"
@@ -433,11 +434,14 @@ def _annotate(
     q.annotation(anno, body, vocab.file_iri(report.sha256), text, start, end)
 
 
-def _person(q: _Quads | _Rows, iri: str, name: str) -> None:
+def _person(q: _Quads | _Rows, iri: str, name: str, printed: str) -> None:
+    """An inspector: the one name the node is shown by, and a report's own spelling of it."""
     q.add(iri, T.type, T.Inspector)
     q.lit(iri, T.foaf_name, name)
     q.lit(iri, T.label, name)
     q.lit(iri, T.schema_name, name)
+    if printed != name:
+        q.lit(iri, T.alternateName, printed)
 
 
 def report_quads(report: Report, graph: str) -> list[Quad]:
@@ -500,8 +504,9 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     q.add(doc, T.wasGeneratedBy, visit)
 
     for person in report.inspectors:
-        iri = vocab.inspector_iri(person.name)
-        _person(q, iri, person.name)
+        who = inspectors.identity(person.name)
+        iri = vocab.inspector_iri(who.key)
+        _person(q, iri, who.name, person.name)
         q.add(visit, T.inspector, iri)
         q.add(visit, T.wasAssociatedWith, iri)
         if person.lead:

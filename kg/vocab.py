@@ -99,8 +99,9 @@ def visit_iri(gss_code: str, kind: str, start: str) -> str:
     return f"{ID}visit/{gss_code}/{kind}/{start}"
 
 
-def inspector_iri(name: str) -> str:
-    return f"{ID}inspector/{slug(name)}"
+def inspector_iri(key: str) -> str:
+    """An inspector's node, from the identity key of ``kg.inspectors`` (or a plain name)."""
+    return f"{ID}inspector/{slug(key)}"
 
 
 def source_graph_iri(file_name: str) -> str:

@@ -452,3 +452,42 @@ def test_themes_raised_at_a_visit_merge_across_files_of_the_visit() -> None:
         one_file = to_store(quads)
         assert len(values(one_file, node, T.leadWeakness)) == 1
         assert len(values(one_file, node, T.leadWeaknessQuote)) == 1
+
+
+def _store(*reports: Report) -> ox.Store:
+    store = ox.Store()
+    for n, report in enumerate(reports):
+        store.extend(rdf.report_quads(report, f"{vocab.GRAPH}source/{n}"))
+    return store
+
+
+def test_one_inspector_printed_two_ways_is_one_node_with_both_spellings() -> None:
+    first = dataclasses.replace(make_report(), inspectors=[Inspector("Matt Reed", lead=True)])
+    second = dataclasses.replace(make_report(sha="b" * 64, source="other.pdf"),
+                                 visit_start="2021-05-04",
+                                 inspectors=[Inspector("Matthew Reed", lead=True)])
+    store = _store(first, second)
+    nodes = {q.subject for q in store.quads_for_pattern(None, ox.NamedNode(T.type),
+                                                        ox.NamedNode(T.Inspector))}
+    assert nodes == {ox.NamedNode(vocab.inspector_iri("matthew-reed"))}
+    node = nodes.pop()
+    names = {q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(T.foaf_name), None)}
+    printed = {q.object.value
+               for q in store.quads_for_pattern(node, ox.NamedNode(T.alternateName), None)}
+    assert (names, printed) == ({"Matthew Reed"}, {"Matt Reed"})
+
+
+def test_lscb_points_are_addressed_to_the_board_and_the_council_points_to_the_council() -> None:
+    report = make_report()
+    board_point = dataclasses.replace(report.recommendations[1], section="LSCB")
+    report = dataclasses.replace(report, recommendations=report.recommendations[:1],
+                                 lscb_recommendations=[board_point], reinspection=True)
+    store = _store(report)
+    addressed = {q.object.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(T.addressedTo), None)}
+    board = vocab.board_iri("E06000001")
+    assert addressed == {vocab.authority_iri("E06000001"), board}
+    assert any(store.quads_for_pattern(ox.NamedNode(board), ox.NamedNode(T.boardOf),
+                                       ox.NamedNode(vocab.authority_iri("E06000001"))))
+    flags = store.quads_for_pattern(None, ox.NamedNode(T.reinspection), None)
+    assert [q.object.value for q in flags] == ["true"]

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from kg import cli, vocab
 from kg import validate as kv
 from kg.build import build
+from kg.inspectors import identity
 from kg.rdf import T
 from kg.resources import data_path
 from kg.store import SHAPES_FILE, KnowledgeGraph
@@ -28,7 +29,7 @@ FV_TXT = "hartlepool_2020-03-27_focused-visit.txt"
 FV_PDF = "hartlepool_2020-03-27_focused-visit.pdf"
 FV_VISIT = vocab.ID + "visit/E06000001/focused-visit/2020-03-04"
 LISA = vocab.ID + "inspector/lisa-summers"
-NICK = vocab.ID + "inspector/nick-stacey"
+NICK = vocab.inspector_iri(identity("Nick Stacey").key)  # the node kg.inspectors mints
 SHAPES = data_path(SHAPES_FILE)
 # Small enough that findings and annotations go to the SPARQL engine alone, as on a real store.
 MAX_FOCUS = 100
