@@ -696,9 +696,15 @@ def default_dataset_paths() -> list[tuple[str, Path, str]]:
 
 
 def import_default_datasets(graph: KnowledgeGraph, *, force: bool = False) -> list[ImportReport]:
-    """Import the shipped DfE tables (``kg build`` calls this; unchanged files are skipped)."""
-    return [import_csv(graph, path, name, title=title, force=force)
-            for name, path, title in default_dataset_paths()]
+    """Import the shipped DfE tables and Ofsted's official record of ILACS inspections
+    (``kg build`` calls this; unchanged files are skipped)."""
+    from kg import official_record
+
+    reports = [import_csv(graph, path, name, title=title, force=force)
+               for name, path, title in default_dataset_paths()]
+    reports.append(official_record.import_record(graph, data_path(official_record.FILE),
+                                                 force=force))
+    return reports
 
 
 def list_datasets(store: ox.Store) -> list[dict[str, object]]:
@@ -709,7 +715,8 @@ def list_datasets(store: ox.Store) -> list[dict[str, object]]:
         (COUNT(DISTINCT ?obs) AS ?observations) (COUNT(DISTINCT ?m) AS ?measures)
     WHERE {{
         GRAPH ?g {{
-            ?ds a qb:DataSet ; kg:datasetName ?name ; qb:structure ?dsd .
+            ?ds a qb:DataSet ; kg:datasetName ?name .
+            OPTIONAL {{ ?ds qb:structure ?dsd }}
             OPTIONAL {{ ?ds dcterms:title ?title }}
             OPTIONAL {{ ?ds dcterms:source ?file }}
             OPTIONAL {{ ?dsd qb:component/qb:measure ?m }}

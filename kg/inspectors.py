@@ -8,13 +8,16 @@ report printed is kept as well (``schema:alternateName``).
 
 What is merged, and on what evidence:
 
-* case, spacing, accents, a broken hyphen and middle initials: always the same person;
+* case, spacing, accents, a broken hyphen and middle initials: always the same person, shown
+  by one spelling (accents folded, every part of the name capitalised: "McLaughlin",
+  "Porter-Moore");
 * a first name and its short form ("Matt" / "Matthew", "Andy" / "Andrew"), with the same surname:
   merged only for the short forms listed in ``SHORT_FORMS``, each of which stands for one full
   name. Short forms of several names ("Chris": Christine or Christopher; "Jo": Joanna, Joanne or
   Josephine; "Sam", "Alex", "Pat") are never merged, because nothing in one report says which.
 
-Different surnames are never merged, and nothing here looks at dates: the key is computed from
+Different surnames are never merged ("Porter-Moore" and "Porter Moore" are not the same
+spelling: a hyphen is not spacing), and nothing here looks at dates: the key is computed from
 one report alone, so every build mints the same nodes whatever order files come in.
 """
 
@@ -56,20 +59,29 @@ def identity(printed: str) -> Identity:
     full = SHORT_FORMS.get(_fold(given))
     shown_given = full.capitalize() if full else given
     name = " ".join([shown_given, *rest])
-    key = "-".join(_fold(w) for w in [full or given, *rest])
-    return Identity(re.sub(r"[^a-z0-9-]+", "-", key).strip("-"), name)
+    # words joined by "-"; a hyphen inside a word is dropped, so "Porter-Moore" and "Porter
+    # Moore" stay two spellings of two names (nothing says which is right)
+    key = "-".join(re.sub(r"[^a-z0-9]+", "", _fold(w)) for w in [full or given, *rest])
+    return Identity(key.strip("-"), name)
 
 
 def _words(printed: str) -> list[str]:
+    """The name's words in one spelling, whatever the report's: accents folded, each part
+    capitalised ("Porter-moore" -> "Porter-Moore", "Mclaughlin" -> "McLaughlin", "FIONA" ->
+    "Fiona"), so that every report gives the node the same name."""
     text = re.sub(r"(?<=\w)-\s+(?=\w)", "-", printed)  # "Thomson- Jones" (a broken hyphen)
-    words = text.split()
-    if all(w.isupper() or w.islower() for w in words if len(w) > 1):
-        words = [_title_case(w) for w in words]  # "FIONA MILLNS" / "fiona millns"
-    return words
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    shouting = all(w.isupper() or w.islower() for w in text.split() if len(w) > 1)
+    return [_capitalised(w, shouting) for w in text.split()]
 
 
-def _title_case(word: str) -> str:
-    return "-".join(p[:1].upper() + p[1:].lower() for p in word.split("-"))
+def _capitalised(word: str, shouting: bool) -> str:
+    def part(p: str) -> str:
+        p = p.lower() if shouting else p
+        p = p[:1].upper() + p[1:]
+        return re.sub(r"^(Mc|O')([a-z])", lambda m: m.group(1) + m.group(2).upper(), p)
+
+    return "-".join(part(p) for p in word.split("-"))
 
 
 def _fold(word: str) -> str:

@@ -9,11 +9,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg import official_record, vocab
 from kg import validate as kv
-from kg import vocab
 from kg.build import build
 from kg.queries import load_queries
 from kg.rdf import T
+from kg.resources import data_path
 from kg.store import KnowledgeGraph
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -28,6 +29,8 @@ EVERY_CHECK = {
     "selector-span-mismatch",
     "report-dated-before-visit",
     "earlier-inspection-not-earlier",
+    "ilacs-visit-disagrees-with-official-record",
+    "official-inspection-not-read-as-ilacs",
 }
 
 
@@ -161,7 +164,8 @@ PLANTED: list[tuple[str, Callable[[ox.Store], str]]] = [
 
 
 def test_every_check_has_a_planted_case() -> None:
-    assert {name for name, _ in PLANTED} == EVERY_CHECK
+    # the official-record checks are planted on a graph with the record (below)
+    assert {name for name, _ in PLANTED} | OFFICIAL == EVERY_CHECK
 
 
 @pytest.mark.parametrize(("check", "plant"), PLANTED, ids=[name for name, _ in PLANTED])
@@ -186,3 +190,72 @@ def test_a_check_directory_of_your_own(store: ox.Store, tmp_path: Path) -> None:
     (tmp_path / "bad.rq").write_text("SELECT ?focus WHERE { ?focus ?p ?_value }\n")
     with pytest.raises(ValueError, match="takes no parameters"):
         kv.run_data_checks(store, tmp_path)
+
+
+# --- Ofsted's official record of ILACS inspections ------------------------------------------
+
+ILACS_2018 = vocab.ID + "visit/E06000001/ilacs-inspection/2018-07-23"
+ILACS_2024 = vocab.ID + "visit/E06000001/ilacs-inspection/2024-03-18"
+OFFICIAL = {"ilacs-visit-disagrees-with-official-record", "official-inspection-not-read-as-ilacs"}
+
+
+@pytest.fixture(scope="module")
+def with_record() -> list[ox.Quad]:
+    """Hartlepool's two ILACS reports (2018, 2024) and the official record, as ``kg build``
+    links it."""
+    kg = KnowledgeGraph.in_memory()
+    files = [SEEDS / "hartlepool_2018-08-28_inspection.pdf",
+             SEEDS / "hartlepool_2024-05-16_inspection.pdf"]
+    assert build(files, kg, workers=1).ok
+    official_record.import_record(kg, data_path(official_record.FILE))
+    return list(kg.store)
+
+
+@pytest.fixture
+def record_store(with_record: list[ox.Quad]) -> ox.Store:
+    copy = ox.Store()
+    copy.extend(with_record)
+    return copy
+
+
+def official(store: ox.Store) -> dict[str, set[str]]:
+    return {name: focus for name, focus in caught(store).items() if name in OFFICIAL}
+
+
+def test_reports_that_agree_with_the_official_record_pass(record_store: ox.Store) -> None:
+    assert official(record_store) == {}
+
+
+def test_a_grade_that_disagrees_with_the_official_record_is_caught(
+    record_store: ox.Store,
+) -> None:
+    report = one(record_store, ILACS_2018, T.report).object
+    for q in list(record_store.quads_for_pattern(report, nn(T.hasJudgement), None, None)):
+        area = next(record_store.quads_for_pattern(q.object, nn(T.judgementArea), None, None))
+        if area.object.value == "Overall effectiveness":
+            grade = one(record_store, q.object.value, T.grade)
+            record_store.remove(grade)
+            record_store.add(ox.Quad(grade.subject, grade.predicate,
+                                     nn(vocab.GRADE + "ilacs/inadequate"), grade.graph_name))
+    assert official(record_store) == {"ilacs-visit-disagrees-with-official-record": {ILACS_2018}}
+
+
+def test_a_start_date_that_disagrees_with_the_official_record_is_caught(
+    record_store: ox.Store,
+) -> None:
+    start = one(record_store, ILACS_2024, T.startDate)
+    record_store.remove(start)
+    record_store.add(ox.Quad(start.subject, start.predicate,
+                             ox.Literal("2024-03-19", datatype=nn(vocab.XSD + "date")),
+                             start.graph_name))
+    found = official(record_store)
+    assert found["ilacs-visit-disagrees-with-official-record"] == {ILACS_2024}
+    assert len(found["official-inspection-not-read-as-ilacs"]) == 1
+
+
+def test_an_official_inspection_built_as_another_kind_is_caught(record_store: ox.Store) -> None:
+    kind = one(record_store, ILACS_2018, T.kind)
+    record_store.remove(kind)
+    record_store.add(ox.Quad(kind.subject, kind.predicate, nn(vocab.KIND + "jtai"),
+                             kind.graph_name))
+    assert set(official(record_store)) == {"official-inspection-not-read-as-ilacs"}

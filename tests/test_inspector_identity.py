@@ -35,3 +35,12 @@ def test_the_name_shown_is_the_full_name_without_initials() -> None:
     assert identity("Fiona J Millns").name == "Fiona Millns"
     assert identity("FIONA MILLNS").name == "Fiona Millns"
     assert identity("Anne-Marie Born").name == "Anne-Marie Born"
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Brenda McLaughlin", "Brenda Mclaughlin"),
+    ("Dominic Porter-Moore", "Dominic Porter-moore"),
+    ("Máire Atherton", "Maire Atherton"),
+])
+def test_case_and_accent_variants_are_shown_by_one_name(a: str, b: str) -> None:
+    assert identity(a) == identity(b)

@@ -376,7 +376,8 @@ def test_defaults_are_skipped_when_unchanged(store_dir: tuple[Path, list]) -> No
         again = kd.import_default_datasets(graph)
     finally:
         graph.close()
-    assert [r.unchanged for r in again] == [True, True]
+    assert [(r.dataset, r.unchanged) for r in again] == [
+        ("dfe-csww", True), ("dfe-cla", True), ("ofsted-ilacs-outcomes", True)]
 
 
 def test_cli_import_defaults_says_unchanged(store_dir: tuple[Path, list]) -> None:
@@ -384,7 +385,9 @@ def test_cli_import_defaults_says_unchanged(store_dir: tuple[Path, list]) -> Non
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "dfe-csww: unchanged (dfe_csww_indicators_2017_to_2025.csv already imported)",
-        "dfe-cla: unchanged (dfe_cla_number_and_rate_per_10k_children.csv already imported)"]
+        "dfe-cla: unchanged (dfe_cla_number_and_rate_per_10k_children.csv already imported)",
+        "ofsted-ilacs-outcomes: unchanged (ofsted_ilacs_outcomes_history_2025.csv already "
+        "imported)"]
 
 
 def test_a_dataset_graph_conforms_and_a_lost_marker_is_reported(tmp_path: Path) -> None:
