@@ -65,6 +65,18 @@ JUDGEMENT_COLUMNS = (
     "The experiences and progress of care leavers",
 )
 
+def judgement_subject(area: str) -> str:
+    """What a judgement is about, whichever words name it: "leaders", "help", "in care" (also
+    the combined "children in care and care leavers" of 2018-2023), "leavers" or "overall".
+    The checks in ``queries/checks/`` match areas by the same rule."""
+    a = area.lower()
+    for phrase, subject in (("impact of leaders", "leaders"), ("help and protection", "help"),
+                            ("children in care", "in care"), ("care leavers", "leavers")):
+        if phrase in a:
+            return subject
+    return "overall"
+
+
 KG = vocab.KG
 RDF_TYPE = vocab.RDF + "type"
 XSD = vocab.XSD
