@@ -171,10 +171,13 @@ class ThemeTagger:
         themes: Iterable[tuple[str, str, float]],
         labels: dict[str, set[str]],
         excluded: Iterable[str] = (),
+        groups: Iterable[str] = (),
     ) -> None:
-        """``themes``: (id, prefLabel, order); ``labels``: theme id -> phrases."""
+        """``themes``: (id, prefLabel, order); ``labels``: theme id -> phrases; ``groups``:
+        the themes that name a group of children (``kg:groupOfChildren``)."""
         ordered = sorted((_Theme(*t) for t in themes), key=lambda t: (t.position, t.id))
         self._themes = ordered
+        self._groups = frozenset(groups)
         self._rank = {t.id: i for i, t in enumerate(ordered)}
         # phrase key -> theme ids (empty set for a phrase that is only excluded)
         phrases: dict[tuple[str, ...], set[str]] = {}
@@ -216,6 +219,7 @@ class ThemeTagger:
         labels: dict[str, set[str]] = {}
         excluded: list[str] = []
         positions: dict[str, float] = {}
+        groups: set[str] = set()
         for quad in quads:
             s, p, o = quad.subject, quad.predicate.value, quad.object
             if not isinstance(s, pyoxigraph.NamedNode):
@@ -230,6 +234,8 @@ class ThemeTagger:
                 excluded.append(o.value)
             elif p == KG + "position" and isinstance(o, pyoxigraph.Literal):
                 positions[s.value] = float(o.value)
+            elif p == KG + "groupOfChildren" and o.value == "true":
+                groups.add(s.value)
         themes = []
         theme_labels: dict[str, set[str]] = {}
         for iri in theme_iris:
@@ -238,7 +244,9 @@ class ThemeTagger:
             label = names[0][1] if names else theme_id
             themes.append((theme_id, label, positions.get(iri, float("inf"))))
             theme_labels[theme_id] = labels.get(iri, set())
-        return cls(themes, theme_labels, excluded)
+        group_ids = [t[0] for t in themes if THEME + t[0] in groups or t[0] in {
+            re.split(r"[/#]", g)[-1] for g in groups}]
+        return cls(themes, theme_labels, excluded, group_ids)
 
     @classmethod
     def shared(cls, path: Path | None = None) -> ThemeTagger:
@@ -251,10 +259,24 @@ class ThemeTagger:
         return _SHARED[key]
 
     def tag(self, text: str) -> list[str]:
-        """Theme ids the text mentions, in scheme order."""
+        """Theme ids of what the text is about, in scheme order.
+
+        A purpose clause ("... so that plans progress", "... to inform planning") says why,
+        not what: only the words before it are read, unless they name no theme at all; the
+        group of children it names still counts (``kg:groupOfChildren``: care leavers,
+        disabled children ...). See docs/theme-tagging.md, rule 1.
+        """
         folded = _fold(text)
-        found = self._plain.find(folded.lower()) | self._acronyms.find(folded)
+        cut = _PURPOSE.search(folded)
+        found = self._find(folded)
+        if cut:
+            head = self._find(folded[: cut.start()])
+            if head:  # the purpose clause still says for whom ("... of disabled children")
+                found = head | (found & self._groups)
         return sorted(found, key=self._rank.__getitem__)
+
+    def _find(self, folded: str) -> frozenset[str]:
+        return self._plain.find(folded.lower()) | self._acronyms.find(folded)
 
     def matches(self, text: str) -> list[tuple[str, list[str]]]:
         """The phrases found in ``text`` and the themes each gives (for explaining a tag)."""
@@ -270,6 +292,13 @@ class ThemeTagger:
         """Theme ids in scheme order."""
         return [t.id for t in self._themes]
 
+
+# Where a purpose clause starts: what follows says why the point matters, not what it is about.
+_PURPOSE = re.compile(
+    r",?\s+(?:so\s+that|in\s+order\s+(?:to|that)|so\s+as\s+to|to\s+(?:inform|support|help"
+    r"|enable))\b",
+    re.IGNORECASE,
+)
 
 _SHARED: dict[tuple[str, int], ThemeTagger] = {}
 
