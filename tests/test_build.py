@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,21 @@ def test_extraction_fingerprint_change_rebuilds(
 def test_fingerprint_covers_themes_and_code() -> None:
     fp = build_module.extraction_fingerprint()
     assert len(fp) == 64 and fp == build_module.extraction_fingerprint()
+
+
+def test_fingerprint_changes_with_extraction_code_only(tmp_path: Path) -> None:
+    """Editing the HTML report or the server re-extracts nothing; editing a reader does."""
+    package = tmp_path / "kg"
+    shutil.copytree(Path(build_module.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    before = build_module.extraction_fingerprint(package)
+    for name in ("report.py", "serve.py", "cli.py", "queries.py"):
+        path = package / name
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert build_module.extraction_fingerprint(package) == before
+    reader = package / "extract" / "letters.py"
+    reader.write_text(reader.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert build_module.extraction_fingerprint(package) != before
 
 
 def test_same_name_in_two_directories(corpus: Path, tmp_path: Path) -> None:
