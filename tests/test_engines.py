@@ -25,6 +25,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from programs import require
 from typer.testing import CliRunner
 
 from kg.build import build
@@ -155,9 +156,8 @@ def virtuoso_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     """Virtuoso Open Source with its own database in a temporary directory. Started first
     (autouse) so that it initialises its database while the store is being built."""
     binary = shutil.which("virtuoso-t")
-    if binary is None:
-        pytest.fail("virtuoso-t is not installed: apt-get install virtuoso-opensource "
-                    "(.ci/run installs it)")
+    require(binary, "virtuoso-t", "apt-get install virtuoso-opensource")
+    assert binary is not None
     directory = tmp_path_factory.mktemp("virtuoso")
     ini = directory / "virtuoso.ini"
     ini.write_text(VIRTUOSO_INI.format(dir=directory, sql_port=free_port(),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from programs import require
 from typer.testing import CliRunner
 
 from kg.commands.analytics import register
@@ -150,9 +151,9 @@ def test_authority_filter_top_n_and_bad_input(cli: typer.Typer, hartlepool_histo
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
-@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver")
 def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        require(path, str(path), "apt-get install chromium chromium-driver")
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from programs import require
 
 from kg.queries import execute, get_query, load_queries, prepare
 from kg.store import KnowledgeGraph
@@ -305,9 +306,7 @@ def chrome(tmp_path: Path):  # noqa: ANN201 - a selenium WebDriver
 
     binary, driver = "/usr/bin/chromium", "/usr/bin/chromedriver"
     for path in (binary, driver):
-        if not Path(path).exists():
-            pytest.fail(f"{path} is missing: apt-get install chromium chromium-driver "
-                        "(.ci/run installs them)")
+        require(path, path, "apt-get install chromium chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
