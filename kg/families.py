@@ -195,21 +195,28 @@ class Title:
 def title_lines(text: str, limit: int = 8000) -> list[tuple[int, str]]:
     """The candidate title lines of the title block, with their offsets: every line of the
     blocks before the first paragraph of running prose, each also joined with the lines after
-    it in its block (a title wrapped over two lines), and the first line of that paragraph (a
+    it in its block (a title wrapped over two lines) or with the first line of the next block (a
+    title set in large type, its lines spaced apart), and the first line of that paragraph (a
     subject line printed without a gap before the letter's first paragraph)."""
     out: list[tuple[int, str]] = []
+    last: tuple[int, str] | None = None  # the previous block's last line, if short
     for m in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text[:limit]):
         block = m.group()
         prose = len(block.split()) >= _PROSE_WORDS and bool(
             re.search(r"[.!?]['\")]?(?:\s|$)", block))
         lines = block.split("\n")
         offset = m.start()
+        if last is not None:
+            out.append((last[0], f"{last[1].strip()} {lines[0].strip()}"))
+        last = None
         for i, line in enumerate(lines):
             out.append((offset, line))
             if prose:
                 break
             if i + 1 < len(lines):
                 out.append((offset, " ".join(x.strip() for x in lines[i:])))
+            elif len(line.split()) <= 12:
+                last = (offset, line)
             offset += len(line) + 1
         if prose:
             break
