@@ -748,3 +748,23 @@ def test_letterhead_drawn_last_does_not_split_the_text(records: dict) -> None:
     report = records["middlesbrough_2021-07-15_focused-visit.pdf"]
     assert report.text.index("Piccadilly Gate") < report.text.index("15 July 2021")
     assert len(report.recommendations) == 2
+
+
+def test_a_point_and_its_sub_points_are_one_recommendation(plain: Context) -> None:
+    """"... including:" with second-level bullets ("-- " in the clean text) or "(i)" items
+    under it is one point; the next first-level bullet is the next point."""
+    text = TIGHT.replace(
+        "The quality of pathway plans.\nThe timeliness of health assessments.\n",
+        "\u25a0 Services to care leavers, including:\n\n\u2212 sufficiency of accommodation\n\n"
+        "\u2212 access to their health histories.\n\n\u25a0 The timeliness of health assessments."
+        "\n\n\u25a0 Scrutiny of children's needs where\n\n(i) they are privately fostered\n\n"
+        "(ii) they are known to the youth offending team.\n")
+    report = letter(text, plain)
+    assert [r.text for r in report.recommendations] == [
+        "Services to care leavers, including:\n\n-- sufficiency of accommodation\n\n"
+        "-- access to their health histories.",
+        "The timeliness of health assessments.",
+        "Scrutiny of children's needs where\n\n(i) they are privately fostered\n\n"
+        "(ii) they are known to the youth offending team.",
+    ]
+    assert_quotes_exact(report)

@@ -61,6 +61,11 @@ class Block:
         return self.text.startswith("-- ")
 
     @property
+    def is_sub_point(self) -> bool:
+        """A sub-point of the point above it: a second-level bullet, or "(i)", "(a)", "ii)"."""
+        return self.is_sub_bullet or _SUB_POINT.match(self.text) is not None
+
+    @property
     def body_start(self) -> int:
         """Offset of the block's words, after a bullet mark or a paragraph number."""
         m = re.match(r"(?:-- |- |\d{1,3}\.(?:\s+|(?=[A-Z])))", self.text)
@@ -68,6 +73,18 @@ class Block:
 
 
 _BLOCK_GAP = re.compile(r"\n\n+")
+_SUB_POINT = re.compile(r"\(?(?:[ivx]{1,5}|[a-h])\)\s")
+
+
+def point_with_sub_points(items: list[Block], index: int) -> tuple[int, int]:
+    """Where the point ``items[index]`` ends once the sub-points under it are taken in, and
+    the index of the block after them: "... where" / "(i) ..." / "(ii) ..." is one point."""
+    end = items[index].end
+    index += 1
+    while index < len(items) and items[index].is_sub_point:
+        end = items[index].end
+        index += 1
+    return end, index
 
 
 def blocks(text: str, start: int = 0, end: int | None = None) -> list[Block]:

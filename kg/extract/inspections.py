@@ -60,6 +60,7 @@ from kg.extract.common import (
     heading_name,
     is_heading,
     one_line,
+    point_with_sub_points,
     sentences,
 )
 from kg.families import GRADE_WORDS, ILACS, SIF, SLAC, Family, GradeScale
@@ -725,11 +726,9 @@ def _recommendations(text: str, sections: list[_Section], family: Family,
                 break  # a numbered list ends at the first unnumbered paragraph
             start = block.body_start
             end = block.end
-            if index < len(items) and items[index].is_sub_bullet:
-                # "... including:" and its sub-points (a second bullet glyph): one point
-                while index < len(items) and items[index].is_sub_bullet:
-                    end = items[index].end
-                    index += 1
+            if index < len(items) and items[index].is_sub_point:
+                # "... including:" and its sub-points (a second bullet glyph, "(i)"): one point
+                end, index = point_with_sub_points(items, index - 1)
             elif _LEAD_IN.search(text[start:end]):
                 # an introduction ("... should take the following action:"), or a numbered
                 # point whose bullets belong to it

@@ -36,6 +36,7 @@ from kg.extract.common import (
     is_heading,
     one_line,
     parse_date,
+    point_with_sub_points,
     sentences,
 )
 from kg.families import Family, scale_on, spell_grade
@@ -793,8 +794,13 @@ def _recommendations(section: _Section, text: str,
     if section.heading and _PRIORITY_HEADING.search(section.heading):
         priority = PRIORITIES[0]
     out = []
+    place = {b.start: i for i, b in enumerate(body)}
     for block in items:
-        start, end = block.body_start, block.end
+        start = block.body_start
+        end = block.end
+        at = place.get(block.start)
+        if at is not None and at + 1 < len(body) and body[at + 1].is_sub_point:
+            end, _ = point_with_sub_points(body, at)  # "... including:" and its sub-points
         quote = text[start:end]
         if len(quote.strip()) < 3:
             continue
