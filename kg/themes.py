@@ -264,9 +264,10 @@ class ThemeTagger:
         A purpose clause ("... so that plans progress", "... to inform planning") says why,
         not what: only the words before it are read, unless they name no theme at all; the
         group of children it names still counts (``kg:groupOfChildren``: care leavers,
-        disabled children ...). See docs/theme-tagging.md, rule 1.
+        disabled children ...). See docs/theme-tagging.md, rule 1. A cross-reference to the
+        national framework ("(outcome 2, national framework)") is not read.
         """
-        folded = _fold(text)
+        folded = _CROSS_REFERENCE.sub("", _fold(text))
         cut = _PURPOSE.search(folded)
         found = self._find(folded)
         if cut:
@@ -292,6 +293,11 @@ class ThemeTagger:
         """Theme ids in scheme order."""
         return [t.id for t in self._themes]
 
+
+# The cross-reference newer reports append to each point ("(outcome 2, national framework)",
+# "(enabler: leaders drive conditions for effective practice, national framework)"): the
+# framework's headings, not what the point is about.
+_CROSS_REFERENCE = re.compile(r"\([^()]*national\s+framework[^()]*\)", re.IGNORECASE)
 
 # Where a purpose clause starts: what follows says why the point matters, not what it is about.
 _PURPOSE = re.compile(

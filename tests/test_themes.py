@@ -162,19 +162,35 @@ def test_shared_tagger_is_reused_until_the_file_changes(tmp_path: Path) -> None:
 THEMES_GOLD = Path(__file__).resolve().parent / "data" / "themes_gold.json"
 
 
-def test_tagger_on_hand_tagged_national_recommendations(tagger: ThemeTagger) -> None:
-    """Precision >= 85% and recall >= 90% (micro, over item-theme pairs) on the 423
-    recommendations of the national corpus tagged by hand by docs/theme-tagging.md."""
-    items = json.loads(THEMES_GOLD.read_text(encoding="utf-8"))
-    assert len(items) >= 300 and len({i["file"] for i in items}) >= 50
+def _precision_recall(tagger: ThemeTagger, items: list[dict]) -> tuple[float, float]:
     right = tagged = wanted = 0
     for item in items:
         gold, tags = set(item["themes"]), set(tagger.tag(item["text"]))
         right += len(gold & tags)
         tagged += len(tags)
         wanted += len(gold)
-    assert right / tagged >= 0.85, f"precision {right / tagged:.3f}"
-    assert right / wanted >= 0.90, f"recall {right / wanted:.3f}"
+    return right / tagged, right / wanted
+
+
+def test_tagger_on_hand_tagged_national_recommendations(tagger: ThemeTagger) -> None:
+    """Precision >= 85% and recall >= 90% (micro, over item-theme pairs) on the 423
+    recommendations of the national corpus tagged by hand by docs/theme-tagging.md."""
+    items = json.loads(THEMES_GOLD.read_text(encoding="utf-8"))
+    assert len(items) >= 300 and len({i["file"] for i in items}) >= 50
+    precision, recall = _precision_recall(tagger, items)
+    assert precision >= 0.85, f"precision {precision:.3f}"
+    assert recall >= 0.90, f"recall {recall:.3f}"
+
+
+def test_tagger_on_recommendations_tagged_blind_after_it_was_tuned(tagger: ThemeTagger) -> None:
+    """137 recommendations of 46 other national reports, tagged by the same rules after the
+    vocabulary was revised (a held-out set): 83% precision and 86% recall when measured; this
+    guards against falling back."""
+    items = json.loads((THEMES_GOLD.parent / "themes_heldout.json").read_text(encoding="utf-8"))
+    assert not {i["file"] for i in items} & {
+        i["file"] for i in json.loads(THEMES_GOLD.read_text(encoding="utf-8"))}
+    precision, recall = _precision_recall(tagger, items)
+    assert precision >= 0.80 and recall >= 0.83, (precision, recall)
 
 
 def test_a_purpose_clause_adds_no_theme_but_the_group_of_children_it_names(
@@ -185,3 +201,8 @@ def test_a_purpose_clause_adds_no_theme_but_the_group_of_children_it_names(
         "The quality of assessments so that the needs of disabled children are explored.")
     # nothing before the clause: the whole point is read
     assert tagger.tag("Better so that plans for children progress.") == ["written-plans"]
+
+
+def test_a_cross_reference_to_the_national_framework_is_not_read(tagger: ThemeTagger) -> None:
+    assert tagger.tag("Quality of management oversight (enabler: leaders drive conditions for "
+                      "effective practice, national framework)") == ["management-oversight"]
