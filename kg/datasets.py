@@ -660,6 +660,18 @@ def stored_fingerprint(store: ox.Store, name: str) -> tuple[str | None, str | No
     return one(KG + "fileSha256"), one(vocab.OWL + "versionInfo")
 
 
+def unchanged_import(graph: KnowledgeGraph, path: Path, name: str, version: str,
+                     force: bool) -> ImportReport | None:
+    """The report of an import that is skipped, because the dataset graph ``name`` already
+    holds ``path``'s bytes mapped by ``version`` (and ``force`` is off); else None."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file")
+    if force or stored_fingerprint(graph.store, name) != (file_sha256(path), version):
+        return None
+    return ImportReport(dataset=name, file=path.name, graph=dataset_graph_iri(name),
+                        unchanged=True)
+
+
 def import_csv(
     graph: KnowledgeGraph,
     path: Path,
@@ -678,12 +690,9 @@ def import_csv(
     """
     path = Path(path)
     check_name(name)
-    if not path.is_file():
-        raise DatasetError(f"{path}: no such file")
-    if not force and stored_fingerprint(graph.store, name) == (file_sha256(path),
-                                                                MAPPING_VERSION):
-        return ImportReport(dataset=name, file=path.name, graph=dataset_graph_iri(name),
-                            unchanged=True)
+    unchanged = unchanged_import(graph, path, name, MAPPING_VERSION, force)
+    if unchanged is not None:
+        return unchanged
     quads, report = dataset_quads(path, name, area_column=area_column,
                                   period_column=period_column, title=title, index=index)
     graph.replace_graph(dataset_graph_iri(name), quads)

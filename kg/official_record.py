@@ -41,7 +41,7 @@ from kg.datasets import (
     dataset_iri,
     file_sha256,
     read_table,
-    stored_fingerprint,
+    unchanged_import,
 )
 
 if TYPE_CHECKING:
@@ -171,12 +171,9 @@ def record_quads(path: Path, index: AuthorityIndex | None = None,
 def import_record(graph: KnowledgeGraph, path: Path, *, force: bool = False) -> ImportReport:
     """Link the record into its dataset graph in one transaction (unchanged files skipped)."""
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: no such file")
-    if not force and stored_fingerprint(graph.store, NAME) == (file_sha256(path),
-                                                                MAPPING_VERSION):
-        return ImportReport(dataset=NAME, file=path.name, graph=dataset_graph_iri(NAME),
-                            unchanged=True)
+    unchanged = unchanged_import(graph, path, NAME, MAPPING_VERSION, force)
+    if unchanged is not None:
+        return unchanged
     quads, report = record_quads(path)
     graph.replace_graph(dataset_graph_iri(NAME), quads)
     return report

@@ -42,12 +42,17 @@ def built() -> list[ox.Quad]:
     return list(kg.store)
 
 
+def fresh_copy(quads: list[ox.Quad]) -> ox.Store:
+    """A store of its own for one test to break."""
+    copy = ox.Store()
+    copy.extend(quads)
+    return copy
+
+
 @pytest.fixture
 def store(built: list[ox.Quad]) -> ox.Store:
     """A fresh copy of the seed graph, for one test to break."""
-    copy = ox.Store()
-    copy.extend(built)
-    return copy
+    return fresh_copy(built)
 
 
 def caught(store: ox.Store) -> dict[str, set[str]]:
@@ -213,9 +218,7 @@ def with_record() -> list[ox.Quad]:
 
 @pytest.fixture
 def record_store(with_record: list[ox.Quad]) -> ox.Store:
-    copy = ox.Store()
-    copy.extend(with_record)
-    return copy
+    return fresh_copy(with_record)
 
 
 def official(store: ox.Store) -> dict[str, set[str]]:
