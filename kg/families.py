@@ -14,16 +14,9 @@ joint targeted area inspection in 2019 found ...").
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from kg.extract import Context
-    from kg.record import Report
 
 
 @dataclass(frozen=True)
@@ -73,7 +66,7 @@ class Family:
     kind: str  # the visit kind's SKOS id in ontology/ontology.ttl (kind:<id>)
     label: str  # display label
     title: re.Pattern[str]  # the title line, matched at the start of a title-block line
-    reader: str  # "module:function" under kg.extract: text, family, context -> Report
+    reader: str  # "module:function" under kg.extract: (text, family, context) -> Report
     scale: GradeScale | None  # the scale its judgements are on; None: ungraded
     in_force: tuple[date, date | None]  # first and last day reports of it were inspected
     colour: str  # its colour in charts (kg report)
@@ -83,13 +76,6 @@ class Family:
     # How improvement points are grouped: "timescale" (immediately / within N months),
     # "priority" (priority and immediate action / areas for improvement) or None.
     groups: str | None = None
-
-    def read(self, text: str, context: Context) -> Report:
-        """Read ``text`` (a clean text of this family) into a ``Report``."""
-        module, function = self.reader.split(":")
-        reader: Callable[[str, Family, Context], Report] = getattr(
-            importlib.import_module(f"kg.extract.{module}"), function)
-        return reader(text, self, context)
 
     def in_force_on(self, iso: str) -> bool:
         """Whether the family was in force at any time of ``iso`` ("2018", "2018-03", a day)."""

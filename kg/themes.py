@@ -156,6 +156,11 @@ def _scheme_path(path: Path | None) -> Path:
     return Path(env) if env else data_path("ontology/themes.ttl")
 
 
+def _theme_id(iri: str) -> str:
+    """A theme concept's id: what follows the theme namespace, or the IRI's last segment."""
+    return iri[len(THEME):] if iri.startswith(THEME) else re.split(r"[/#]", iri)[-1]
+
+
 @dataclass(frozen=True)
 class _Theme:
     id: str
@@ -239,13 +244,12 @@ class ThemeTagger:
         themes = []
         theme_labels: dict[str, set[str]] = {}
         for iri in theme_iris:
-            theme_id = iri[len(THEME) :] if iri.startswith(THEME) else re.split(r"[/#]", iri)[-1]
+            theme_id = _theme_id(iri)
             names = sorted(pref.get(iri, []), key=lambda lv: (lv[0] not in ("en", ""), lv))
             label = names[0][1] if names else theme_id
             themes.append((theme_id, label, positions.get(iri, float("inf"))))
             theme_labels[theme_id] = labels.get(iri, set())
-        group_ids = [t[0] for t in themes if THEME + t[0] in groups or t[0] in {
-            re.split(r"[/#]", g)[-1] for g in groups}]
+        group_ids = [_theme_id(iri) for iri in theme_iris & groups]
         return cls(themes, theme_labels, excluded, group_ids)
 
     @classmethod

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kg.authorities import AuthorityIndex
-from kg.extract import Context, extract
+from kg.extract import Context, extract, read
 from kg.extract.common import earlier_inspections
 from kg.families import family
 from kg.record import Report
@@ -320,7 +320,7 @@ def test_darlington_2022_and_middlesbrough_2020_ilacs_by_hand(context: Context) 
 
 
 def _slac(text: str, context: Context) -> Report:
-    return family("slac-inspection").read(text, context)
+    return read(family("slac-inspection"), text, context)
 
 
 def test_slac_table_rows_missing_are_filled_from_the_parts_grade_statements(
@@ -380,7 +380,7 @@ def test_slac_seed_findings_and_sections(context: Context) -> None:
 
 
 def _sif(text: str, context: Context) -> Report:
-    return family("sif-inspection").read(clean_plain_text(text), context)
+    return read(family("sif-inspection"), clean_plain_text(text), context)
 
 
 SIF_TEXT = """Anytown Borough Council
@@ -490,7 +490,7 @@ def test_judgements_without_the_page_one_table_come_from_the_judgement_headings(
     text = full.text
     cut_from = text.find(first_row)
     cut_to = text.find("\n\n", text.find(last_row))
-    report = family(full.kind).read(text[:cut_from] + text[cut_to:], context)
+    report = read(family(full.kind), text[:cut_from] + text[cut_to:], context)
     expected = judgements(full)
     if full.kind == "ilacs-inspection":  # only the table states overall effectiveness
         del expected[None]["Overall effectiveness"]

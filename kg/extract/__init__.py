@@ -9,11 +9,12 @@ resolving the authority, and giving the readers the theme tagger and polarity ru
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.families import Title, recognise
+from kg.families import Family, Title, recognise
 from kg.record import Report
 from kg.text import SourceText
 
@@ -60,10 +61,12 @@ class Context:
 _DEFAULT: Context | None = None
 
 
-def detect_kind(text: str) -> str | None:
-    """The visit kind of a report from its title block, or None if it is not one."""
-    title = recognise(text)
-    return title.family.kind if title else None
+def read(family: Family, text: str, context: Context) -> Report:
+    """``text`` read by ``family``'s reader (``Family.reader``, "module:function" here)."""
+    module, function = family.reader.split(":")
+    reader = getattr(importlib.import_module(f"kg.extract.{module}"), function)
+    report: Report = reader(text, family, context)
+    return report
 
 
 def extract(source: SourceText, context: Context | None = None) -> Report:
@@ -78,7 +81,7 @@ def extract(source: SourceText, context: Context | None = None) -> Report:
             "at the top)",
         )
     kind = title.family.kind
-    report = title.family.read(text, context)
+    report = read(title.family, text, context)
     report.source, report.sha256 = source.name, source.sha256
     report.title = report.title or title.line
     report.reinspection = title.reinspection

@@ -601,8 +601,18 @@ _STATED_GRADE = re.compile(rf"\b(?:is|are)\s+(?:judged\s+to\s+be\s+)?({GRADE_WOR
 
 
 def _lscb_judgement(text: str, sections: list[_Section]) -> list[Judgement]:
-    """A review of the board alone: its one judgement, stated on the front page."""
+    """The board's judgement: stated on the front page ("The effectiveness of the Local
+    Safeguarding Children Board is good"), or in the LSCB part's heading or the short
+    statement under it ("The LSCB is inadequate")."""
     lscb = _LSCB_GRADE.search(_front_text(text, sections))
+    for s in sections:
+        if lscb:
+            break
+        if s.part == "LSCB" and s.heading is not None:
+            lscb = _LSCB_GRADE.search(one_line(s.heading.text))
+            for block in s.items[:2]:
+                if lscb is None and len(block.text.split()) <= 25:
+                    lscb = _STATED_GRADE.search(block.text)
     return [Judgement("LSCB", LSCB_AREA, SIF.spell(lscb.group(1)))] if lscb else []
 
 
@@ -625,19 +635,7 @@ def _sif_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
         area = m.group(2).strip()
         if all(j.area != area for j in out):
             out.append(Judgement("local authority", area, SIF.spell(m.group(3))))
-    lscb = _LSCB_GRADE.search(front)
-    if not lscb:
-        # the LSCB part's heading, or the short statement under it ("The LSCB is good")
-        for s in sections:
-            if s.part == "LSCB" and s.heading is not None:
-                lscb = _LSCB_GRADE.search(one_line(s.heading.text))
-                for block in s.items[:2]:
-                    if lscb is None and len(block.text.split()) <= 25:
-                        lscb = _STATED_GRADE.search(block.text)
-                if lscb:
-                    break
-    if lscb:
-        out.append(Judgement("LSCB", LSCB_AREA, SIF.spell(lscb.group(1))))
+    out.extend(_lscb_judgement(text, sections))
     if not any(_SIF_ROW.finditer(front)):  # no page-1 table: the body's judgement headings
         for j in _heading_judgements(sections, SIF, "local authority"):
             j.area = re.sub(r"^The experiences? and progress of (children)",
