@@ -33,8 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FIELDS = ("kind", "authority", "visit dates", "lead", "inspectors", "recommendations",
-          "judgements")
+FIELDS = ("kind", "authority", "visit dates", "lead", "inspectors", "recommendations", "judgements")
 
 
 @dataclass
@@ -61,7 +60,8 @@ def read(path: str) -> Outcome:
         return Outcome(path, error=str(error).splitlines()[0])
     points = len(report.recommendations) + len(report.lscb_recommendations)
     return Outcome(
-        path, kind=report.kind,
+        path,
+        kind=report.kind,
         fields={
             "kind": True,
             "authority": report.authority is not None,
@@ -72,7 +72,8 @@ def read(path: str) -> Outcome:
             "judgements": bool(report.judgements),
         },
         gss=report.authority.gss_code if report.authority else None,
-        start=report.visit_start, points=points,
+        start=report.visit_start,
+        points=points,
         judgements=[(j.area, j.grade) for j in report.judgements],
     )
 
@@ -81,8 +82,11 @@ def files_under(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(p for p in sorted(path.rglob("*"))
-                       if p.suffix.lower() in (".pdf", ".txt") and p.is_file())
+            out.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.suffix.lower() in (".pdf", ".txt") and p.is_file()
+            )
         else:
             out.append(path)
     return out
@@ -105,7 +109,8 @@ def official_agreement(outcomes: list[Outcome]) -> dict[str, object]:
     with data_path(FILE).open(newline="", encoding="utf-8-sig") as f:
         record = list(csv.DictReader(f))
     by_authority_year: dict[tuple[str, str], dict[str, str]] = {
-        (index.by_gss(row[AREA_COLUMN]).gss_code, row[DATE_COLUMN][:4]): row for row in record}
+        (index.by_gss(row[AREA_COLUMN]).gss_code, row[DATE_COLUMN][:4]): row for row in record
+    }
     matched = dates = grades_checked = grades_agreed = reports_all_agree = 0
     problems: list[str] = []
     for o in outcomes:
@@ -133,9 +138,14 @@ def official_agreement(outcomes: list[Outcome]) -> dict[str, object]:
                 ok = False
                 problems.append(f"{name}: {column}: {got or 'no grade'}, the record says {want}")
         reports_all_agree += ok
-    return {"matched": matched, "start_dates_agree": dates, "grades_checked": grades_checked,
-            "grades_agree": grades_agreed, "reports_agreeing_on_everything": reports_all_agree,
-            "disagreements": problems}
+    return {
+        "matched": matched,
+        "start_dates_agree": dates,
+        "grades_checked": grades_checked,
+        "grades_agree": grades_agreed,
+        "reports_agreeing_on_everything": reports_all_agree,
+        "disagreements": problems,
+    }
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -146,8 +156,10 @@ def table(outcomes: list[Outcome]) -> str:
             by_kind[o.kind].append(o)
     from kg.families import KINDS
 
-    lines = ["| family | files | " + " | ".join(FIELDS) + " |",
-             "|---|---:|" + "---:|" * len(FIELDS)]
+    lines = [
+        "| family | files | " + " | ".join(FIELDS) + " |",
+        "|---|---:|" + "---:|" * len(FIELDS),
+    ]
     totals: Counter[str] = Counter()
     for kind in [k for k in KINDS if k in by_kind]:
         group = by_kind[kind]
@@ -155,8 +167,9 @@ def table(outcomes: list[Outcome]) -> str:
         totals.update(dict(zip(FIELDS, counts, strict=True)))
         lines.append(f"| {kind} | {len(group)} | " + " | ".join(map(str, counts)) + " |")
     read_ok = sum(len(g) for g in by_kind.values())
-    lines.append(f"| **all** | **{read_ok}** | "
-                 + " | ".join(f"**{totals[f]}**" for f in FIELDS) + " |")
+    lines.append(
+        f"| **all** | **{read_ok}** | " + " | ".join(f"**{totals[f]}**" for f in FIELDS) + " |"
+    )
     failed = [o for o in outcomes if o.error]
     lines.append("")
     lines.append(f"{read_ok} of {len(outcomes)} files read; {len(failed)} refused:")
@@ -176,17 +189,27 @@ def main(argv: list[str] | None = None) -> int:
     agreement = official_agreement(outcomes)
     empty = [Path(o.path).name for o in outcomes if o.kind and not o.points]
     if args.json:
-        print(json.dumps({"files": len(outcomes),
-                          "outcomes": [o.__dict__ for o in outcomes],
-                          "official_record": agreement, "no_recommendations": empty}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "files": len(outcomes),
+                    "outcomes": [o.__dict__ for o in outcomes],
+                    "official_record": agreement,
+                    "no_recommendations": empty,
+                },
+                indent=1,
+            )
+        )
         return 0
     print(table(outcomes))
     print(f"\nFiles read with no recommendations ({len(empty)}): {', '.join(empty) or 'none'}")
     a = agreement
-    print(f"\nILACS reports in Ofsted's official record: {a['matched']} matched by authority and "
-          f"year; start date agrees for {a['start_dates_agree']}; {a['grades_agree']} of "
-          f"{a['grades_checked']} grades agree; {a['reports_agreeing_on_everything']} reports "
-          "agree on everything.")
+    print(
+        f"\nILACS reports in Ofsted's official record: {a['matched']} matched by authority and "
+        f"year; start date agrees for {a['start_dates_agree']}; {a['grades_agree']} of "
+        f"{a['grades_checked']} grades agree; {a['reports_agreeing_on_everything']} reports "
+        "agree on everything."
+    )
     for line in a["disagreements"]:  # type: ignore[union-attr]
         print(f"- {line}")
     return 0

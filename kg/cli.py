@@ -110,8 +110,8 @@ def build_command(
         ),
     ] = True,
 ) -> None:
-    """Build (or update) the graph from report files (one graph per file), and link the DfE
-    statistics in datasets/."""
+    """Build (or update) the graph from report files (one graph per file), and link the data
+    in datasets/ (DfE statistics, Ofsted's record of ILACS inspections)."""
     if not paths:
         seeds = seeds_dir()
         if not seeds.is_dir():
@@ -134,7 +134,7 @@ def build_command(
     try:
         result = _run_build(paths, graph, force, workers)
         if datasets:
-            from kg.datasets import import_default_datasets
+            from kg.shipped import import_default_datasets
 
             linked = import_default_datasets(graph, force=force)
         else:

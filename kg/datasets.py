@@ -43,7 +43,6 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.authorities import Authority, AuthorityError, AuthorityIndex
-from kg.resources import data_path
 
 if TYPE_CHECKING:
     from kg.store import KnowledgeGraph
@@ -57,12 +56,11 @@ __all__ = [
     "dataset_iri",
     "dataset_quads",
     "import_csv",
-    "import_default_datasets",
     "list_datasets",
     "measure_iri",
 ]
 
-# Bumped when the mapping changes, so ``import_default_datasets`` re-imports unchanged files.
+# Bumped when the mapping changes, so ``kg build`` re-imports unchanged files.
 MAPPING_VERSION = "kg-link-1"
 
 QB = vocab.QB
@@ -697,23 +695,6 @@ def import_csv(
                                   period_column=period_column, title=title, index=index)
     graph.replace_graph(dataset_graph_iri(name), quads)
     return report
-
-
-def default_dataset_paths() -> list[tuple[str, Path, str]]:
-    """The DfE example tables shipped in ``datasets/``: (name, path, title)."""
-    return [(name, data_path(rel), title) for name, rel, title in DEFAULT_DATASETS]
-
-
-def import_default_datasets(graph: KnowledgeGraph, *, force: bool = False) -> list[ImportReport]:
-    """Import the shipped DfE tables and Ofsted's official record of ILACS inspections
-    (``kg build`` calls this; unchanged files are skipped)."""
-    from kg import official_record
-
-    reports = [import_csv(graph, path, name, title=title, force=force)
-               for name, path, title in default_dataset_paths()]
-    reports.append(official_record.import_record(graph, data_path(official_record.FILE),
-                                                 force=force))
-    return reports
 
 
 def list_datasets(store: ox.Store) -> list[dict[str, object]]:

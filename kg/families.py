@@ -39,17 +39,25 @@ class GradeScale:
             if _words(label) == words:
                 return label
         if words.startswith("require"):
-            return next((g for g in self.grades if g.lower().startswith("requires")),
-                        _capitalised(written))
+            return next(
+                (g for g in self.grades if g.lower().startswith("requires")), _capitalised(written)
+            )
         return _capitalised(written)
 
 
-SLAC = GradeScale("slac", "SLAC inspection grades (2009-2013)",
-                  ("Outstanding", "Good", "Adequate", "Inadequate"))
-SIF = GradeScale("sif", "SIF inspection grades (2013-2018)",
-                 ("Outstanding", "Good", "Requires improvement", "Inadequate"))
-ILACS = GradeScale("ilacs", "ILACS inspection grades (2018 onwards)",
-                   ("Outstanding", "Good", "Requires improvement to be good", "Inadequate"))
+SLAC = GradeScale(
+    "slac", "SLAC inspection grades (2009-2013)", ("Outstanding", "Good", "Adequate", "Inadequate")
+)
+SIF = GradeScale(
+    "sif",
+    "SIF inspection grades (2013-2018)",
+    ("Outstanding", "Good", "Requires improvement", "Inadequate"),
+)
+ILACS = GradeScale(
+    "ilacs",
+    "ILACS inspection grades (2018 onwards)",
+    ("Outstanding", "Good", "Requires improvement to be good", "Inadequate"),
+)
 SCALES: dict[str, GradeScale] = {s.id: s for s in (SLAC, SIF, ILACS)}
 
 # Grade words as reports write them, on any scale (for patterns that find a stated grade).
@@ -91,52 +99,99 @@ def _title(pattern: str) -> re.Pattern[str]:
 # In order: where one title line could match two patterns, the first family listed wins.
 FAMILIES: tuple[Family, ...] = (
     Family(
-        "slac-inspection", "SLAC inspection",
+        "slac-inspection",
+        "SLAC inspection",
         _title(r"inspection of safeguarding and looked after children(?:'s)? services"),
-        "inspections:read_slac", SLAC, (date(2009, 6, 1), date(2013, 10, 31)), "#6a3d9a",
-        parts=("safeguarding", "looked after children"), groups="timescale",
+        "inspections:read_slac",
+        SLAC,
+        (date(2009, 6, 1), date(2013, 10, 31)),
+        "#6a3d9a",
+        parts=("safeguarding", "looked after children"),
+        groups="timescale",
     ),
     Family(
-        "lac-inspection", "Looked after children inspection",
-        _title(r"inspection of (?:services for )?looked after children(?:'s)?"
-               r"(?: and care leavers)?(?: services)?\s*$"),
-        "inspections:read_slac", SLAC, (date(2009, 6, 1), date(2013, 10, 31)), "#cab2d6",
-        parts=("looked after children",), groups="timescale",
+        "lac-inspection",
+        "Looked after children inspection",
+        _title(
+            r"inspection of (?:services for )?looked after children(?:'s)?"
+            r"(?: and care leavers)?(?: services)?\s*$"
+        ),
+        "inspections:read_slac",
+        SLAC,
+        (date(2009, 6, 1), date(2013, 10, 31)),
+        "#cab2d6",
+        parts=("looked after children",),
+        groups="timescale",
     ),
     Family(
-        "sif-inspection", "SIF inspection",
-        _title(r"(?:re-?\s?inspection|inspection) of services for children in need of help"
-               r"\s+and\s+protection"),
-        "inspections:read_sif", SIF, (date(2013, 11, 1), date(2018, 6, 30)), "#1f78b4",
-        parts=("local authority", "LSCB"), groups="priority",
+        "sif-inspection",
+        "SIF inspection",
+        _title(
+            r"(?:re-?\s?inspection|inspection) of services for children in need of help"
+            r"\s+and\s+protection"
+        ),
+        "inspections:read_sif",
+        SIF,
+        (date(2013, 11, 1), date(2018, 6, 30)),
+        "#1f78b4",
+        parts=("local authority", "LSCB"),
+        groups="priority",
     ),
     Family(
-        "lscb-review", "LSCB review",
-        _title(r"review of the effectiveness of (?:the )?local safeguarding children(?:'s)?"
-               r" boards?"),
-        "inspections:read_sif", SIF, (date(2013, 11, 1), date(2018, 6, 30)), "#a6cee3",
-        parts=("LSCB",), groups="priority",
+        "lscb-review",
+        "LSCB review",
+        _title(
+            r"review of the effectiveness of (?:the )?local safeguarding children(?:'s)?"
+            r" boards?"
+        ),
+        "inspections:read_sif",
+        SIF,
+        (date(2013, 11, 1), date(2018, 6, 30)),
+        "#a6cee3",
+        parts=("LSCB",),
+        groups="priority",
     ),
     Family(
-        "ilacs-inspection", "ILACS inspection",
-        _title(r"inspection of (?:.{2,80}?\s)?(?:local authority children's services"
-               r"|children's social care services|children's services)\s*$"),
-        "inspections:read_ilacs", ILACS, (date(2018, 1, 1), None), "#33a02c",
+        "ilacs-inspection",
+        "ILACS inspection",
+        _title(
+            r"inspection of (?:.{2,80}?\s)?(?:local authority children's services"
+            r"|children's social care services|children's services)\s*$"
+        ),
+        "inspections:read_ilacs",
+        ILACS,
+        (date(2018, 1, 1), None),
+        "#33a02c",
     ),
     Family(
-        "focused-visit", "Focused visit",
+        "focused-visit",
+        "Focused visit",
         _title(r"focused visit (?:to|of|on)\b"),
-        "letters:read_letter", None, (date(2018, 1, 1), None), "#ff7f00", letter=True,
+        "letters:read_letter",
+        None,
+        (date(2018, 1, 1), None),
+        "#ff7f00",
+        letter=True,
     ),
     Family(
-        "monitoring-visit", "Monitoring visit",
+        "monitoring-visit",
+        "Monitoring visit",
         _title(r"monitoring visit (?:to|of|on)\b"),
-        "letters:read_letter", None, (date(2014, 1, 1), None), "#e31a1c", letter=True,
+        "letters:read_letter",
+        None,
+        (date(2014, 1, 1), None),
+        "#e31a1c",
+        letter=True,
     ),
     Family(
-        "jtai", "Joint targeted area inspection",
+        "jtai",
+        "Joint targeted area inspection",
         _title(r"joint targeted area inspection\b"),
-        "letters:read_letter", None, (date(2016, 1, 1), None), "#b15928", letter=True,
+        "letters:read_letter",
+        None,
+        (date(2016, 1, 1), None),
+        "#b15928",
+        letter=True,
     ),
 )
 BY_KIND: dict[str, Family] = {f.kind: f for f in FAMILIES}
@@ -189,7 +244,8 @@ def title_lines(text: str, limit: int = 8000) -> list[tuple[int, str]]:
     for m in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text[:limit]):
         block = m.group()
         prose = len(block.split()) >= _PROSE_WORDS and bool(
-            re.search(r"[.!?]['\")]?(?:\s|$)", block))
+            re.search(r"[.!?]['\")]?(?:\s|$)", block)
+        )
         lines = block.split("\n")
         offset = m.start()
         if last is not None:
@@ -220,8 +276,9 @@ def recognise(text: str) -> Title | None:
             m = candidate.title.search(stripped)
             if m and _NAME_BEFORE_TITLE.fullmatch(stripped[: m.start()]):
                 start = offset + lead + m.start()
-                return Title(candidate, stripped[m.start():], start, start + len(stripped)
-                             - m.start())
+                return Title(
+                    candidate, stripped[m.start() :], start, start + len(stripped) - m.start()
+                )
     return None
 
 
@@ -268,7 +325,7 @@ def _words(text: str) -> str:
 def _capitalised(text: str) -> str:
     w = _words(text)
     if w.startswith("require") and not w.startswith("requires"):
-        w = "requires" + w[len("require"):]  # "judged to require improvement"
+        w = "requires" + w[len("require") :]  # "judged to require improvement"
     return w[:1].upper() + w[1:]
 
 

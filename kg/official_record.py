@@ -65,13 +65,18 @@ JUDGEMENT_COLUMNS = (
     "The experiences and progress of care leavers",
 )
 
+
 def judgement_subject(area: str) -> str:
     """What a judgement is about, whichever words name it: "leaders", "help", "in care" (also
     the combined "children in care and care leavers" of 2018-2023), "leavers" or "overall".
     The checks in ``queries/checks/`` match areas by the same rule."""
     a = area.lower()
-    for phrase, subject in (("impact of leaders", "leaders"), ("help and protection", "help"),
-                            ("children in care", "in care"), ("care leavers", "leavers")):
+    for phrase, subject in (
+        ("impact of leaders", "leaders"),
+        ("help and protection", "help"),
+        ("children in care", "in care"),
+        ("care leavers", "leavers"),
+    ):
         if phrase in a:
             return subject
     return "overall"
@@ -82,16 +87,20 @@ RDF_TYPE = vocab.RDF + "type"
 XSD = vocab.XSD
 
 
-def record_quads(path: Path, index: AuthorityIndex | None = None,
-                 ) -> tuple[list[ox.Quad], ImportReport]:
+def record_quads(
+    path: Path,
+    index: AuthorityIndex | None = None,
+) -> tuple[list[ox.Quad], ImportReport]:
     """The record's quads (in its dataset graph) and what was (not) imported."""
     path = Path(path)
     index = index or AuthorityIndex.load()
     table = read_table(path)
     missing = [c for c in (AREA_COLUMN, DATE_COLUMN, *JUDGEMENT_COLUMNS) if c not in table.header]
     if missing:
-        raise DatasetError(f"{path}: not Ofsted's ILACS outcomes record (no column "
-                           f"{', '.join(repr(c) for c in missing)})")
+        raise DatasetError(
+            f"{path}: not Ofsted's ILACS outcomes record (no column "
+            f"{', '.join(repr(c) for c in missing)})"
+        )
     graph = ox.NamedNode(dataset_graph_iri(NAME))
     quads: list[ox.Quad] = []
 
@@ -99,30 +108,49 @@ def record_quads(path: Path, index: AuthorityIndex | None = None,
         obj = ox.NamedNode(o) if isinstance(o, str) else o
         quads.append(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), obj, graph))
 
-    report = ImportReport(dataset=NAME, file=path.name, graph=graph.value, rows=len(table.rows),
-                          area_column=AREA_COLUMN, area_kind="gss", period_column=DATE_COLUMN)
+    report = ImportReport(
+        dataset=NAME,
+        file=path.name,
+        graph=graph.value,
+        rows=len(table.rows),
+        area_column=AREA_COLUMN,
+        area_kind="gss",
+        period_column=DATE_COLUMN,
+    )
     ds = dataset_iri(NAME)
     add(ds, RDF_TYPE, vocab.QB + "DataSet")
     add(ds, RDF_TYPE, vocab.PROV + "Entity")
-    for p, value in ((vocab.RDFS + "label", TITLE), (vocab.DCT + "title", TITLE),
-                     (KG + "datasetName", NAME), (vocab.DCT + "source", path.name),
-                     (KG + "fileSha256", file_sha256(path)),
-                     (vocab.OWL + "versionInfo", MAPPING_VERSION)):
+    for p, value in (
+        (vocab.RDFS + "label", TITLE),
+        (vocab.DCT + "title", TITLE),
+        (KG + "datasetName", NAME),
+        (vocab.DCT + "source", path.name),
+        (KG + "fileSha256", file_sha256(path)),
+        (vocab.OWL + "versionInfo", MAPPING_VERSION),
+    ):
         add(ds, p, ox.Literal(value))
     add(ds, vocab.DCT + "publisher", "https://www.gov.uk/government/organisations/ofsted")
     # The structure: the area and the inspection's start day (kg:period) are the dimensions.
     dsd = ds + "/structure"
     add(ds, vocab.QB + "structure", dsd)
     add(dsd, RDF_TYPE, vocab.QB + "DataStructureDefinition")
-    for order, (role, prop) in enumerate((("dimension", KG + "refArea"),
-                                          ("dimension", KG + "period"),
-                                          ("attribute", KG + "refAuthority")), start=1):
+    for order, (role, prop) in enumerate(
+        (
+            ("dimension", KG + "refArea"),
+            ("dimension", KG + "period"),
+            ("attribute", KG + "refAuthority"),
+        ),
+        start=1,
+    ):
         component = f"{dsd}/component/{order}"
         add(dsd, vocab.QB + "component", component)
         add(component, RDF_TYPE, vocab.QB + "ComponentSpecification")
         add(component, vocab.QB + role, prop)
-        add(component, vocab.QB + "order", ox.Literal(str(order),
-                                                      datatype=ox.NamedNode(XSD + "integer")))
+        add(
+            component,
+            vocab.QB + "order",
+            ox.Literal(str(order), datatype=ox.NamedNode(XSD + "integer")),
+        )
     scale = families.ILACS
     for line, cells in table.rows:
         where = f"{path.name}:{line}"
@@ -138,13 +166,19 @@ def record_quads(path: Path, index: AuthorityIndex | None = None,
         add(obs, vocab.QB + "dataSet", ds)
         add(obs, KG + "refAuthority", vocab.authority_iri(authority.gss_code))
         add(obs, KG + "refArea", vocab.area_iri(authority.gss_code))
-        add(obs, KG + "inspectionDate", ox.Literal(started.isoformat(),
-                                                   datatype=ox.NamedNode(XSD + "date")))
+        add(
+            obs,
+            KG + "inspectionDate",
+            ox.Literal(started.isoformat(), datatype=ox.NamedNode(XSD + "date")),
+        )
         add(obs, KG + "period", ox.Literal(started.isoformat()))
         add(obs, KG + "year", ox.Literal(str(started.year), datatype=ox.NamedNode(XSD + "integer")))
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cells.get(PUBLISHED_COLUMN, "")):
-            add(obs, KG + "publicationDate", ox.Literal(cells[PUBLISHED_COLUMN],
-                                                        datatype=ox.NamedNode(XSD + "date")))
+            add(
+                obs,
+                KG + "publicationDate",
+                ox.Literal(cells[PUBLISHED_COLUMN], datatype=ox.NamedNode(XSD + "date")),
+            )
         if cells.get(TYPE_COLUMN):
             add(obs, KG + "inspectionType", ox.Literal(cells[TYPE_COLUMN]))
         add(obs, KG + "sourceLine", ox.Literal(str(line), datatype=ox.NamedNode(XSD + "integer")))
@@ -154,8 +188,13 @@ def record_quads(path: Path, index: AuthorityIndex | None = None,
                 continue
             label = scale.spell(written)
             if label not in scale.grades:
-                report.problems.append(Problem(line, "marker", f"{where}: {column} {written!r} "
-                                               "is not an ILACS grade; left out"))
+                report.problems.append(
+                    Problem(
+                        line,
+                        "marker",
+                        f"{where}: {column} {written!r} is not an ILACS grade; left out",
+                    )
+                )
                 continue
             judgement = f"{obs}/judgement/{vocab.slug(column)}"
             add(obs, KG + "officialJudgement", judgement)

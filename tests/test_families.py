@@ -9,27 +9,46 @@ from kg import families
 from kg.families import recognise, scale_on, spell_grade
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("Inspection of Barnsley local authority children's services\n\nInspection dates: ...",
-     "ilacs-inspection"),
-    ("Inspection of Knowsley Council children's services\n\nInspection dates: ...",
-     "ilacs-inspection"),
-    ("Cornwall Council\n\nInspection of children's social care services\n\nDates ...",
-     "ilacs-inspection"),
-    # a title set in large type, its two lines spaced apart
-    ("Inspection of Bournemouth, Christchurch and Poole local\n\nauthority children's services",
-     "ilacs-inspection"),
-    ("Wirral Metropolitan Borough Council Inspection of services for children in need of help "
-     "and protection, children looked after and care leavers and Review of the effectiveness "
-     "of the Local Safeguarding Children Board1", "sif-inspection"),
-    ("Surrey Safeguarding Children Board\n\nReview of the effectiveness of the Local "
-     "Safeguarding Children Board\n\nInspection date: 15 June 2015 – 17 June 2015",
-     "lscb-review"),
-    ("Inspection of looked after children services\nNorfolk County Council", "lac-inspection"),
-    ("Ofsted\nPiccadilly Gate\n\n4 May 2021\n\nJane Doe\nDirector\n\nDear Jane\n\n"
-     "Monitoring visit to Anytown children's services\n\nThis letter summarises ...",
-     "monitoring-visit"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (
+            "Inspection of Barnsley local authority children's services\n\nInspection dates: ...",
+            "ilacs-inspection",
+        ),
+        (
+            "Inspection of Knowsley Council children's services\n\nInspection dates: ...",
+            "ilacs-inspection",
+        ),
+        (
+            "Cornwall Council\n\nInspection of children's social care services\n\nDates ...",
+            "ilacs-inspection",
+        ),
+        # a title set in large type, its two lines spaced apart
+        (
+            "Inspection of Bournemouth, Christchurch and Poole local\n\n"
+            "authority children's services",
+            "ilacs-inspection",
+        ),
+        (
+            "Wirral Metropolitan Borough Council Inspection of services for children in need "
+            "of help and protection, children looked after and care leavers and Review of the "
+            "effectiveness of the Local Safeguarding Children Board1",
+            "sif-inspection",
+        ),
+        (
+            "Surrey Safeguarding Children Board\n\nReview of the effectiveness of the Local "
+            "Safeguarding Children Board\n\nInspection date: 15 June 2015 – 17 June 2015",
+            "lscb-review",
+        ),
+        ("Inspection of looked after children services\nNorfolk County Council", "lac-inspection"),
+        (
+            "Ofsted\nPiccadilly Gate\n\n4 May 2021\n\nJane Doe\nDirector\n\nDear Jane\n\n"
+            "Monitoring visit to Anytown children's services\n\nThis letter summarises ...",
+            "monitoring-visit",
+        ),
+    ],
+)
 def test_the_family_comes_from_the_title_block(text: str, kind: str) -> None:
     title = recognise(text)
     assert title is not None and title.family.kind == kind
@@ -37,19 +56,23 @@ def test_the_family_comes_from_the_title_block(text: str, kind: str) -> None:
 
 def test_a_phrase_below_the_title_block_decides_nothing() -> None:
     """An ILACS report that mentions a joint targeted area inspection is still ILACS."""
-    text = ("Inspection of Anytown local authority children's services\n\n"
-            "Inspection dates: 1 to 12 May 2023\n\n"
-            "Since the last inspection, the local authority has been subject to a joint targeted "
-            "area inspection of the multi-agency response to children living with domestic "
-            "abuse, which found that partners work well together.\n\n"
-            "Joint targeted area inspection\n\n")
+    text = (
+        "Inspection of Anytown local authority children's services\n\n"
+        "Inspection dates: 1 to 12 May 2023\n\n"
+        "Since the last inspection, the local authority has been subject to a joint targeted "
+        "area inspection of the multi-agency response to children living with domestic "
+        "abuse, which found that partners work well together.\n\n"
+        "Joint targeted area inspection\n\n"
+    )
     assert recognise(text).family.kind == "ilacs-inspection"
     assert recognise("Minutes of a meeting\n\n" + "Some words of prose. " * 20) is None
 
 
 def test_re_inspections_are_sif_inspections_marked_as_such() -> None:
-    title = recognise("Torbay Council\n\nRe-inspection of services for children in need of help "
-                      "and protection, children looked after and care leavers\n\n")
+    title = recognise(
+        "Torbay Council\n\nRe-inspection of services for children in need of help "
+        "and protection, children looked after and care leavers\n\n"
+    )
     assert (title.family.kind, title.reinspection) == ("sif-inspection", True)
 
 
@@ -66,7 +89,8 @@ def test_the_scale_in_force_on_a_date() -> None:
 
 def test_grades_are_spelled_on_their_own_scale() -> None:
     assert spell_grade("requires improvement", families.ILACS) == (
-        "Requires improvement to be good")
+        "Requires improvement to be good"
+    )
     assert spell_grade("Requires improvement to be good", families.SIF) == "Requires improvement"
     assert spell_grade("require improvement", None) == "Requires improvement"
     assert [f.kind for f in families.FAMILIES] == list(families.KINDS)

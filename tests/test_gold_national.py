@@ -27,8 +27,7 @@ IDS = [g["file"] for g in GOLD]
 
 @pytest.fixture(scope="module")
 def records() -> dict[str, dict]:
-    return {g["file"]: extract(read_source(DATA / "national" / g["file"])).to_json()
-            for g in GOLD}
+    return {g["file"]: extract(read_source(DATA / "national" / g["file"])).to_json() for g in GOLD}
 
 
 def _words(text: str) -> str:
@@ -55,7 +54,10 @@ def test_the_gold_covers_every_family_and_template() -> None:
 def test_authority(gold: dict, records: dict) -> None:
     authority = records[gold["file"]]["authority"]
     assert (authority["name"], authority["gss_code"], authority["dfe_la_code"]) == (
-        gold["authority"], gold["gss_code"], gold["dfe_la_code"])
+        gold["authority"],
+        gold["gss_code"],
+        gold["dfe_la_code"],
+    )
 
 
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)
@@ -90,4 +92,5 @@ def test_recommendations_verbatim_in_order(gold: dict, records: dict) -> None:
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)
 def test_lscb_recommendations_kept_apart(gold: dict, records: dict) -> None:
     assert _points(records[gold["file"]]["lscb_recommendations"]) == _points(
-        gold["lscb_recommendations"])
+        gold["lscb_recommendations"]
+    )

@@ -25,6 +25,7 @@ from kg.build import build
 from kg.queries import run_saved
 from kg.rdf import authority_quads
 from kg.resources import data_path
+from kg.shipped import import_default_datasets
 from kg.store import SHAPES_FILE, KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[kd.I
     graph = KnowledgeGraph.open(path)
     result = build(sorted((ROOT / "seeds").glob("*.txt")), graph, workers=1)
     assert result.failed == 0, result.errors
-    reports = kd.import_default_datasets(graph)
+    reports = import_default_datasets(graph)
     graph.close()
     return path, reports
 
@@ -373,7 +374,7 @@ def test_reimport_replaces_the_dataset_graph(tmp_path: Path) -> None:
 def test_defaults_are_skipped_when_unchanged(store_dir: tuple[Path, list]) -> None:
     graph = KnowledgeGraph.open(store_dir[0])
     try:
-        again = kd.import_default_datasets(graph)
+        again = import_default_datasets(graph)
     finally:
         graph.close()
     assert [(r.dataset, r.unchanged) for r in again] == [

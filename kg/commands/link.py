@@ -278,9 +278,11 @@ def register(app: typer.Typer) -> None:
         = False,
         store: StoreOption = None,
     ) -> None:
-        """Import the DfE tables shipped in datasets/ (what `kg build` links by default)."""
+        """Link the data shipped in datasets/ (DfE tables, Ofsted's ILACS record): what
+        `kg build` links by default."""
         from kg.cli import _fail, _store_path
-        from kg.datasets import DatasetError, import_default_datasets
+        from kg.datasets import DatasetError
+        from kg.shipped import import_default_datasets
         from kg.store import KnowledgeGraph
 
         try:
