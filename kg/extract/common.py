@@ -119,7 +119,7 @@ def parse_date(day: str | int, month: str, year: str | int) -> date | None:
 
 
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")
 
 
@@ -131,7 +131,7 @@ def dates_in_words(text: str) -> str:
 
     def words(m: re.Match[str]) -> str:
         day, month, year = (int(g) for g in m.groups())
-        return f"{day} {_MONTH_NAMES[month - 1]} {year}" if 1 <= month <= 12 else m.group()
+        return f"{day} {MONTH_NAMES[month - 1]} {year}" if 1 <= month <= 12 else m.group()
 
     return _NUMERIC_DATE.sub(words, text)
 

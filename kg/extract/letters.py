@@ -26,6 +26,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from kg.extract.common import (
+    MONTH_NAMES,
     MONTH_RE,
     MONTHS,
     Block,
@@ -858,8 +859,6 @@ _AREA_JUDGEMENT = re.compile(
     re.I,
 )
 _OVERALL = re.compile(r"\boverall\b", re.I)
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
 _GRADE = r"inadequate|outstanding|good|adequate|requires?\s+improvement(?:\s+to\s+be\s+good)?"
 _DATED_INSPECTION = re.compile(
     rf"\b(?:the|its|an?)\s+(?:(?:\d{{1,2}}\s+)?({MONTH_RE})\s+)?((?:19|20)\d\d)\s+"
