@@ -224,7 +224,7 @@ def _baseline_chunk(paths: list[str]) -> tuple[int, int]:
     return pages, chars
 
 
-def _pool(workers: int):  # noqa: ANN202 - a ProcessPoolExecutor
+def _pool(workers: int):
     """A process pool started the way kg.build starts its own (forkserver where available)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -241,7 +241,7 @@ def measure_extract(paths: list[str], workers: int) -> dict:
         pages, chars = _baseline_chunk(paths)
     else:
         # Small chunks, in the same order as the build submits files, for load balance.
-        chunks = [paths[i: i + 4] for i in range(0, len(paths), 4)]
+        chunks = [paths[i : i + 4] for i in range(0, len(paths), 4)]
         pages = chars = 0
         with _pool(workers) as pool:
             for n, c in pool.map(_baseline_chunk, chunks):
@@ -368,7 +368,8 @@ def child_main(kind: str, list_file: Path, workers: int) -> None:
     out["peak_worker_rss_bytes"] = memory.peak_other if memory.available else None
     out["maxrss_self_bytes"] = _rss_kib_to_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     out["maxrss_children_bytes"] = _rss_kib_to_bytes(
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     print("RESULT " + json.dumps(out))
 
 
@@ -377,8 +378,9 @@ def child_main(kind: str, list_file: Path, workers: int) -> None:
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     """Run a measuring child; if this process is stopped, stop the child too (it cleans up)."""
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=ROOT)
+    child = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
     try:
         out, err = child.communicate()
     except BaseException:
@@ -392,8 +394,16 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def run_child(kind: str, list_file: Path, workers: int) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", kind,
-           "--list", str(list_file), "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--measure",
+        kind,
+        "--list",
+        str(list_file),
+        "--workers",
+        str(workers),
+    ]
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = _run(cmd)
@@ -402,7 +412,7 @@ def run_child(kind: str, list_file: Path, workers: int) -> dict:
     if proc.returncode != 0 or not lines:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"measurement {kind} (workers={workers}) failed ({proc.returncode})")
-    out = json.loads(lines[-1][len("RESULT "):])
+    out = json.loads(lines[-1][len("RESULT ") :])
     out["process_s"] = elapsed  # including interpreter start-up and imports
     out["loadavg_1min_before"] = load  # how busy the shared machine was
     return out
@@ -480,14 +490,24 @@ def _batch_quads() -> int | None:
     return BATCH_QUADS
 
 
-def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: Path,
-                  extra_workers: list[int] | None = None, store_floor: bool = True) -> dict:
+def bench_dataset(
+    name: str,
+    files: list[Path],
+    workers: int,
+    n_runs: int,
+    tmp: Path,
+    extra_workers: list[int] | None = None,
+    store_floor: bool = True,
+) -> dict:
     list_file = tmp / f"{name}.list"
     list_file.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
     for p in files:  # warm the page cache so the first run is not penalised
         p.read_bytes()
-    kinds = [("extract-1", "extract", 1), (f"extract-{workers}", "extract", workers),
-             ("build", "build", workers)]
+    kinds = [
+        ("extract-1", "extract", 1),
+        (f"extract-{workers}", "extract", workers),
+        ("build", "build", workers),
+    ]
     kinds += [(f"build-{w}", "build", w) for w in extra_workers or [] if w != workers]
     if store_floor:
         kinds.append(("store-load", "store-load", workers))
@@ -500,12 +520,17 @@ def bench_dataset(name: str, files: list[Path], workers: int, n_runs: int, tmp: 
             if kind == "store-load":
                 extra = f", {out['quads']} quads in {out['batches']} bulk loads"
             if kind == "build":
-                extra = (f", {out['triples']} triples, {out['failed']} failed, CPU s parent "
-                         f"{_secs(out.get('cpu_parent_s'))} workers "
-                         f"{_secs(out.get('cpu_children_s'))}")
-            print(f"  {name} run {i + 1}/{n_runs} {label:<10} {out['wall_s']:7.2f} s "
-                  f"peak {_gib(out['peak_tree_rss_bytes'])}{extra} "
-                  f"(load average before: {out['loadavg_1min_before']:.1f})", file=sys.stderr)
+                extra = (
+                    f", {out['triples']} triples, {out['failed']} failed, CPU s parent "
+                    f"{_secs(out.get('cpu_parent_s'))} workers "
+                    f"{_secs(out.get('cpu_children_s'))}"
+                )
+            print(
+                f"  {name} run {i + 1}/{n_runs} {label:<10} {out['wall_s']:7.2f} s "
+                f"peak {_gib(out['peak_tree_rss_bytes'])}{extra} "
+                f"(load average before: {out['loadavg_1min_before']:.1f})",
+                file=sys.stderr,
+            )
     summary = summarise(name, files, runs, workers)
     if store_floor:
         floor = _median(runs["store-load"], "wall_s")
@@ -535,30 +560,57 @@ STAGES = [
     ("worker side (_work: read, extract, rdf, serialise)", "kg.build", "_work"),
     ("worker side > read_source", "kg.text", "read_source"),
     ("worker side > read_source > pdf_text", "kg.text", "pdf_text"),
-    ("worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text", "pypdfium2",
-     "PdfDocument.__init__"),
-    ("worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text", "pypdfium2",
-     "PdfDocument.get_page"),
-    ("worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text", "pypdfium2",
-     "PdfPage.get_textpage"),
-    ("worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text", "pypdfium2",
-     "PdfTextPage.get_text_range"),
-    ("worker side > read_source > pdf_text > pypdfium2 get_charbox", "pypdfium2",
-     "PdfTextPage.get_charbox"),
+    (
+        "worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text",
+        "pypdfium2",
+        "PdfDocument.__init__",
+    ),
+    (
+        "worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text",
+        "pypdfium2",
+        "PdfDocument.get_page",
+    ),
+    (
+        "worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text",
+        "pypdfium2",
+        "PdfPage.get_textpage",
+    ),
+    (
+        "worker side > read_source > pdf_text > pypdfium2 open/page/textpage/text",
+        "pypdfium2",
+        "PdfTextPage.get_text_range",
+    ),
+    (
+        "worker side > read_source > pdf_text > pypdfium2 get_charbox",
+        "pypdfium2",
+        "PdfTextPage.get_charbox",
+    ),
     ("worker side > extract", "kg.extract", "extract"),
     ("worker side > rdf.report_nquads", "kg.rdf", "report_nquads"),
     ("worker side > rdf.report_quads", "kg.rdf", "report_quads"),
     ("worker side > rdf.extraction_quads", "kg.rdf", "extraction_quads"),
     ("worker side > rdf.serialize_nquads", "kg.rdf", "serialize_nquads"),
     ("worker side > pyoxigraph.serialize", "pyoxigraph", "serialize"),
-    ("parent > writer: store.add_new_graphs (bulk loads)", "kg.store",
-     "KnowledgeGraph.add_new_graphs"),
-    ("parent > writer: store.replace_graph_nquads", "kg.store",
-     "KnowledgeGraph.replace_graph_nquads"),
-    ("parent > writer: store.replace_graph_ntriples", "kg.store",
-     "KnowledgeGraph.replace_graph_ntriples"),
-    ("parent > store.replace_graph (ontology, authorities, build graphs)", "kg.store",
-     "KnowledgeGraph.replace_graph"),
+    (
+        "parent > writer: store.add_new_graphs (bulk loads)",
+        "kg.store",
+        "KnowledgeGraph.add_new_graphs",
+    ),
+    (
+        "parent > writer: store.replace_graph_nquads",
+        "kg.store",
+        "KnowledgeGraph.replace_graph_nquads",
+    ),
+    (
+        "parent > writer: store.replace_graph_ntriples",
+        "kg.store",
+        "KnowledgeGraph.replace_graph_ntriples",
+    ),
+    (
+        "parent > store.replace_graph (ontology, authorities, build graphs)",
+        "kg.store",
+        "KnowledgeGraph.replace_graph",
+    ),
     ("parent > store.load_ontology", "kg.store", "KnowledgeGraph.load_ontology"),
     ("parent > store.count_triples", "kg.store", "KnowledgeGraph.count_triples"),
     ("parent > file sha256", "kg.build", "file_sha256"),
@@ -583,7 +635,7 @@ def _install_timers() -> dict[str, list[float]]:
         original = getattr(owner, name)
         cell = totals.setdefault(label, [0.0, 0])
 
-        def timed(*args, __f=original, __cell=cell, **kwargs):  # noqa: ANN002, ANN003
+        def timed(*args, __f=original, __cell=cell, **kwargs):
             t = time.perf_counter()
             try:
                 return __f(*args, **kwargs)
@@ -659,8 +711,15 @@ def run_profile(files: list[Path], tmp: Path, use_cprofile: bool) -> dict:
     list_file = tmp / "profile.list"
     list_file.write_text("\n".join(str(p) for p in files) + "\n", encoding="utf-8")
     out_file = tmp / "profile.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--profile-child",
-           "--list", str(list_file), "--out", str(out_file)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--profile-child",
+        "--list",
+        str(list_file),
+        "--out",
+        str(out_file),
+    ]
     if use_cprofile:
         cmd.append("--cprofile")
     proc = _run(cmd)
@@ -701,10 +760,12 @@ def _summary_tables(summaries: list[dict], workers: int) -> list[str]:
             f"| **{s['ratio_vs_extract_n']:.2f}** | {s['ratio_vs_extract_1']:.2f} |"
         )
     lines.append("")
-    lines.append("| data set | build runs (s) | extract 1 proc runs (s) "
-                 f"| extract {workers} proc runs (s) | build CPU s, parent (median) "
-                 "| build CPU s, workers (median) | peak RSS parent | peak RSS largest worker "
-                 "| ru_maxrss parent | failed |")
+    lines.append(
+        "| data set | build runs (s) | extract 1 proc runs (s) "
+        f"| extract {workers} proc runs (s) | build CPU s, parent (median) "
+        "| build CPU s, workers (median) | peak RSS parent | peak RSS largest worker "
+        "| ru_maxrss parent | failed |"
+    )
     lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
     for s in summaries:
         lines.append(
@@ -717,22 +778,30 @@ def _summary_tables(summaries: list[dict], workers: int) -> list[str]:
         )
     floors = [s for s in summaries if s.get("store_load_wall_s")]
     if floors:
-        lines += ["", "Write floor: only writing the build's N-Quads (made beforehand) into a "
-                  "fresh store, in the build's batches:", "",
-                  "| data set | quads | store load (median) | runs (s) | share of the build "
-                  f"| store load / extract {workers} proc | store load / extract 1 proc |",
-                  "|---|---:|---:|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "Write floor: only writing the build's N-Quads (made beforehand) into a "
+            "fresh store, in the build's batches:",
+            "",
+            "| data set | quads | store load (median) | runs (s) | share of the build "
+            f"| store load / extract {workers} proc | store load / extract 1 proc |",
+            "|---|---:|---:|---|---:|---:|---:|",
+        ]
         for s in floors:
             lines.append(
                 f"| {s['dataset']} | {s['store_load_quads']:,} | {s['store_load_wall_s']:.2f} s "
                 f"| {', '.join(f'{x:.2f}' for x in s['store_load_wall_s_all'])} "
                 f"| {100 * s['store_load_wall_s'] / s['build_wall_s']:.0f}% "
-                f"| {s['ratio_floor_vs_extract_n']:.2f} | {s['ratio_floor_vs_extract_1']:.2f} |")
+                f"| {s['ratio_floor_vs_extract_n']:.2f} | {s['ratio_floor_vs_extract_1']:.2f} |"
+            )
     extra = [(s, o) for s in summaries for o in s["other_builds"].values()]
     if extra:
-        lines += ["", "| data set | build workers | build wall (median) | runs (s) "
-                  "| peak RSS, all processes | vs extract 1 proc | vs the main build |",
-                  "|---|---:|---:|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "| data set | build workers | build wall (median) | runs (s) "
+            "| peak RSS, all processes | vs extract 1 proc | vs the main build |",
+            "|---|---:|---:|---|---:|---:|---:|",
+        ]
         for s, o in extra:
             lines.append(
                 f"| {s['dataset']} | {o['workers']} | {o['build_wall_s']:.2f} s "
@@ -750,25 +819,36 @@ def markdown(summaries: list[dict], profile: dict | None, workers: int) -> str:
         lines += _summary_tables(summaries, workers)
 
     if profile:
-        lines += ["", f"Stage profile: one single-process build (workers=1) of "
-                  f"{profile['dataset']} with timing hooks ({profile['docs']} docs, "
-                  f"{profile['wall_s']:.1f} s wall, {profile['triples']:,} triples, "
-                  f"peak RSS {_gib(profile.get('peak_rss_bytes'))}, {profile['failed']} failed):",
-                  "", "| stage | seconds | share of wall | x baseline extraction | calls |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"Stage profile: one single-process build (workers=1) of "
+            f"{profile['dataset']} with timing hooks ({profile['docs']} docs, "
+            f"{profile['wall_s']:.1f} s wall, {profile['triples']:,} triples, "
+            f"peak RSS {_gib(profile.get('peak_rss_bytes'))}, {profile['failed']} failed):",
+            "",
+            "| stage | seconds | share of wall | x baseline extraction | calls |",
+            "|---|---:|---:|---:|---:|",
+        ]
         base = profile.get("baseline_extract_s")
         if base:
-            lines.append(f"| (baseline: pypdfium2 text of the same files, same process) "
-                         f"| {base:.2f} | | 1.00 | |")
+            lines.append(
+                f"| (baseline: pypdfium2 text of the same files, same process) "
+                f"| {base:.2f} | | 1.00 | |"
+            )
         for label, v in profile["stages"].items():
             if v["calls"]:
                 times = f"{v['s'] / base:.2f}" if base else ""
-                lines.append(f"| {label} | {v['s']:.2f} | {100 * v['s'] / profile['wall_s']:.0f}% "
-                             f"| {times} | {v['calls']} |")
+                lines.append(
+                    f"| {label} | {v['s']:.2f} | {100 * v['s'] / profile['wall_s']:.0f}% "
+                    f"| {times} | {v['calls']} |"
+                )
         split = parallel_split(profile)
         cores = os.cpu_count() or 1
-        floor = max(split["worker_s"] / workers, split["parent_s"],
-                    (split["worker_s"] + split["parent_s"]) / cores)
+        floor = max(
+            split["worker_s"] / workers,
+            split["parent_s"],
+            (split["worker_s"] + split["parent_s"]) / cores,
+        )
         lines += [
             f"| parent > other (unattributed) | {split['other_s']:.2f} "
             f"| {100 * split['other_s'] / profile['wall_s']:.0f}% | | |",
@@ -792,11 +872,15 @@ def parallel_split(profile: dict) -> dict:
     if worker_label is not None:
         worker = stages[worker_label]
     else:
-        worker = sum(v for k, v in stages.items() if k.count(">") == 1
-                     and k.startswith("worker side"))
+        worker = sum(
+            v for k, v in stages.items() if k.count(">") == 1 and k.startswith("worker side")
+        )
     writer = sum(v for k, v in stages.items() if k.startswith("parent > writer"))
-    parent_known = sum(v for k, v in stages.items() if k.startswith("parent >")
-                       and "load_ontology" not in k and "writer" not in k)
+    parent_known = sum(
+        v
+        for k, v in stages.items()
+        if k.startswith("parent >") and "load_ontology" not in k and "writer" not in k
+    )
     # The writer thread overlaps the worker side: what is left of the wall time after the
     # worker side and the known main-thread stages is not all "other".
     other = max(0.0, profile["wall_s"] - worker - parent_known - writer)
@@ -812,19 +896,31 @@ def verdict(summaries: list[dict]) -> list[str]:
     checks = [
         ("800-document build wall time", corpus["build_wall_s"], TARGETS["corpus_wall_s"], "s"),
         ("peak memory (all processes)", (corpus["peak_tree_rss_bytes"] or 0) / GIB, 1.0, "GiB"),
-        ("build / extraction ratio (same worker count)", corpus["ratio_vs_extract_n"],
-         TARGETS["ratio"], "x"),
+        (
+            "build / extraction ratio (same worker count)",
+            corpus["ratio_vs_extract_n"],
+            TARGETS["ratio"],
+            "x",
+        ),
     ]
     for label, value, target, unit in checks:
         ok = value < target
-        notes.append(f"- {label}: {value:.2f} {unit} (target < {target:g} {unit}): "
-                     + ("met" if ok else f"MISSED by {value - target:.2f} {unit} "
-                        f"({100 * (value / target - 1):.0f}% over)"))
+        notes.append(
+            f"- {label}: {value:.2f} {unit} (target < {target:g} {unit}): "
+            + (
+                "met"
+                if ok
+                else f"MISSED by {value - target:.2f} {unit} "
+                f"({100 * (value / target - 1):.0f}% over)"
+            )
+        )
     if corpus.get("store_load_wall_s"):
-        notes.append(f"- write floor: storing the graph alone takes "
-                     f"{corpus['store_load_wall_s']:.2f} s, "
-                     f"{corpus['ratio_floor_vs_extract_n']:.2f} x the extraction: no build "
-                     f"into this store can get its ratio below that")
+        notes.append(
+            f"- write floor: storing the graph alone takes "
+            f"{corpus['store_load_wall_s']:.2f} s, "
+            f"{corpus['ratio_floor_vs_extract_n']:.2f} x the extraction: no build "
+            f"into this store can get its ratio below that"
+        )
     if corpus["docs"] < 800:
         notes.append(f"- note: the corpus has only {corpus['docs']} documents (target 800)")
     return notes
@@ -833,25 +929,51 @@ def verdict(summaries: list[dict]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="repetitions per measurement (3)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="build workers (default: CPU count)")
-    parser.add_argument("--extra-workers", type=int, nargs="*", default=[1],
-                        help="also time the build with these worker counts (default: 1)")
-    parser.add_argument("--datasets", default="seeds,corpus",
-                        help="comma-separated: seeds, corpus (default both)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="build workers (default: CPU count)",
+    )
+    parser.add_argument(
+        "--extra-workers",
+        type=int,
+        nargs="*",
+        default=[1],
+        help="also time the build with these worker counts (default: 1)",
+    )
+    parser.add_argument(
+        "--datasets", default="seeds,corpus", help="comma-separated: seeds, corpus (default both)"
+    )
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus directory")
-    parser.add_argument("--profile", choices=["corpus", "seeds", "none"], default="corpus",
-                        help="data set for the single-process stage profile (corpus)")
+    parser.add_argument(
+        "--profile",
+        choices=["corpus", "seeds", "none"],
+        default="corpus",
+        help="data set for the single-process stage profile (corpus)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
-    parser.add_argument("--no-store-floor", action="store_true",
-                        help="skip the store-load (write floor) measurement")
-    parser.add_argument("--batch-quads", type=int, default=None,
-                        help="quads per bulk load in the builds (default: kg.build.BATCH_QUADS)")
+    parser.add_argument(
+        "--no-store-floor",
+        action="store_true",
+        help="skip the store-load (write floor) measurement",
+    )
+    parser.add_argument(
+        "--batch-quads",
+        type=int,
+        default=None,
+        help="quads per bulk load in the builds (default: kg.build.BATCH_QUADS)",
+    )
     # internal: one measurement in a child process
-    parser.add_argument("--measure", choices=["build", "extract", "store-load"],
-                        help=argparse.SUPPRESS)
-    parser.add_argument("--cprofile-docs", type=int, default=120,
-                        help="documents for the cProfile run (a spread sample; 0: none)")
+    parser.add_argument(
+        "--measure", choices=["build", "extract", "store-load"], help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--cprofile-docs",
+        type=int,
+        default=120,
+        help="documents for the cProfile run (a spread sample; 0: none)",
+    )
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cprofile", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--list", type=Path, help=argparse.SUPPRESS)
@@ -880,10 +1002,21 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         for name in names:
             files = dataset_files(dirs[name])
-            print(f"{name}: {len(files)} documents, {args.runs} runs, "
-                  f"{args.workers} workers", file=sys.stderr)
-            summaries.append(bench_dataset(name, files, args.workers, args.runs, tmp,
-                                           args.extra_workers, not args.no_store_floor))
+            print(
+                f"{name}: {len(files)} documents, {args.runs} runs, {args.workers} workers",
+                file=sys.stderr,
+            )
+            summaries.append(
+                bench_dataset(
+                    name,
+                    files,
+                    args.workers,
+                    args.runs,
+                    tmp,
+                    args.extra_workers,
+                    not args.no_store_floor,
+                )
+            )
         if args.profile != "none":
             files = dataset_files(dirs[args.profile])
             print(f"stage profile: single-process build of {args.profile}", file=sys.stderr)
@@ -892,8 +1025,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.cprofile_docs > 0:
                 step = max(1, len(files) // args.cprofile_docs)
                 sample = files[::step][: args.cprofile_docs]
-                print(f"cProfile: single-process build of {len(sample)} {args.profile} docs",
-                      file=sys.stderr)
+                print(
+                    f"cProfile: single-process build of {len(sample)} {args.profile} docs",
+                    file=sys.stderr,
+                )
                 profiled = run_profile(sample, tmp, use_cprofile=True)
                 profile["cprofile_docs"] = profiled["docs"]
                 profile["cprofile_wall_s"] = profiled["wall_s"]
@@ -905,22 +1040,27 @@ def main(argv: list[str] | None = None) -> int:
     if notes:
         print("\n" + "\n".join(notes))
     if profile and profile.get("cprofile_top_tottime"):
-        print(f"\ncProfile of a single-process build of {profile['cprofile_docs']} "
-              f"{profile['dataset']} docs, top functions by own time:\n")
+        print(
+            f"\ncProfile of a single-process build of {profile['cprofile_docs']} "
+            f"{profile['dataset']} docs, top functions by own time:\n"
+        )
         print(profile["cprofile_top_tottime"])
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         from kg.build import extraction_fingerprint
 
         code = extraction_fingerprint()
-    except Exception:  # noqa: BLE001 - only a label for the results
+    except Exception:
         code = None
     record = {
         "started": started.isoformat(timespec="seconds"),
         "kg_code_fingerprint": code,  # kg.build.extraction_fingerprint(): code + data hash
         "load_average_at_end": os.getloadavg(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "targets": TARGETS,
         "summaries": summaries,
         "profile": profile,

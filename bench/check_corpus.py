@@ -52,7 +52,7 @@ def check_copy(copy: dict, corpus: Path, seed_reports: dict, seeds_by_name: dict
     if copy["seed"] not in seed_reports:
         try:
             seed_reports[copy["seed"]] = extract(read_source(SEEDS / copy["seed"]))
-        except Exception as error:  # noqa: BLE001 - nothing to compare the copy with
+        except Exception as error:
             seed_reports[copy["seed"]] = error
     original = seed_reports[copy["seed"]]
     if isinstance(original, Exception):
@@ -60,11 +60,13 @@ def check_copy(copy: dict, corpus: Path, seed_reports: dict, seeds_by_name: dict
     source = read_source(corpus / copy["file"])
     try:
         report = extract(source)
-    except Exception as error:  # noqa: BLE001 - reported as a problem of this copy
+    except Exception as error:
         return [f"extraction failed: {error}"]
     if report.authority.gss_code != copy["gss_code"]:
-        problems.append(f"authority {report.authority.name} ({report.authority.gss_code}), "
-                        f"expected {copy['authority']} ({copy['gss_code']})")
+        problems.append(
+            f"authority {report.authority.name} ({report.authority.gss_code}), "
+            f"expected {copy['authority']} ({copy['gss_code']})"
+        )
     if report.kind != original.kind:
         problems.append(f"kind {report.kind}, seed gives {original.kind}")
     for name in DATE_FIELDS:
@@ -77,14 +79,21 @@ def check_copy(copy: dict, corpus: Path, seed_reports: dict, seeds_by_name: dict
         if got != want:
             problems.append(f"{got} {name}, seed has {want}")
     if copy["file"].endswith(".pdf"):
-        expected = rekey(read_source(SEEDS / copy["seed"]).text, seed.authority,
-                         copy["authority"], shift, seed.date.year)
+        expected = rekey(
+            read_source(SEEDS / copy["seed"]).text,
+            seed.authority,
+            copy["authority"],
+            shift,
+            seed.date.year,
+        )
         # Words compared in order (a paragraph split or joined at a page end costs nothing).
         ratio = difflib.SequenceMatcher(None, expected.split(), source.text.split()).ratio()
         blocks_want, blocks_got = expected.count("\n\n"), source.text.count("\n\n")
         if ratio < 0.98 or abs(blocks_got - blocks_want) > max(3, blocks_want // 50):
-            problems.append(f"clean text differs from the re-keyed seed: similarity {ratio:.3f}, "
-                            f"{blocks_got} blocks vs {blocks_want}")
+            problems.append(
+                f"clean text differs from the re-keyed seed: similarity {ratio:.3f}, "
+                f"{blocks_got} blocks vs {blocks_want}"
+            )
     return problems
 
 
@@ -107,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     for copy in copies:
         problems = check_copy(copy, args.corpus, seed_reports, seeds_by_name)
         status = "ok" if not problems else "FAIL"
-        print(f"{status:4} {copy['file']}  (from {copy['seed']}, shift {copy['shift_years']:+d} y "
-              f"{copy['shift_days']:+d} d)")
+        print(
+            f"{status:4} {copy['file']}  (from {copy['seed']}, shift {copy['shift_years']:+d} y "
+            f"{copy['shift_days']:+d} d)"
+        )
         for p in problems:
             print(f"       {p}")
         failed += bool(problems)

@@ -56,7 +56,7 @@ def read(path: str) -> Outcome:
 
     try:
         report = extract(read_source(Path(path)))
-    except Exception as error:  # noqa: BLE001 - every failure is one reported line
+    except Exception as error:
         return Outcome(path, error=str(error).splitlines()[0])
     points = len(report.recommendations) + len(report.lscb_recommendations)
     return Outcome(

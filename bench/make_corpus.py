@@ -58,8 +58,18 @@ MAX_DAY_SHIFT = 40
 ESTABLISHED_MARGIN = 200
 
 MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ]
 _MONTH_NO = {m.lower(): i + 1 for i, m in enumerate(MONTHS)}
 
@@ -152,7 +162,7 @@ def _shift_run(text: str, shift: Shift, nominal_year: int) -> str:
     out = []
     pos = 0
     for i, (m, p, new) in enumerate(zip(elems, parts, moved, strict=True)):
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         nxt = moved[i + 1] if i + 1 < len(moved) else None
         show_month = p[3] or nxt is None or (new.month, new.year) != (nxt.month, nxt.year)
         show_year = p[4] or (nxt is not None and new.year != nxt.year)
@@ -188,7 +198,7 @@ def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
             # Whole years only, like bare years: "inspected in January 2012 ... since 2012"
             # must still name the same year after re-keying.
             return f"{m['my_month']}{m['my_sep']}{int(m['my_year']) + shift.years}"
-        before = text[max(0, m.start() - 40): m.start()]
+        before = text[max(0, m.start() - 40) : m.start()]
         if _TITLE_BEFORE.search(before):
             return m.group()
         if m["fy"]:
@@ -276,8 +286,12 @@ def load_authorities() -> list[NewAuthority]:
                 predecessor[row["new_gss"]] = (day, row["old_gss"])
     with REFERENCE.open(newline="", encoding="utf-8") as f:
         return [
-            NewAuthority(display_name(r["name"]), r["gss_code"], established.get(r["gss_code"]),
-                         predecessor.get(r["gss_code"]))
+            NewAuthority(
+                display_name(r["name"]),
+                r["gss_code"],
+                established.get(r["gss_code"]),
+                predecessor.get(r["gss_code"]),
+            )
             for r in csv.DictReader(f)
         ]
 
@@ -307,8 +321,15 @@ def load_seeds(authorities: list[NewAuthority]) -> list[Seed]:
         m = FILE_NAME.match(path.stem)
         if not m or m["slug"] not in by_slug:
             raise SystemExit(f"{path}: seed file name not <authority>_<date>_<kind>.<ext>")
-        seeds.append(Seed(path, by_slug[m["slug"]], m["kind"], date.fromisoformat(m["date"]),
-                          path.suffix.lower() == ".pdf"))
+        seeds.append(
+            Seed(
+                path,
+                by_slug[m["slug"]],
+                m["kind"],
+                date.fromisoformat(m["date"]),
+                path.suffix.lower() == ".pdf",
+            )
+        )
     return seeds
 
 
@@ -324,8 +345,9 @@ class Copy:
     shift_days: int
 
 
-def plan(seeds: list[Seed], authorities: list[NewAuthority], count: int,
-         rng_seed: int) -> list[Copy]:
+def plan(
+    seeds: list[Seed], authorities: list[NewAuthority], count: int, rng_seed: int
+) -> list[Copy]:
     """Choose an authority and a shift for each copy; copies of a seed get different
     authorities (until all 152 others have been used), and every identity is new."""
     rng = random.Random(rng_seed)
@@ -350,11 +372,16 @@ def plan(seeds: list[Seed], authorities: list[NewAuthority], count: int,
                 if shift == Shift(0, 0) or not EARLIEST <= new_date <= LATEST:
                     continue
                 authority = next(
-                    (a for a in order
-                     if a.gss_code not in taken
-                     and (a.established is None
-                          or a.established < new_date - timedelta(days=ESTABLISHED_MARGIN))
-                     and (a.gss_code, seed.kind, new_date) not in identities),
+                    (
+                        a
+                        for a in order
+                        if a.gss_code not in taken
+                        and (
+                            a.established is None
+                            or a.established < new_date - timedelta(days=ESTABLISHED_MARGIN)
+                        )
+                        and (a.gss_code, seed.kind, new_date) not in identities
+                    ),
                     None,
                 )
                 if authority is not None:
@@ -366,17 +393,37 @@ def plan(seeds: list[Seed], authorities: list[NewAuthority], count: int,
             n = len(copies) + 1
             suffix = ".pdf" if seed.is_pdf else ".txt"
             name = f"{_slug(authority.name)}_{new_date.isoformat()}_{seed.kind}_c{n:04d}{suffix}"
-            copies.append(Copy(name, seed.path.name, authority.name, authority.gss_on(new_date),
-                               seed.kind, new_date.isoformat(), shift.years, shift.days))
+            copies.append(
+                Copy(
+                    name,
+                    seed.path.name,
+                    authority.name,
+                    authority.gss_on(new_date),
+                    seed.kind,
+                    new_date.isoformat(),
+                    shift.years,
+                    shift.days,
+                )
+            )
     return copies
 
 
 # ------------------------------------------------------------------------------ typesetting
 
-_CP1252_FALLBACK = str.maketrans({
-    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2015": "\u2014",
-    "\u2192": "->", "\u2265": ">=", "\u2264": "<=", "\u2032": "'", "\u2033": '"',
-})
+_CP1252_FALLBACK = str.maketrans(
+    {
+        "\u2212": "-",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2015": "\u2014",
+        "\u2192": "->",
+        "\u2265": ">=",
+        "\u2264": "<=",
+        "\u2032": "'",
+        "\u2033": '"',
+    }
+)
 
 
 def to_cp1252(text: str) -> str:
@@ -482,8 +529,13 @@ def _seed_text(seed: Seed) -> str:
 
 
 def make_copy(seed: Seed, copy: Copy, out_dir: Path) -> None:
-    text = rekey(_seed_text(seed), seed.authority, copy.authority,
-                 Shift(copy.shift_years, copy.shift_days), seed.date.year)
+    text = rekey(
+        _seed_text(seed),
+        seed.authority,
+        copy.authority,
+        Shift(copy.shift_years, copy.shift_days),
+        seed.date.year,
+    )
     target = out_dir / copy.file
     partial = target.with_name(target.name + ".part")
     if seed.is_pdf:
@@ -559,8 +611,10 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {"params": params, "copies": [asdict(c) for c in copies]}
     (out_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     n_pdf = sum(c.file.endswith(".pdf") for c in copies)
-    print(f"{out_dir}: {len(copies)} documents ({n_pdf} PDF, {len(copies) - n_pdf} text) "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{out_dir}: {len(copies)} documents ({n_pdf} PDF, {len(copies) - n_pdf} text) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 

@@ -64,6 +64,7 @@ TOP_INSPECTOR = """SELECT ?name (COUNT(DISTINCT ?v) AS ?n) WHERE {
 
 def sensible_values(store: Any) -> dict[str, str]:
     """Values for required parameters, by parameter type, chosen from the graph itself."""
+
     def first(sparql: str, column: str) -> str:
         rows = execute(store, sparql).values()
         return rows[0][column] if rows else ""
@@ -91,8 +92,9 @@ def parameters_for(query: SavedQuery, values: dict[str, str]) -> dict[str, str]:
     return chosen
 
 
-def time_oxigraph(store: Any, sparql: str, runs: int, budget: float, cap: float,
-                  timeout: float | None = None) -> tuple[float | None, int, int]:
+def time_oxigraph(
+    store: Any, sparql: str, runs: int, budget: float, cap: float, timeout: float | None = None
+) -> tuple[float | None, int, int]:
     """(median seconds, rows, runs): a first run (capped at ``cap`` seconds: ``None`` past it)
     warms up; if it took longer than ``budget`` it is the only sample."""
     started = time.perf_counter()
@@ -125,8 +127,9 @@ def load_rdflib(store: Any) -> Any:
     return dataset
 
 
-def time_rdflib(dataset: Any, sparql: str,
-                cap: float) -> tuple[float | None, int | None, str | None]:
+def time_rdflib(
+    dataset: Any, sparql: str, cap: float
+) -> tuple[float | None, int | None, str | None]:
     """(seconds, rows, error) of one rdflib run in a forked child; seconds None past ``cap``
     or on an error."""
     read_end, write_end = os.pipe()
@@ -138,7 +141,7 @@ def time_rdflib(dataset: Any, sparql: str,
             result = dataset.query(sparql, initNs=vocab.PREFIXES)
             rows = len(list(result)) if result.type != "ASK" else 1
             message = {"seconds": time.perf_counter() - started, "rows": rows}
-        except BaseException as error:  # noqa: BLE001 - report, never raise in the child
+        except BaseException as error:
             message = {"error": f"{type(error).__name__}: {error}"}
         os.write(write_end, json.dumps(message).encode())
         os._exit(0)
@@ -164,26 +167,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, default=BENCH / "store-800")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--budget", type=float, default=10.0,
-                        help="seconds of timed oxigraph runs per query at most")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=10.0,
+        help="seconds of timed oxigraph runs per query at most",
+    )
     parser.add_argument("--rdflib-cap", type=float, default=60.0)
-    parser.add_argument("--ox-cap", type=float, default=60.0,
-                        help="seconds after which an oxigraph run is stopped (>cap)")
+    parser.add_argument(
+        "--ox-cap",
+        type=float,
+        default=60.0,
+        help="seconds after which an oxigraph run is stopped (>cap)",
+    )
     parser.add_argument("--no-rdflib", action="store_true")
     parser.add_argument("--only", nargs="*", help="query names to run (default: all)")
     args = parser.parse_args(argv)
     ready = args.store.with_name(args.store.name + ".ready")
     if not args.store.is_dir() or (args.store == BENCH / "store-800" and not ready.exists()):
-        print(f"error: {args.store} is missing or not complete ({ready} not there yet)",
-              file=sys.stderr)
+        print(
+            f"error: {args.store} is missing or not complete ({ready} not there yet)",
+            file=sys.stderr,
+        )
         return 1
     graph = KnowledgeGraph.open_read_only(args.store)
     store = graph.store
     quads = len(store)
     values = sensible_values(store)
-    print(f"store {args.store}: {quads} quads; required parameters: "
-          f"authority={values['authority']}, theme={values['theme']}, "
-          f"inspector={values['inspector']}", file=sys.stderr)
+    print(
+        f"store {args.store}: {quads} quads; required parameters: "
+        f"authority={values['authority']}, theme={values['theme']}, "
+        f"inspector={values['inspector']}",
+        file=sys.stderr,
+    )
 
     cases: list[tuple[str, SavedQuery, dict[str, str]]] = []
     for name, query in load_queries().items():
@@ -203,14 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         label = name + "".join(f" {k}={v}" for k, v in params.items())
         print(f"{label} ...", file=sys.stderr, flush=True)
         median, count, runs = time_oxigraph(store, sparql, args.runs, args.budget, args.ox_cap)
-        row: dict[str, Any] = {"query": name, "parameters": params, "rows": count,
-                               "runs": runs, "oxigraph_ms": None, "cli_path_ms": None,
-                               "target_met": False}
+        row: dict[str, Any] = {
+            "query": name,
+            "parameters": params,
+            "rows": count,
+            "runs": runs,
+            "oxigraph_ms": None,
+            "cli_path_ms": None,
+            "target_met": False,
+        }
         if median is not None:
             row.update(oxigraph_ms=median * 1000, target_met=median * 1000 < TARGET_MS)
             if median < 1:  # the fork's overhead shows on the quick ones
-                forked, _, _ = time_oxigraph(store, sparql, 3, args.budget, args.ox_cap,
-                                             timeout=600)
+                forked, _, _ = time_oxigraph(
+                    store, sparql, 3, args.budget, args.ox_cap, timeout=600
+                )
                 row["cli_path_ms"] = forked * 1000 if forked is not None else None
         rows.append(row)
         print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
@@ -220,26 +243,40 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         dataset = load_rdflib(store)
         load_seconds = time.perf_counter() - started
-        print(f"rdflib: loaded {len(dataset)} triples (union) in {load_seconds:.1f} s",
-              file=sys.stderr)
+        print(
+            f"rdflib: loaded {len(dataset)} triples (union) in {load_seconds:.1f} s",
+            file=sys.stderr,
+        )
         for row, sparql in zip(rows, bound, strict=True):
             seconds, rdflib_rows, error = time_rdflib(dataset, sparql, args.rdflib_cap)
-            row.update(rdflib_ms=None if seconds is None else seconds * 1000,
-                       rdflib_rows=rdflib_rows, rdflib_error=error)
+            row.update(
+                rdflib_ms=None if seconds is None else seconds * 1000,
+                rdflib_rows=rdflib_rows,
+                rdflib_error=error,
+            )
             median = None if row["oxigraph_ms"] is None else row["oxigraph_ms"] / 1000
             if median is not None:
-                row.update(ratio=None if seconds is None else seconds / median,
-                           ratio_at_least=args.rdflib_cap / median if seconds is None else None)
+                row.update(
+                    ratio=None if seconds is None else seconds / median,
+                    ratio_at_least=args.rdflib_cap / median if seconds is None else None,
+                )
             print(f"  rdflib {row['query']}: {json.dumps(row)}", file=sys.stderr, flush=True)
     graph.close()
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     summary = {
-        "when": stamp, "store": str(args.store), "quads": quads, "runs": args.runs,
-        "rdflib_cap_s": args.rdflib_cap, "rdflib_load_s": load_seconds,
+        "when": stamp,
+        "store": str(args.store),
+        "quads": quads,
+        "runs": args.runs,
+        "rdflib_cap_s": args.rdflib_cap,
+        "rdflib_load_s": load_seconds,
         "ox_cap_s": args.ox_cap,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "targets": {"median_ms": TARGET_MS, "recurring_issues_ratio": TARGET_RATIO},
         "queries": rows,
     }
@@ -253,24 +290,28 @@ def main(argv: list[str] | None = None) -> int:
 
 def markdown(summary: dict[str, Any]) -> str:
     cap = summary["rdflib_cap_s"]
-    lines = [f"Saved queries on {summary['store']} ({summary['quads']:,} quads); oxigraph: "
-             f"median of up to {summary['runs']} runs after a warm-up run (a run over the "
-             f"budget is the only sample; stopped at {summary['ox_cap_s']:g} s); rdflib: one "
-             f"run, stopped at {cap:g} s (loading it took {summary['rdflib_load_s'] or 0:.0f} s)."
-             , "",
-             "| query | parameters | rows | oxigraph median | CLI path (fork) | rdflib | "
-             "rdflib / oxigraph | < 100 ms |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Saved queries on {summary['store']} ({summary['quads']:,} quads); oxigraph: "
+        f"median of up to {summary['runs']} runs after a warm-up run (a run over the "
+        f"budget is the only sample; stopped at {summary['ox_cap_s']:g} s); rdflib: one "
+        f"run, stopped at {cap:g} s (loading it took {summary['rdflib_load_s'] or 0:.0f} s).",
+        "",
+        "| query | parameters | rows | oxigraph median | CLI path (fork) | rdflib | "
+        "rdflib / oxigraph | < 100 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in summary["queries"]:
         params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items()) or "defaults"
-        ox_ms = (f"{r['oxigraph_ms']:,.1f} ms" if r["oxigraph_ms"] is not None
-                 else f">{summary['ox_cap_s']:g} s")
+        ox_ms = (
+            f"{r['oxigraph_ms']:,.1f} ms"
+            if r["oxigraph_ms"] is not None
+            else f">{summary['ox_cap_s']:g} s"
+        )
         fork_ms = f"{r['cli_path_ms']:,.1f} ms" if r["cli_path_ms"] is not None else "—"
         if "rdflib_ms" not in r:
             rdflib = ratio = "—"
         else:
-            rdflib = (f">{cap:g} s" if r["rdflib_ms"] is None
-                      else f"{r['rdflib_ms'] / 1000:,.2f} s")
+            rdflib = f">{cap:g} s" if r["rdflib_ms"] is None else f"{r['rdflib_ms'] / 1000:,.2f} s"
             if r["oxigraph_ms"] is None or r.get("rdflib_error"):
                 ratio = "—"
             elif r["rdflib_ms"] is None:
@@ -281,9 +322,11 @@ def markdown(summary: dict[str, Any]) -> str:
                     ratio += f" (rdflib: {r['rdflib_rows']} rows)"
             if r.get("rdflib_error"):
                 rdflib = "error"
-        lines.append(f"| `{r['query']}` | {params} | {r['rows'] if r['rows'] >= 0 else '?'} | "
-                     f"{ox_ms} | {fork_ms} | {rdflib} | {ratio} | "
-                     f"{'yes' if r['target_met'] else '**no**'} |")
+        lines.append(
+            f"| `{r['query']}` | {params} | {r['rows'] if r['rows'] >= 0 else '?'} | "
+            f"{ox_ms} | {fork_ms} | {rdflib} | {ratio} | "
+            f"{'yes' if r['target_met'] else '**no**'} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -34,6 +34,7 @@ def main() -> None:
     started = time.perf_counter()
     from kg import analytics, report
     from kg.store import KnowledgeGraph
+
     import_seconds = time.perf_counter() - started
 
     graph = KnowledgeGraph.open_read_only(args.store)
@@ -54,8 +55,9 @@ def main() -> None:
         analytics.inspector_network(data)
         stages["chains + inspector network"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        analytics.quotes_for(graph.store, (report._pick(link.items).iri
-                                           for chain in chains for link in chain.links))
+        analytics.quotes_for(
+            graph.store, (report._pick(link.items).iri for chain in chains for link in chain.links)
+        )
         stages["quotes (annotations)"] = time.perf_counter() - t0
     finally:
         graph.close()
@@ -79,10 +81,14 @@ def main() -> None:
         "load_average_1min": load,
         "cpus": os.cpu_count(),
     }
-    print(f"report: {summary.authorities} authorities, {summary.visits} visits, "
-          f"{summary.chains} recurring chains, {summary.bytes / 1e6:.1f} MB")
-    print(f"median of {len(seconds)}: {median:.2f} s (target < 10 s: "
-          f"{'met' if median < 10 else 'NOT met'}); load average {load}")
+    print(
+        f"report: {summary.authorities} authorities, {summary.visits} visits, "
+        f"{summary.chains} recurring chains, {summary.bytes / 1e6:.1f} MB"
+    )
+    print(
+        f"median of {len(seconds)}: {median:.2f} s (target < 10 s: "
+        f"{'met' if median < 10 else 'NOT met'}); load average {load}"
+    )
     for name, value in stages.items():
         print(f"  {name}: {value:.2f} s")
     if not args.no_save:

@@ -46,8 +46,16 @@ def build_seeds(where: Path) -> Path:
     return where
 
 
-def load(host: str, port: int, method: str, path: str, body: bytes | None,
-         headers: dict[str, str], clients: int, seconds: float) -> dict[str, float]:
+def load(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
+) -> dict[str, float]:
     """``clients`` threads, each on one keep-alive connection, for ``seconds``."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -113,15 +121,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or build_seeds(Path(tmp) / "store")
         label = args.label or ("seeds" if args.store is None else store.name)
-        results: dict[str, object] = {"label": label, "store": str(store),
-                                      "query": args.query, "params": params,
-                                      "clients": args.clients}
+        results: dict[str, object] = {
+            "label": label,
+            "store": str(store),
+            "query": args.query,
+            "params": params,
+            "clients": args.clients,
+        }
 
         # 1. kg serve: the saved-query API.
         serve = subprocess.Popen(
-            [sys.executable, "-c", "from kg.cli import app; app()", "serve", "--store",
-             str(store), "--port", "0", "--timeout", "60"],
-            stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-c",
+                "from kg.cli import app; app()",
+                "serve",
+                "--store",
+                str(store),
+                "--port",
+                "0",
+                "--timeout",
+                "60",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert serve.stdout is not None
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", serve.stdout.readline())
         if not match:
@@ -133,9 +157,11 @@ def main() -> None:
         try:
             load("127.0.0.1", port, "GET", path, None, json_accept, 1, 2.0)  # warm up
             results["kg_serve_saved_query"] = load(
-                "127.0.0.1", port, "GET", path, None, json_accept, args.clients, args.seconds)
+                "127.0.0.1", port, "GET", path, None, json_accept, args.clients, args.seconds
+            )
             results["kg_serve_one_client"] = load(
-                "127.0.0.1", port, "GET", path, None, json_accept, 1, args.seconds / 2)
+                "127.0.0.1", port, "GET", path, None, json_accept, 1, args.seconds / 2
+            )
         finally:
             serve.terminate()
             serve.wait(10)
@@ -145,14 +171,25 @@ def main() -> None:
         body = urllib.parse.urlencode({"query": sparql}).encode()
         form = {**json_accept, "Content-Type": "application/x-www-form-urlencoded"}
         oxi_port = free_port()
-        oxi = subprocess.Popen([oxigraph_binary(), "serve-read-only", "--location", str(store),
-                                "--bind", f"127.0.0.1:{oxi_port}", "--union-default-graph"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        oxi = subprocess.Popen(
+            [
+                oxigraph_binary(),
+                "serve-read-only",
+                "--location",
+                str(store),
+                "--bind",
+                f"127.0.0.1:{oxi_port}",
+                "--union-default-graph",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_port(oxi_port, oxi)
             load("127.0.0.1", oxi_port, "POST", "/query", body, form, 1, 2.0)
-            results["oxigraph_direct"] = load("127.0.0.1", oxi_port, "POST", "/query", body,
-                                              form, args.clients, args.seconds)
+            results["oxigraph_direct"] = load(
+                "127.0.0.1", oxi_port, "POST", "/query", body, form, args.clients, args.seconds
+            )
         finally:
             oxi.terminate()
             oxi.wait(10)

@@ -15,8 +15,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("open_store", "run_query", "sparql", "saved_queries", "QueryResult", "QueryError",
-        "QueryTimeout")
+_API = (
+    "open_store",
+    "run_query",
+    "sparql",
+    "saved_queries",
+    "QueryResult",
+    "QueryError",
+    "QueryTimeout",
+)
 
 
 def __getattr__(name: str) -> Any:

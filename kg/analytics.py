@@ -132,8 +132,9 @@ class Projection:
         _check_include(include)
         if include == "weaknesses":
             if self.include != "weaknesses":
-                raise AnalyticsError("weakness findings were not loaded: "
-                                     "load(..., include='weaknesses')")
+                raise AnalyticsError(
+                    "weakness findings were not loaded: load(..., include='weaknesses')"
+                )
             return self.items
         return [i for i in self.items if i.told_by == "recommendation"]
 
@@ -220,8 +221,12 @@ def _select(store: ox.Store, sparql: str, authority: str | None) -> Iterable[Any
     """Run a SELECT over the union graph; the authority is bound as an RDF term (never spliced
     into the query text), which needs ``?authority`` in the SELECT clause."""
     substitutions = {ox.Variable("authority"): ox.NamedNode(authority)} if authority else None
-    return store.query(sparql, use_default_graph_as_union=True, prefixes=vocab.PREFIXES,
-                       substitutions=substitutions)
+    return store.query(
+        sparql,
+        use_default_graph_as_union=True,
+        prefixes=vocab.PREFIXES,
+        substitutions=substitutions,
+    )
 
 
 def _v(solution: Any, name: str) -> str | None:
@@ -260,32 +265,55 @@ def _predecessor_names(missing: set[str]) -> dict[str, str]:
     return names
 
 
-def load(store: ox.Store, *, authority: str | None = None, from_year: int | None = None,
-         to_year: int | None = None, include: Include = "recommendations") -> Projection:
+def load(
+    store: ox.Store,
+    *,
+    authority: str | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    include: Include = "recommendations",
+) -> Projection:
     """Read the projection the analytics need: visits whose start year is in the period, and
     their items, inspectors and judgements; ``authority`` is an authority IRI (or None: all).
     Weakness findings are read only when ``include="weaknesses"``."""
     _check_include(include)
     if from_year is not None and to_year is not None and from_year > to_year:
         raise AnalyticsError(f"the period is empty: from {from_year} is after to {to_year}")
-    names = {s["authority"].value: s["name"].value
-             for s in _select(store, _AUTHORITY_NAMES, None) if s["name"] is not None}
+    names = {
+        s["authority"].value: s["name"].value
+        for s in _select(store, _AUTHORITY_NAMES, None)
+        if s["name"] is not None
+    }
     visits: dict[str, Visit] = {}
     for s in _select(store, _VISITS, authority):
         iri, start = s["visit"].value, s["start"].value
         year = int(start[:4])
-        if (from_year is not None and year < from_year) or (to_year is not None
-                                                              and year > to_year):
+        if (from_year is not None and year < from_year) or (to_year is not None and year > to_year):
             continue
         known = visits.get(iri)
         if known is None or start < known.start:
             where = s["authority"].value
-            visits[iri] = Visit(iri, where, names.get(where) or where.rsplit("/", 1)[-1],
-                                s["kind"].value.rsplit("/", 1)[-1], start, _v(s, "report"))
+            visits[iri] = Visit(
+                iri,
+                where,
+                names.get(where) or where.rsplit("/", 1)[-1],
+                s["kind"].value.rsplit("/", 1)[-1],
+                start,
+                _v(s, "report"),
+            )
     found_names = _predecessor_names({v.authority for v in visits.values()} - names.keys())
     if found_names:
-        visits = {iri: Visit(v.iri, v.authority, found_names.get(v.authority, v.authority_name),
-                             v.kind, v.start, v.report) for iri, v in visits.items()}
+        visits = {
+            iri: Visit(
+                v.iri,
+                v.authority,
+                found_names.get(v.authority, v.authority_name),
+                v.kind,
+                v.start,
+                v.report,
+            )
+            for iri, v in visits.items()
+        }
 
     found: dict[tuple[str, str], tuple[str, set[str]]] = {}
     queries = [("recommendation", _RECOMMENDATIONS)]
@@ -296,9 +324,12 @@ def load(store: ox.Store, *, authority: str | None = None, from_year: int | None
             visit = s["visit"].value
             if visit in visits:
                 found.setdefault((s["item"].value, told_by), (visit, set()))[1].add(
-                    s["theme"].value)
-    items = [Item(iri, visit, told_by, tuple(sorted(themes)))
-             for (iri, told_by), (visit, themes) in sorted(found.items())]
+                    s["theme"].value
+                )
+    items = [
+        Item(iri, visit, told_by, tuple(sorted(themes)))
+        for (iri, told_by), (visit, themes) in sorted(found.items())
+    ]
 
     leads = {(s["visit"].value, s["inspector"].value) for s in _select(store, _LEADS, authority)}
     people: dict[tuple[str, str], str] = {}
@@ -307,8 +338,10 @@ def load(store: ox.Store, *, authority: str | None = None, from_year: int | None
         name = _v(s, "name") or key[1].rsplit("/", 1)[-1]
         if key[0] in visits and (key not in people or name < people[key]):
             people[key] = name  # one name per person: the first of any spellings
-    roles = [InspectorRole(visit, inspector, name, (visit, inspector) in leads)
-             for (visit, inspector), name in people.items()]
+    roles = [
+        InspectorRole(visit, inspector, name, (visit, inspector) in leads)
+        for (visit, inspector), name in people.items()
+    ]
 
     grades = {s["grade"].value: s for s in _select(store, _GRADES, None)}
     judgements: dict[str, Judgement] = {}
@@ -320,12 +353,17 @@ def load(store: ox.Store, *, authority: str | None = None, from_year: int | None
         known = grades.get(grade)
         notation = _v(known, "notation") if known is not None else None
         judgements[iri] = Judgement(
-            visit, iri, s["area"].value, _v(s, "section"), grade,
+            visit,
+            iri,
+            s["area"].value,
+            _v(s, "section"),
+            grade,
             (_v(known, "label") if known is not None else None)
             or grade.rsplit("/", 1)[-1].replace("-", " ").capitalize(),
             int(notation) if notation and notation.isdigit() else None,
             _v(known, "scale") if known is not None else None,
-            _v(known, "scale_label") if known is not None else None)
+            _v(known, "scale_label") if known is not None else None,
+        )
 
     labels: dict[str, str] = {}
     order: dict[str, int] = {}
@@ -335,13 +373,23 @@ def load(store: ox.Store, *, authority: str | None = None, from_year: int | None
         if position and position.isdigit():
             order[s["theme"].value] = int(position)
 
-    return Projection(visits, items, sorted(roles, key=lambda r: (r.visit, r.name)),
-                      sorted(judgements.values(), key=lambda j: (j.visit, j.iri)), labels, order,
-                      authority, from_year, to_year, include)
+    return Projection(
+        visits,
+        items,
+        sorted(roles, key=lambda r: (r.visit, r.name)),
+        sorted(judgements.values(), key=lambda j: (j.visit, j.iri)),
+        labels,
+        order,
+        authority,
+        from_year,
+        to_year,
+        include,
+    )
 
 
-def quotes_for(store: ox.Store, items: Iterable[str],
-               batch: int = 500) -> dict[str, tuple[Quote, ...]]:
+def quotes_for(
+    store: ox.Store, items: Iterable[str], batch: int = 500
+) -> dict[str, tuple[Quote, ...]]:
     """Each item's quotes (file name, character offsets, the words there), in file-name order.
 
     Asked for the few items a report shows rather than for all: the join over the Web
@@ -349,17 +397,27 @@ def quotes_for(store: ox.Store, items: Iterable[str],
     wanted = sorted(set(items))
     if not wanted:
         return {}
-    files = {s["source"].value: s["file"].value
-             for s in _select(store, _FILE_NAMES, None) if s["file"] is not None}
+    files = {
+        s["source"].value: s["file"].value
+        for s in _select(store, _FILE_NAMES, None)
+        if s["file"] is not None
+    }
     found: dict[str, set[Quote]] = defaultdict(set)
     for i in range(0, len(wanted), batch):
-        values = " ".join(str(ox.NamedNode(iri)) for iri in wanted[i:i + batch])
+        values = " ".join(str(ox.NamedNode(iri)) for iri in wanted[i : i + batch])
         for s in _select(store, _QUOTES % values, None):
             source = s["source"].value
-            found[s["item"].value].add(Quote(files.get(source, source), int(s["start"].value),
-                                             int(s["end"].value), s["text"].value))
-    return {item: tuple(sorted(q, key=lambda q: (q.file_name, q.start)))
-            for item, q in found.items()}
+            found[s["item"].value].add(
+                Quote(
+                    files.get(source, source),
+                    int(s["start"].value),
+                    int(s["end"].value),
+                    s["text"].value,
+                )
+            )
+    return {
+        item: tuple(sorted(q, key=lambda q: (q.file_name, q.start))) for item, q in found.items()
+    }
 
 
 def _check_include(include: str) -> None:
@@ -372,6 +430,7 @@ def _check_include(include: str) -> None:
 
 def years_between(first: str, second: str) -> float:
     """Years from one visit's start to the next, to one decimal (dates as precise as given)."""
+
     def day(text: str) -> date:
         parts = [int(p) for p in text[:10].split("-")] + [1, 1]
         return date(parts[0], parts[1], parts[2])
@@ -432,8 +491,9 @@ class RecurrenceChain:
         return self.visits >= 2
 
 
-def recurrence_chains(data: Projection, include: Include = "recommendations",
-                      min_visits: int = 2) -> list[RecurrenceChain]:
+def recurrence_chains(
+    data: Projection, include: Include = "recommendations", min_visits: int = 2
+) -> list[RecurrenceChain]:
     """For each authority and theme, the ordered visits in which it was raised; chains of at
     least ``min_visits`` visits, most visits first, then longest-running, then by name."""
     by_key: dict[tuple[str, str], dict[str, list[Item]]] = defaultdict(lambda: defaultdict(list))
@@ -450,11 +510,19 @@ def recurrence_chains(data: Projection, include: Include = "recommendations",
         for iri in ordered:
             visit = data.visits[iri]
             gap = None if previous is None else years_between(previous.start, visit.start)
-            links.append(ChainLink(visit, tuple(sorted(visit_items[iri], key=lambda i: i.iri)),
-                                   gap))
+            links.append(
+                ChainLink(visit, tuple(sorted(visit_items[iri], key=lambda i: i.iri)), gap)
+            )
             previous = visit
-        chains.append(RecurrenceChain(authority, links[0].visit.authority_name, theme,
-                                      data.theme_label(theme), tuple(links)))
+        chains.append(
+            RecurrenceChain(
+                authority,
+                links[0].visit.authority_name,
+                theme,
+                data.theme_label(theme),
+                tuple(links),
+            )
+        )
     return sorted(chains, key=_chain_rank)
 
 
@@ -468,11 +536,11 @@ def most_frequent(chains: Iterable[RecurrenceChain], n: int | None = 10) -> list
     return ranked if n is None else ranked[:n]
 
 
-def longest_running(chains: Iterable[RecurrenceChain],
-                    n: int | None = 10) -> list[RecurrenceChain]:
+def longest_running(chains: Iterable[RecurrenceChain], n: int | None = 10) -> list[RecurrenceChain]:
     """Chains spanning the most years, first to last (ties: more visits first)."""
-    ranked = sorted(chains, key=lambda c: (-c.span_years, -c.visits, c.authority_name,
-                                           c.theme_label))
+    ranked = sorted(
+        chains, key=lambda c: (-c.span_years, -c.visits, c.authority_name, c.theme_label)
+    )
     return ranked if n is None else ranked[:n]
 
 
@@ -498,8 +566,10 @@ def chains_by_authority(chains: Iterable[RecurrenceChain]) -> list[AuthorityChai
     grouped: dict[str, list[RecurrenceChain]] = defaultdict(list)
     for chain in chains:
         grouped[chain.authority].append(chain)
-    result = [AuthorityChains(a, cs[0].authority_name, tuple(sorted(cs, key=_chain_rank)))
-              for a, cs in grouped.items()]
+    result = [
+        AuthorityChains(a, cs[0].authority_name, tuple(sorted(cs, key=_chain_rank)))
+        for a, cs in grouped.items()
+    ]
     return sorted(result, key=lambda a: (-len(a.chains), a.authority_name))
 
 
@@ -519,9 +589,16 @@ def recurrent_themes(chains: Iterable[RecurrenceChain]) -> list[ThemeRecurrence]
     grouped: dict[str, list[RecurrenceChain]] = defaultdict(list)
     for chain in chains:
         grouped[chain.theme].append(chain)
-    result = [ThemeRecurrence(t, cs[0].theme_label, len({c.authority for c in cs}),
-                              sum(c.visits for c in cs), max(c.span_years for c in cs))
-              for t, cs in grouped.items()]
+    result = [
+        ThemeRecurrence(
+            t,
+            cs[0].theme_label,
+            len({c.authority for c in cs}),
+            sum(c.visits for c in cs),
+            max(c.span_years for c in cs),
+        )
+        for t, cs in grouped.items()
+    ]
     return sorted(result, key=lambda r: (-r.authorities, -r.visits, r.theme_label))
 
 
@@ -530,21 +607,42 @@ def recurrence_graph(data: Projection, chains: Iterable[RecurrenceChain]) -> nx.
     themes are nodes too, so Gephi can colour and filter by them."""
     graph = nx.MultiDiGraph(name="recurrence chains")
     for chain in chains:
-        graph.add_node(chain.authority, iri=chain.authority, type="authority",
-                       label=chain.authority_name)
+        graph.add_node(
+            chain.authority, iri=chain.authority, type="authority", label=chain.authority_name
+        )
         graph.add_node(chain.theme, iri=chain.theme, type="theme", label=chain.theme_label)
         for link in chain.links:
             v = link.visit
-            graph.add_node(v.iri, iri=v.iri, type="visit", label=f"{v.authority_name} {v.start}",
-                           authority=v.authority, kind=v.kind, start=v.start, year=v.year)
+            graph.add_node(
+                v.iri,
+                iri=v.iri,
+                type="visit",
+                label=f"{v.authority_name} {v.start}",
+                authority=v.authority,
+                kind=v.kind,
+                start=v.start,
+                year=v.year,
+            )
             graph.add_edge(v.authority, v.iri, key="visited", relation="visited")
-            graph.add_edge(chain.theme, v.iri, key=chain.authority, relation="raised",
-                           authority=chain.authority,
-                           items=" ".join(i.iri for i in link.items))
+            graph.add_edge(
+                chain.theme,
+                v.iri,
+                key=chain.authority,
+                relation="raised",
+                authority=chain.authority,
+                items=" ".join(i.iri for i in link.items),
+            )
         for before, after in zip(chain.links, chain.links[1:], strict=False):
-            graph.add_edge(before.visit.iri, after.visit.iri, key=chain.theme,
-                           relation="recurs", theme=chain.theme, theme_label=chain.theme_label,
-                           authority=chain.authority, gap_years=after.gap_years or 0.0)
+            graph.add_edge(
+                before.visit.iri,
+                after.visit.iri,
+                key=chain.theme,
+                relation="recurs",
+                theme=chain.theme,
+                theme_label=chain.theme_label,
+                authority=chain.authority,
+                gap_years=after.gap_years or 0.0,
+            )
     return graph
 
 
@@ -609,13 +707,13 @@ def inspector_network(data: Projection) -> InspectorNetwork:
     graph = nx.Graph(name="inspector network")
     inspectors = []
     for iri, roles in sorted(by_inspector.items(), key=lambda kv: names[kv[0]]):
-        visits = tuple(sorted({r.visit for r in roles},
-                              key=lambda v: (data.visits[v].start, v)))
+        visits = tuple(sorted({r.visit for r in roles}, key=lambda v: (data.visits[v].start, v)))
         authorities = tuple(sorted({data.visits[v].authority for v in visits}))
         lead = sum(1 for r in roles if r.lead)
         inspectors.append(Inspector(iri, names[iri], visits, lead, authorities))
-        graph.add_node(iri, iri=iri, type="inspector", label=names[iri], visits=len(visits),
-                       lead_visits=lead)
+        graph.add_node(
+            iri, iri=iri, type="inspector", label=names[iri], visits=len(visits), lead_visits=lead
+        )
     for authority, name in authority_names.items():
         if any(authority in i.authorities for i in inspectors):
             graph.add_node(authority, iri=authority, type="authority", label=name)
@@ -628,8 +726,7 @@ def inspector_network(data: Projection) -> InspectorNetwork:
     for (a, b), visits in sorted(shared.items()):
         ordered = tuple(sorted(visits, key=lambda v: (data.visits[v].start, v)))
         pairs.append(CoInspection(a, names[a], b, names[b], ordered))
-        graph.add_edge(a, b, relation="co-inspected", weight=len(ordered),
-                       visits=" ".join(ordered))
+        graph.add_edge(a, b, relation="co-inspected", weight=len(ordered), visits=" ".join(ordered))
 
     repeats = []
     for inspector in inspectors:
@@ -637,11 +734,23 @@ def inspector_network(data: Projection) -> InspectorNetwork:
         for v in inspector.visits:
             per_authority[data.visits[v].authority].append(data.visits[v])
         for authority, visits in sorted(per_authority.items()):
-            graph.add_edge(inspector.iri, authority, relation="visited", weight=len(visits),
-                           visits=" ".join(v.iri for v in visits))
+            graph.add_edge(
+                inspector.iri,
+                authority,
+                relation="visited",
+                weight=len(visits),
+                visits=" ".join(v.iri for v in visits),
+            )
             if len(visits) > 1:
-                repeats.append(RepeatVisit(inspector.iri, inspector.name, authority,
-                                           authority_names[authority], tuple(visits)))
+                repeats.append(
+                    RepeatVisit(
+                        inspector.iri,
+                        inspector.name,
+                        authority,
+                        authority_names[authority],
+                        tuple(visits),
+                    )
+                )
     pairs.sort(key=lambda p: (-len(p.visits), p.a_name, p.b_name))
     repeats.sort(key=lambda r: (-len(r.visits), r.name, r.authority_name))
     return InspectorNetwork(graph, inspectors, pairs, repeats)
@@ -650,8 +759,9 @@ def inspector_network(data: Projection) -> InspectorNetwork:
 # ---------------------------------------------------------------- similarity, co-occurrence
 
 
-def theme_profiles(data: Projection,
-                   include: Include = "recommendations") -> dict[str, Counter[str]]:
+def theme_profiles(
+    data: Projection, include: Include = "recommendations"
+) -> dict[str, Counter[str]]:
     """Per authority: for each theme, the number of distinct visits in which it was told."""
     seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for item in data.told(include):
@@ -680,8 +790,12 @@ def cosine(p: Counter[str], q: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
-def authority_similarity(data: Projection, include: Include = "recommendations",
-                         min_score: float = 0.0, limit: int | None = None) -> list[Similarity]:
+def authority_similarity(
+    data: Projection,
+    include: Include = "recommendations",
+    min_score: float = 0.0,
+    limit: int | None = None,
+) -> list[Similarity]:
     """Pairs of authorities by cosine similarity of their theme profiles over the projection's
     period (vectors: visits per theme, so a theme raised at every visit weighs more than one
     raised once). Most similar first; pairs scoring ``min_score`` or less are left out, and
@@ -700,8 +814,12 @@ def authority_similarity(data: Projection, include: Include = "recommendations",
     scored.sort()
     result = []
     for negative, _, _, a, b in scored if limit is None else scored[:limit]:
-        shared = tuple(sorted(profiles[a].keys() & profiles[b].keys(),
-                              key=lambda t: (-(profiles[a][t] + profiles[b][t]), t)))
+        shared = tuple(
+            sorted(
+                profiles[a].keys() & profiles[b].keys(),
+                key=lambda t: (-(profiles[a][t] + profiles[b][t]), t),
+            )
+        )
         result.append(Similarity(a, names[a], b, names[b], -negative, shared))
     return result
 
@@ -719,8 +837,9 @@ class CoOccurrence:
     visits: int
 
 
-def theme_cooccurrence(data: Projection,
-                       include: Include = "recommendations") -> list[CoOccurrence]:
+def theme_cooccurrence(
+    data: Projection, include: Include = "recommendations"
+) -> list[CoOccurrence]:
     """Theme pairs by how many items raise both (then by how many visits raise both)."""
     same_item: Counter[tuple[str, str]] = Counter()
     per_visit: dict[str, set[str]] = defaultdict(set)
@@ -732,8 +851,10 @@ def theme_cooccurrence(data: Projection,
     for themes in per_visit.values():
         for pair in combinations(sorted(themes), 2):
             same_visit[pair] += 1
-    result = [CoOccurrence(a, data.theme_label(a), b, data.theme_label(b), same_item[(a, b)], n)
-              for (a, b), n in same_visit.items()]
+    result = [
+        CoOccurrence(a, data.theme_label(a), b, data.theme_label(b), same_item[(a, b)], n)
+        for (a, b), n in same_visit.items()
+    ]
     return sorted(result, key=lambda c: (-c.items, -c.visits, c.a_label, c.b_label))
 
 
@@ -746,11 +867,13 @@ def theme_graph(data: Projection, include: Include = "recommendations") -> nx.Gr
         for theme in item.themes:
             visits[theme].add(item.visit)
     for theme, seen in visits.items():
-        graph.add_node(theme, iri=theme, type="theme", label=data.theme_label(theme),
-                       visits=len(seen))
+        graph.add_node(
+            theme, iri=theme, type="theme", label=data.theme_label(theme), visits=len(seen)
+        )
     for c in theme_cooccurrence(data, include):
-        graph.add_edge(c.a, c.b, relation="co-occurs", items=c.items, visits=c.visits,
-                       weight=c.visits)
+        graph.add_edge(
+            c.a, c.b, relation="co-occurs", items=c.items, visits=c.visits, weight=c.visits
+        )
     return graph
 
 
@@ -770,16 +893,19 @@ def export_graph(data: Projection, kind: str, include: Include = "recommendation
 
 def _plain(graph: nx.Graph) -> nx.Graph:
     """A copy whose attribute values GraphML and GEXF can all write (no None, no tuples)."""
+
     def clean(attrs: dict[str, Any]) -> dict[str, Any]:
-        return {k: (" ".join(map(str, v)) if isinstance(v, (tuple, list, set)) else v)
-                for k, v in attrs.items() if v is not None}
+        return {
+            k: (" ".join(map(str, v)) if isinstance(v, (tuple, list, set)) else v)
+            for k, v in attrs.items()
+            if v is not None
+        }
 
     copy = graph.__class__()
     copy.graph.update(clean(graph.graph))
     copy.add_nodes_from((n, clean(a)) for n, a in graph.nodes(data=True))
     if graph.is_multigraph():
-        copy.add_edges_from((u, v, k, clean(a)) for u, v, k, a in graph.edges(keys=True,
-                                                                              data=True))
+        copy.add_edges_from((u, v, k, clean(a)) for u, v, k, a in graph.edges(keys=True, data=True))
     else:
         copy.add_edges_from((u, v, clean(a)) for u, v, a in graph.edges(data=True))
     return copy
@@ -793,12 +919,15 @@ def write_graph(graph: nx.Graph, fmt: str, out: Path | IO[bytes]) -> None:
     elif fmt == "gexf":
         nx.write_gexf(plain, out)
     elif fmt == "json":
-        data = json.dumps(nx.node_link_data(plain, edges="links"), indent=1,
-                          ensure_ascii=False).encode("utf-8") + b"\n"
+        data = (
+            json.dumps(
+                nx.node_link_data(plain, edges="links"), indent=1, ensure_ascii=False
+            ).encode("utf-8")
+            + b"\n"
+        )
         if isinstance(out, Path):
             out.write_bytes(data)
         else:
             out.write(data)
     else:
-        raise AnalyticsError(f"--format must be one of {', '.join(GRAPH_FORMATS)} "
-                             f"(got {fmt!r})")
+        raise AnalyticsError(f"--format must be one of {', '.join(GRAPH_FORMATS)} (got {fmt!r})")

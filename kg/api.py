@@ -57,9 +57,16 @@ def saved_queries() -> dict[str, SavedQuery]:
     return load_queries()
 
 
-def run_query(name: str, *, store: Any = None, endpoint: str | None = None,
-              limit: int | None = None, timeout: float | None = None,
-              params: dict[str, Any] | None = None, **kwargs: Any) -> QueryResult:
+def run_query(
+    name: str,
+    *,
+    store: Any = None,
+    endpoint: str | None = None,
+    limit: int | None = None,
+    timeout: float | None = None,
+    params: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> QueryResult:
     """Run the saved query ``name`` with keyword parameters (``authority="Hartlepool"``,
     ``from_year=2010``) or a ``params`` dict (for a parameter called like an argument here).
 
@@ -73,8 +80,14 @@ def run_query(name: str, *, store: Any = None, endpoint: str | None = None,
         return execute(source, bound, limit=limit, timeout=timeout, source_text=query.sparql)
 
 
-def sparql(text: str, *, store: Any = None, endpoint: str | None = None,
-           limit: int | None = None, timeout: float | None = None) -> QueryResult:
+def sparql(
+    text: str,
+    *,
+    store: Any = None,
+    endpoint: str | None = None,
+    limit: int | None = None,
+    timeout: float | None = None,
+) -> QueryResult:
     """Run ad-hoc SPARQL (the project's prefixes predeclared) over the union of all graphs."""
     with _Source(store, endpoint, timeout) as source:
         return execute(source, text, limit=limit, timeout=timeout)

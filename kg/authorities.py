@@ -148,14 +148,37 @@ _INVERTED = re.compile(
 )
 # Stripped repeatedly from the front / back of a folded name, longest first.
 _PREFIXES = sorted(
-    ("the ", "council of ", "royal borough of ", "london borough of ", "metropolitan borough of ",
-     "borough of ", "city and county of ", "city of ", "county of ", "county "),
-    key=len, reverse=True,
+    (
+        "the ",
+        "council of ",
+        "royal borough of ",
+        "london borough of ",
+        "metropolitan borough of ",
+        "borough of ",
+        "city and county of ",
+        "city of ",
+        "county of ",
+        "county ",
+    ),
+    key=len,
+    reverse=True,
 )
 _SUFFIXES = sorted(
-    (" council", " borough", " metropolitan", " metropolitan district", " district", " city",
-     " county", " city of", " county of", " unitary authority", " local authority"),
-    key=len, reverse=True,
+    (
+        " council",
+        " borough",
+        " metropolitan",
+        " metropolitan district",
+        " district",
+        " city",
+        " county",
+        " city of",
+        " county of",
+        " unitary authority",
+        " local authority",
+    ),
+    key=len,
+    reverse=True,
 )
 # Folded names whose "generic" words are the name itself: the City of London is not "London".
 _PROTECTED = frozenset({"city of london"})
@@ -200,7 +223,7 @@ def _strip_generic(key: str) -> str:
         changed = False
         for prefix in _PREFIXES:
             if key.startswith(prefix) and len(key) > len(prefix):
-                key, changed = key[len(prefix):], True
+                key, changed = key[len(prefix) :], True
                 break
         for suffix in _SUFFIXES:
             if key.endswith(suffix) and len(key) > len(suffix):
@@ -297,9 +320,13 @@ class AuthorityIndex:
             in_rows[c["new_gss"]].append(c)
 
         def is_recode(c: dict[str, str]) -> bool:
-            return (len(out_rows[c["old_gss"]]) == 1 and len(in_rows[c["new_gss"]]) == 1
-                    and (not _blank(c["old_dfe_la_code"])
-                         or c["old_dfe_la_code"] == c["new_dfe_la_code"]))
+            return (
+                len(out_rows[c["old_gss"]]) == 1
+                and len(in_rows[c["new_gss"]]) == 1
+                and (
+                    not _blank(c["old_dfe_la_code"]) or c["old_dfe_la_code"] == c["new_dfe_la_code"]
+                )
+            )
 
         recoded = {c["old_gss"]: c["new_gss"] for c in changes if is_recode(c)}
 
@@ -321,7 +348,8 @@ class AuthorityIndex:
         for c in changes:
             if c["old_gss"] in recoded:
                 recodes[current_code(c["new_gss"])].append(
-                    Recode(c["old_name"], c["old_gss"], c["new_gss"], c["effective_date"]))
+                    Recode(c["old_name"], c["old_gss"], c["new_gss"], c["effective_date"])
+                )
         for c in changes:
             if c["old_gss"] in recoded:
                 names.append((c["old_name"], c["old_gss"]))
@@ -333,42 +361,56 @@ class AuthorityIndex:
                 continue
             predecessor_rows[c["old_gss"]].append(c)
             preds[current_code(c["new_gss"])].append(
-                Change(c["old_name"], c["old_gss"], _blank(c["old_dfe_la_code"]),
-                       c["effective_date"]))
+                Change(
+                    c["old_name"], c["old_gss"], _blank(c["old_dfe_la_code"]), c["effective_date"]
+                )
+            )
 
         authorities: list[Authority] = []
         for r in rows:
             code = r["gss_code"]
             its_preds = tuple(sorted(preds.get(code, ()), key=lambda p: p.gss_code))
-            authorities.append(Authority(
-                name=r["name"],
-                gss_code=code,
-                dfe_la_code=_blank(r["dfe_la_code"]),
-                region_name=_blank(r["region_name"]),
-                region_gss_code=_blank(r["region_gss_code"]),
-                wikidata_qid=_blank(r["wikidata_qid"]),
-                former_gss_codes=tuple(sorted(former.get(code, ()))),
-                predecessors=its_preds,
-                established=min((p.effective_date for p in its_preds), default=None),
-                recodes=tuple(sorted(recodes.get(code, ()), key=lambda r: r.effective_date)),
-            ))
+            authorities.append(
+                Authority(
+                    name=r["name"],
+                    gss_code=code,
+                    dfe_la_code=_blank(r["dfe_la_code"]),
+                    region_name=_blank(r["region_name"]),
+                    region_gss_code=_blank(r["region_gss_code"]),
+                    wikidata_qid=_blank(r["wikidata_qid"]),
+                    former_gss_codes=tuple(sorted(former.get(code, ()))),
+                    predecessors=its_preds,
+                    established=min((p.effective_date for p in its_preds), default=None),
+                    recodes=tuple(sorted(recodes.get(code, ()), key=lambda r: r.effective_date)),
+                )
+            )
         for old, group in predecessor_rows.items():
             successors = tuple(
-                Change(c["new_name"], c["new_gss"], _blank(c["new_dfe_la_code"]),
-                       c["effective_date"]) for c in group)
-            regions = {(live[current_code(s.gss_code)]["region_name"],
-                        live[current_code(s.gss_code)]["region_gss_code"]) for s in successors}
+                Change(
+                    c["new_name"], c["new_gss"], _blank(c["new_dfe_la_code"]), c["effective_date"]
+                )
+                for c in group
+            )
+            regions = {
+                (
+                    live[current_code(s.gss_code)]["region_name"],
+                    live[current_code(s.gss_code)]["region_gss_code"],
+                )
+                for s in successors
+            }
             region = regions.pop() if len(regions) == 1 else (None, None)
-            authorities.append(Authority(
-                name=group[0]["old_name"],
-                gss_code=old,
-                dfe_la_code=_blank(group[0]["old_dfe_la_code"]),
-                region_name=_blank(region[0]),
-                region_gss_code=_blank(region[1]),
-                wikidata_qid=None,
-                successors=successors,
-                abolished=min(s.effective_date for s in successors),
-            ))
+            authorities.append(
+                Authority(
+                    name=group[0]["old_name"],
+                    gss_code=old,
+                    dfe_la_code=_blank(group[0]["old_dfe_la_code"]),
+                    region_name=_blank(region[0]),
+                    region_gss_code=_blank(region[1]),
+                    wikidata_qid=None,
+                    successors=successors,
+                    abolished=min(s.effective_date for s in successors),
+                )
+            )
             names.append((group[0]["old_name"], old))
 
         notes: dict[str, str] = {}
@@ -400,24 +442,31 @@ class AuthorityIndex:
             raise UnknownAuthority(
                 f"no English children's services authority has GSS code {code!r}"
                 + (f"; did you mean {', '.join(close)}?" if close else ""),
-                code, close)
+                code,
+                close,
+            )
         if not current or found.is_current:
             return found
-        successors = list(dict.fromkeys(self.by_gss(s.gss_code, current=True)
-                                        for s in found.successors))
+        successors = list(
+            dict.fromkeys(self.by_gss(s.gss_code, current=True) for s in found.successors)
+        )
         if len(successors) == 1:
             return successors[0]
         raise AmbiguousAuthority(
             f"GSS code {code!r} ({found.name}) was replaced by several authorities: "
-            + ", ".join(_label(a) for a in successors), code, successors)
+            + ", ".join(_label(a) for a in successors),
+            code,
+            successors,
+        )
 
     def by_dfe(self, code: str | int) -> Authority:
         """The authority with this DfE LA number (abolished councils keep their own numbers)."""
         query = str(code).strip()
         found = self._by_dfe.get(query)
         if found is None:
-            raise UnknownAuthority(f"no English children's services authority has DfE LA "
-                                   f"number {code!r}", str(code))
+            raise UnknownAuthority(
+                f"no English children's services authority has DfE LA number {code!r}", str(code)
+            )
         return found
 
     def resolve(self, name: str, on: str | date | None = None) -> Authority:
@@ -433,16 +482,20 @@ class AuthorityIndex:
             raise UnknownAuthority(
                 f"{name!r} is not the name of an English children's services authority"
                 + (f" ({note})" if note else "")
-                + (f"; closest valid names: {', '.join(suggestions)}" if suggestions
-                   else "; no close match"),
-                name, suggestions)
+                + (
+                    f"; closest valid names: {', '.join(suggestions)}"
+                    if suggestions
+                    else "; no close match"
+                ),
+                name,
+                suggestions,
+            )
         return self._choose(name, candidates, on)
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         """Valid names closest to ``name`` (for error messages; never used to accept a name)."""
         key = normalise_name(name)
-        keys = sorted((k for k in self._by_key if len(key) > 3 and (key in k or k in key)),
-                      key=len)
+        keys = sorted((k for k in self._by_key if len(key) > 3 and (key in k or k in key)), key=len)
         keys += difflib.get_close_matches(key, list(self._by_key), n=n * 2, cutoff=0.6)
         seen: dict[str, None] = {}
         for k in keys:
@@ -456,7 +509,10 @@ class AuthorityIndex:
             if not alive:
                 raise UnknownAuthority(
                     f"{query!r} names {', '.join(_label(a) for a in candidates)}, none of which "
-                    f"ran children's services on {on}", query, [a.name for a in candidates])
+                    f"ran children's services on {on}",
+                    query,
+                    [a.name for a in candidates],
+                )
             candidates = alive
         if len(candidates) == 1:
             return candidates[0]
@@ -465,10 +521,14 @@ class AuthorityIndex:
             return current[0]
         note = self._notes.get(normalise_name(query))
         raise AmbiguousAuthority(
-            f"{query!r} is ambiguous" + (f" ({note})" if note else "") + ": it could be "
+            f"{query!r} is ambiguous"
+            + (f" ({note})" if note else "")
+            + ": it could be "
             + " or ".join(_label(a) for a in candidates)
             + ("; pass the report date as on=" if on is None and not current else ""),
-            query, candidates)
+            query,
+            candidates,
+        )
 
     # -- text --
 
@@ -501,15 +561,15 @@ class AuthorityIndex:
             except AuthorityError:
                 continue
             counts[authority] = counts.get(authority, 0) + 1
-            before = folded[max(0, m.start() - 100): m.start()]
-            after = folded[m.end(): m.end() + 80]
+            before = folded[max(0, m.start() - 100) : m.start()]
+            after = folded[m.end() : m.end() + 80]
             if _PRE_CUE.search(before) or _POST_CUE.match(after):
                 titled.append(authority)
             line_start = folded.rfind("\n", 0, m.start()) + 1
             line_end = folded.find("\n", m.end())
             if line_end < 0:
                 line_end = len(folded)
-            rest = folded[line_start: m.start()] + " " + folded[m.end(): line_end]
+            rest = folded[line_start : m.start()] + " " + folded[m.end() : line_end]
             if set(rest.split()) <= _GENERIC_WORDS:
                 headings.append(authority)
         if titled:

@@ -37,8 +37,16 @@ from kg.store import KnowledgeGraph
 # text, extracting the record, mapping it to RDF, and what those use. Editing anything else
 # (the CLI, queries, the server, validation, the HTML report) leaves every file unchanged.
 FINGERPRINT_CODE = (
-    "text.py", "extract/*.py", "record.py", "rdf.py", "vocab.py", "families.py",
-    "inspectors.py", "themes.py", "polarity.py", "authorities.py",
+    "text.py",
+    "extract/*.py",
+    "record.py",
+    "rdf.py",
+    "vocab.py",
+    "families.py",
+    "inspectors.py",
+    "themes.py",
+    "polarity.py",
+    "authorities.py",
 )
 
 # Files that shape what extraction produces, besides that code.
@@ -205,10 +213,10 @@ def _work(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
     break the pool; mapping here too keeps the single writing process free for writing."""
     try:
         report = extractor(path)
-    except Exception as error:  # noqa: BLE001 - any failure is that file's error line
+    except Exception as error:
         try:
             expected = isinstance(error, _input_errors())
-        except Exception:  # noqa: BLE001 - the extractor itself cannot be imported
+        except Exception:
             expected = False
         if expected:
             return _Outcome(path, error=_error_line(path, error))
@@ -218,7 +226,7 @@ def _work(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
         data = rdf.report_nquads(report, graph)
     except ValueError as error:  # a record that cannot be identified or placed
         return _Outcome(path, error=_error_line(path, error))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return _Outcome(path, error=_internal_error(path, error))
     data += rdf.serialize_nquads(
         rdf.extraction_quads(graph, report.sha256, fingerprint, __version__)
@@ -246,9 +254,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(["kg.build", "kg.extract", "kg.text"])
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_lower_priority
-    )
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_lower_priority)
 
 
 def _isolated(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
@@ -397,7 +403,7 @@ class _Writer:
                 for outcome in outcomes:
                     outcome.nquads = None
                     self._done.put(outcome)
-        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+        except BaseException as error:
             self._error = error
 
     def __enter__(self) -> _Writer:

@@ -164,8 +164,11 @@ def build_command(
             )
         )
     for report in linked:
-        print(f"{report.dataset}: unchanged" if report.unchanged else
-              f"{report.dataset}: {report.observations} observations linked from {report.file}")
+        print(
+            f"{report.dataset}: unchanged"
+            if report.unchanged
+            else f"{report.dataset}: {report.observations} observations linked from {report.file}"
+        )
     print(result.summary())
     raise typer.Exit(0 if result.ok else 1)
 
@@ -193,7 +196,7 @@ def extract_command(
     """Extract one report and print its record, without touching the store."""
     try:
         report = extract_file(file)
-    except Exception as error:  # noqa: BLE001 - any failure: one line, exit 1
+    except Exception as error:
         text = " ".join(str(error).split()) or type(error).__name__
         raise _fail(text if file.name in text else f"{file}: {text}") from None
     record = report.to_json()
@@ -348,8 +351,10 @@ def validate_command(
         print(json.dumps(data, indent=2, ensure_ascii=False))
     elif report.conforms:
         passed = len(report.data_checks)
-        print(f"conforms: no SHACL violations ({report.graphs} graphs and their union checked)"
-              + (f"; all {passed} data-quality checks pass" if passed else ""))
+        print(
+            f"conforms: no SHACL violations ({report.graphs} graphs and their union checked)"
+            + (f"; all {passed} data-quality checks pass" if passed else "")
+        )
     else:
         for line in format_report(violations, show_all=show_all):
             print(line)
@@ -381,8 +386,12 @@ FRIENDLY = {
 
 FormatOption = Annotated[
     str,
-    typer.Option("--format", "-f", help="table, csv, tsv, json or xml (W3C SPARQL results) for "
-                 "SELECT/ASK; turtle, ntriples, nquads or jsonld for CONSTRUCT/DESCRIBE."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, csv, tsv, json or xml (W3C SPARQL results) for "
+        "SELECT/ASK; turtle, ntriples, nquads or jsonld for CONSTRUCT/DESCRIBE.",
+    ),
 ]
 LimitOption = Annotated[
     int | None, typer.Option("--limit", min=0, help="At most this many rows (says if cut).")
@@ -396,9 +405,12 @@ TimeoutOption = Annotated[
 ]
 EndpointOption = Annotated[
     str | None,
-    typer.Option("--endpoint", help="Send the query to this SPARQL 1.1 endpoint instead of the "
-                 "store (credentials: $KG_ENDPOINT_USER, $KG_ENDPOINT_PASSWORD).",
-                 show_default=False),
+    typer.Option(
+        "--endpoint",
+        help="Send the query to this SPARQL 1.1 endpoint instead of the "
+        "store (credentials: $KG_ENDPOINT_USER, $KG_ENDPOINT_PASSWORD).",
+        show_default=False,
+    ),
 ]
 
 
@@ -413,7 +425,8 @@ def queries_command(ctx: typer.Context) -> None:
     for query in load_queries().values():
         params = ", ".join(
             f"{p.name}{'' if p.required else '?'}" + (f"={p.default}" if p.default else "")
-            for p in query.parameters)
+            for p in query.parameters
+        )
         rows.append([query.name, query.summary, params])
     out.print(_table("Saved queries", ["name", "summary", "parameters (?=optional)"], rows))
 
@@ -443,8 +456,12 @@ def queries_show_command(name: str) -> None:
 def queries_docs_command(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Directory for the Markdown pages "
-                     "(default: the repository's docs/queries).", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Directory for the Markdown pages (default: the repository's docs/queries).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Write one Markdown page per saved query, and an index, from the .rq headers."""
@@ -473,8 +490,10 @@ def _friendly(query: Any, values: dict[str, str], flags: dict[str, str | None]) 
             continue
         target = next((n for n in FRIENDLY[flag] if n in names), None)
         if target is None:
-            raise _fail(f"error: {query.name} has no {flag} parameter (--{flag}); it takes "
-                        f"{', '.join(names) or 'none'}")
+            raise _fail(
+                f"error: {query.name} has no {flag} parameter (--{flag}); it takes "
+                f"{', '.join(names) or 'none'}"
+            )
         if target in values:
             raise _fail(f"error: {target} given twice (--{flag} and --param {target}=...)")
         values[target] = value
@@ -493,8 +512,15 @@ def _source(store: Path | None, endpoint: str | None, timeout: float | None) -> 
     return _open_read_only(store).store
 
 
-def _run(source: Any, sparql: str, fmt: str, limit: int | None, timeout: float,
-         output: Path | None, source_text: str | None = None) -> None:
+def _run(
+    source: Any,
+    sparql: str,
+    fmt: str,
+    limit: int | None,
+    timeout: float,
+    output: Path | None,
+    source_text: str | None = None,
+) -> None:
     """Check the format against the query form, run, and emit (errors: one message, exit 1;
     a timeout exits 3)."""
     from kg.queries import QueryError, QueryTimeout, check_format, check_syntax, execute
@@ -503,8 +529,9 @@ def _run(source: Any, sparql: str, fmt: str, limit: int | None, timeout: float,
         raise _fail(f"error: --format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     try:
         check_format(check_syntax(sparql, source_text), fmt)
-        result = execute(source, sparql, limit=limit, timeout=timeout or None,
-                         source_text=source_text)
+        result = execute(
+            source, sparql, limit=limit, timeout=timeout or None, source_text=source_text
+        )
     except QueryTimeout as error:
         raise _fail(f"error: {error}", code=3) from None
     except QueryError as error:
@@ -519,10 +546,13 @@ def _emit(result: Any, fmt: str, output: Path | None) -> None:
 
     note = None
     if result.truncated:
-        note = (f"note: output cut at --limit {len(result.rows)} rows; more rows exist")
+        note = f"note: output cut at --limit {len(result.rows)} rows; more rows exist"
     if fmt == "table":
-        console = out if output is None else Console(
-            file=output.open("w", encoding="utf-8"), width=120, no_color=True)
+        console = (
+            out
+            if output is None
+            else Console(file=output.open("w", encoding="utf-8"), width=120, no_color=True)
+        )
         try:
             _print_table(console, result, note)
         finally:
@@ -549,9 +579,15 @@ def _print_table(console: Console, result: Any, note: str | None) -> None:
         return
     # An IRI column with a label column beside it (theme / theme_label) is noise on a
     # terminal: show the label; CSV and JSON keep both.
-    shown = [c for c in result.columns
-             if not (f"{c}_name" in result.columns or f"{c}_label" in result.columns
-                     or (c.endswith("_iri") and c[:-4] in result.columns))]
+    shown = [
+        c
+        for c in result.columns
+        if not (
+            f"{c}_name" in result.columns
+            or f"{c}_label" in result.columns
+            or (c.endswith("_iri") and c[:-4] in result.columns)
+        )
+    ]
     cells = [[_short(row[c], 10_000) for c in shown] for row in result.values()]
     widths = _fit_widths(shown, cells, console.width)
     cut = 0
@@ -567,8 +603,11 @@ def _print_table(console: Console, result: Any, note: str | None) -> None:
         column.overflow = "ellipsis"
     console.print(table)
     if cut:
-        console.print(f"note: {cut} long cell(s) shortened (…) to fit {console.width} columns; "
-                      "--format csv or json gives the full text", highlight=False)
+        console.print(
+            f"note: {cut} long cell(s) shortened (…) to fit {console.width} columns; "
+            "--format csv or json gives the full text",
+            highlight=False,
+        )
     if note:
         console.print(note, highlight=False)
 
@@ -635,7 +674,7 @@ def _short(value: str | None, width: int = 160) -> str:
 
     for prefix, iri in (("id:", vocab.ID), ("theme:", vocab.THEME), ("kg:", vocab.KG)):
         if value.startswith(iri):
-            value = prefix + value[len(iri):]
+            value = prefix + value[len(iri) :]
     value = " ".join(value.split())
     return value if len(value) <= width else value[: width - 1] + "…"
 
@@ -643,8 +682,7 @@ def _short(value: str | None, width: int = 160) -> str:
 @app.command("query")
 def query_command(
     name: Annotated[str, typer.Argument(help="A saved query (see `kg queries`).")],
-    param: Annotated[list[str], typer.Option("--param", "-p", help="name=value (repeatable)")]
-    = [],  # noqa: B006 - typer reads the default
+    param: Annotated[list[str], typer.Option("--param", "-p", help="name=value (repeatable)")] = [],  # noqa: B006 - typer reads the default
     authority: Annotated[str | None, typer.Option(help="Authority name or GSS code.")] = None,
     theme: Annotated[str | None, typer.Option(help="Theme id or label.")] = None,
     inspector: Annotated[str | None, typer.Option(help="Inspector's name.")] = None,
@@ -665,8 +703,11 @@ def query_command(
     except QueryError as error:
         raise _fail(f"error: {error}") from None
     values = _parse_params(param)
-    _friendly(query, values, {"authority": authority, "theme": theme, "inspector": inspector,
-                              "from": from_, "to": to})
+    _friendly(
+        query,
+        values,
+        {"authority": authority, "theme": theme, "inspector": inspector, "from": from_, "to": to},
+    )
     source = _source(store, endpoint, timeout or None)
     try:
         sparql = prepare(query, values, source)

@@ -86,11 +86,29 @@ GEOGRAPHY_COLUMNS = frozenset(
     "time_identifier geographic_level country_code country_name region_code region_name "
     "old_la_code new_la_code la_name la_code lad_code lad_name".split()
 )
-AREA_COLUMN_NAMES = ("new_la_code", "gss_code", "area_code", "ons_code", "la_code",
-                     "old_la_code", "dfe_la_code", "la_number", "la_name", "local_authority",
-                     "authority", "name", "area_name")
-PERIOD_COLUMN_NAMES = ("time_period", "period", "year", "academic_year", "financial_year",
-                       "reporting_year")
+AREA_COLUMN_NAMES = (
+    "new_la_code",
+    "gss_code",
+    "area_code",
+    "ons_code",
+    "la_code",
+    "old_la_code",
+    "dfe_la_code",
+    "la_number",
+    "la_name",
+    "local_authority",
+    "authority",
+    "name",
+    "area_name",
+)
+PERIOD_COLUMN_NAMES = (
+    "time_period",
+    "period",
+    "year",
+    "academic_year",
+    "financial_year",
+    "reporting_year",
+)
 
 _GSS = re.compile(r"^E\d{8}$")
 _DFE = re.compile(r"^\d{3}$")
@@ -102,10 +120,16 @@ _SPLIT = re.compile(r"\s*/\s*")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 DEFAULT_DATASETS: tuple[tuple[str, str, str], ...] = (
-    ("dfe-csww", "datasets/dfe_csww_indicators_2017_to_2025.csv",
-     "DfE children's social work workforce indicators by local authority, 2017-2025"),
-    ("dfe-cla", "datasets/dfe_cla_number_and_rate_per_10k_children.csv",
-     "DfE children looked after: numbers and rates per 10,000 children, 2021-2025"),
+    (
+        "dfe-csww",
+        "datasets/dfe_csww_indicators_2017_to_2025.csv",
+        "DfE children's social work workforce indicators by local authority, 2017-2025",
+    ),
+    (
+        "dfe-cla",
+        "datasets/dfe_cla_number_and_rate_per_10k_children.csv",
+        "DfE children looked after: numbers and rates per 10,000 children, 2021-2025",
+    ),
 )
 
 
@@ -161,8 +185,9 @@ class ImportReport:
         if self.empty_cells:
             parts.append(f"{self.empty_cells} empty cells left out")
         if skipped:
-            parts.append("not imported: " + ", ".join(f"{n} {k}" for k, n in sorted(
-                skipped.items())))
+            parts.append(
+                "not imported: " + ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
+            )
         return "; ".join(parts)
 
 
@@ -227,18 +252,21 @@ def read_table(path: Path) -> Table:
     except csv.Error as error:
         raise DatasetError(f"{path}: not a readable CSV file: {error}") from None
     if len(header) < 2 or len(set(header)) != len(header) or not all(header):
-        raise DatasetError(f"{path}: line 1 must be a header of distinct, non-empty column "
-                           f"names (got {', '.join(header[:8]) or 'nothing'})")
+        raise DatasetError(
+            f"{path}: line 1 must be a header of distinct, non-empty column "
+            f"names (got {', '.join(header[:8]) or 'nothing'})"
+        )
     rows: list[tuple[int, dict[str, str]]] = []
     start = reader.line_num + 1
     try:
         for cells in reader:
             if any(c.strip() for c in cells):
                 if len(cells) != len(header):
-                    raise DatasetError(f"{path}:{start}: {len(cells)} cells, but the header "
-                                       f"has {len(header)} columns")
-                rows.append((start, dict(zip(header, (c.strip() for c in cells),
-                                             strict=True))))
+                    raise DatasetError(
+                        f"{path}:{start}: {len(cells)} cells, but the header "
+                        f"has {len(header)} columns"
+                    )
+                rows.append((start, dict(zip(header, (c.strip() for c in cells), strict=True))))
             start = reader.line_num + 1
     except csv.Error as error:
         raise DatasetError(f"{path}:{start}: not readable as CSV: {error}") from None
@@ -269,8 +297,19 @@ def unit_for(column: str) -> str | None:
         (("percent", "pct", "_rate", "rate_", "proportion"), "percent"),
         (("days",), "days"),
         (("_fte", "fte_"), "fte"),
-        (("headcount", "count", "number", "cases", "population", "children", "starters",
-          "leavers"), "count"),
+        (
+            (
+                "headcount",
+                "count",
+                "number",
+                "cases",
+                "population",
+                "children",
+                "starters",
+                "leavers",
+            ),
+            "count",
+        ),
     )
     for needles, unit in rules:
         if any(n in c or c == n.strip("_") for n in needles):
@@ -278,8 +317,15 @@ def unit_for(column: str) -> str | None:
     return None
 
 
-_META_UNITS = {"%": "percent", "percent": "percent", "per 10,000": "rate-per-10000-children",
-               "fte": "fte", "days": "days", "count": "count", "number": "count"}
+_META_UNITS = {
+    "%": "percent",
+    "percent": "percent",
+    "per 10,000": "rate-per-10000-children",
+    "fte": "fte",
+    "days": "days",
+    "count": "count",
+    "number": "count",
+}
 
 
 def read_metadata(path: Path) -> dict[str, dict[str, str]]:
@@ -313,13 +359,23 @@ def _classify(table: Table, used: set[str], meta: dict[str, dict[str, str]]) -> 
         label = (info.get("label") or "").strip() or _label(name)
         # A few odd tokens ("n/a") do not make a numeric column text: they are kept as
         # missing values with that marker, and reported.
-        if role == "indicator" or (role != "filter" and len(numbers) > len(other)
-                                   and len(other) <= max(1, 0.02 * len(values))):
+        if role == "indicator" or (
+            role != "filter"
+            and len(numbers) > len(other)
+            and len(other) <= max(1, 0.02 * len(values))
+        ):
             unit_text = (info.get("indicator_unit") or "").strip().lower()
             unit = UNIT + _META_UNITS[unit_text] if unit_text in _META_UNITS else unit_for(name)
             integer = all(re.fullmatch(r"[+-]?\d+", _number(v) or "") for v in numbers)
-            columns.append(Column(name, "measure", label, unit,
-                                  XSD + ("integer" if integer and numbers else "decimal")))
+            columns.append(
+                Column(
+                    name,
+                    "measure",
+                    label,
+                    unit,
+                    XSD + ("integer" if integer and numbers else "decimal"),
+                )
+            )
         elif values:
             columns.append(Column(name, "dimension", label))
     return columns
@@ -332,8 +388,11 @@ def _detect_area(table: Table, given: str | None) -> tuple[str, str]:
         values = [cells[column] for _, cells in table.rows if cells[column]]
         level = "geographic_level" in table.header
         if level:
-            values = [cells[column] for _, cells in table.rows
-                      if cells[column] and cells["geographic_level"].lower() == "local authority"]
+            values = [
+                cells[column]
+                for _, cells in table.rows
+                if cells[column] and cells["geographic_level"].lower() == "local authority"
+            ]
         if not values:
             return None
         parts = [p.strip() for v in values for p in _SPLIT.split(v)]
@@ -347,17 +406,23 @@ def _detect_area(table: Table, given: str | None) -> tuple[str, str]:
 
     if given is not None:
         if given not in table.header:
-            raise DatasetError(f"{table.path}: no column {given!r} (columns: "
-                               f"{', '.join(table.header)})")
+            raise DatasetError(
+                f"{table.path}: no column {given!r} (columns: {', '.join(table.header)})"
+            )
         kind = kind_of(given)
         if kind is None:
-            raise DatasetError(f"{table.path}: column {given!r} holds neither GSS codes, DfE "
-                               "LA numbers nor authority names")
+            raise DatasetError(
+                f"{table.path}: column {given!r} holds neither GSS codes, DfE "
+                "LA numbers nor authority names"
+            )
         return given, kind
     found: dict[str, str] = {}
     for column in table.header:
-        kind = kind_of(column) if column in AREA_COLUMN_NAMES or column not in (
-            GEOGRAPHY_COLUMNS) else None
+        kind = (
+            kind_of(column)
+            if column in AREA_COLUMN_NAMES or column not in (GEOGRAPHY_COLUMNS)
+            else None
+        )
         if kind in ("gss", "dfe"):
             found.setdefault(kind, column)
         elif kind == "name" and column in AREA_COLUMN_NAMES:
@@ -365,9 +430,11 @@ def _detect_area(table: Table, given: str | None) -> tuple[str, str]:
     for kind in ("gss", "dfe", "name"):
         if kind in found:
             return found[kind], kind
-    raise DatasetError(f"{table.path}: cannot tell which column holds the authority (GSS code, "
-                       f"DfE LA number or name); pass --area-column (columns: "
-                       f"{', '.join(table.header)})")
+    raise DatasetError(
+        f"{table.path}: cannot tell which column holds the authority (GSS code, "
+        f"DfE LA number or name); pass --area-column (columns: "
+        f"{', '.join(table.header)})"
+    )
 
 
 def parse_period(value: str) -> tuple[str, int] | None:
@@ -388,8 +455,9 @@ def parse_period(value: str) -> tuple[str, int] | None:
 def _detect_period(table: Table, given: str | None) -> str:
     if given is not None:
         if given not in table.header:
-            raise DatasetError(f"{table.path}: no column {given!r} (columns: "
-                               f"{', '.join(table.header)})")
+            raise DatasetError(
+                f"{table.path}: no column {given!r} (columns: {', '.join(table.header)})"
+            )
         return given
     for name in PERIOD_COLUMN_NAMES:
         if name in table.header:
@@ -398,9 +466,11 @@ def _detect_period(table: Table, given: str | None) -> str:
         values = [cells[name] for _, cells in table.rows if cells[name]]
         if values and all(parse_period(v) for v in values):
             return name
-    raise DatasetError(f"{table.path}: cannot tell which column holds the period (a year "
-                       f"such as 2024 or 201718); pass --period-column (columns: "
-                       f"{', '.join(table.header)})")
+    raise DatasetError(
+        f"{table.path}: cannot tell which column holds the period (a year "
+        f"such as 2024 or 201718); pass --period-column (columns: "
+        f"{', '.join(table.header)})"
+    )
 
 
 # --- rows -> authorities ----------------------------------------------------------------
@@ -444,8 +514,10 @@ def _lit(value: str | int, datatype: str | None = None) -> ox.Literal:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name):
-        raise DatasetError(f"dataset name {name!r}: use 1-64 lower-case letters, digits, '-' "
-                           "or '_', starting with a letter or digit (e.g. dfe-csww)")
+        raise DatasetError(
+            f"dataset name {name!r}: use 1-64 lower-case letters, digits, '-' "
+            "or '_', starting with a letter or digit (e.g. dfe-csww)"
+        )
     return name
 
 
@@ -476,13 +548,21 @@ def dataset_quads(
     measures = [c for c in columns if c.role == "measure"]
     dimensions = [c for c in columns if c.role == "dimension"]
     if not measures:
-        raise DatasetError(f"{path}: no numeric column to import as a measure (columns: "
-                           f"{', '.join(table.header)})")
+        raise DatasetError(
+            f"{path}: no numeric column to import as a measure (columns: {', '.join(table.header)})"
+        )
     graph = dataset_graph_iri(name)
-    report = ImportReport(dataset=name, file=path.name, graph=graph, rows=len(table.rows),
-                          measures=[c.name for c in measures],
-                          dimensions=[c.name for c in dimensions], area_column=area_col,
-                          area_kind=area_kind, period_column=period_col)
+    report = ImportReport(
+        dataset=name,
+        file=path.name,
+        graph=graph,
+        rows=len(table.rows),
+        measures=[c.name for c in measures],
+        dimensions=[c.name for c in dimensions],
+        area_column=area_col,
+        area_kind=area_kind,
+        period_column=period_col,
+    )
     q = _Quads(graph)
     ds = dataset_iri(name)
     dsd = ds + "/structure"
@@ -512,6 +592,7 @@ def dataset_quads(
 
     component("dimension", KG + "refArea")
     component("dimension", KG + "period")
+
     def column_property(kind: str, prop: str, label: str, column: str, datatype: str) -> None:
         """A dimension or measure property made from a CSV column."""
         component(kind, prop)
@@ -522,8 +603,7 @@ def dataset_quads(
         q.add(prop, vocab.RDFS + "range", datatype)
 
     for c in dimensions:
-        column_property("dimension", _dimension_iri(name, c.name), c.label, c.name,
-                        XSD + "string")
+        column_property("dimension", _dimension_iri(name, c.name), c.label, c.name, XSD + "string")
     for c in measures:
         prop = measure_iri(name, c.name)
         column_property("measure", prop, c.label, c.name, c.datatype)
@@ -548,25 +628,34 @@ def dataset_quads(
         if level_col and level.lower() == "national":
             code = cells.get("country_code", "")
             if not _GSS.match(code):
-                report.problems.append(Problem(line, "unmatched",
-                                               f"{where}: national row without a country code"))
+                report.problems.append(
+                    Problem(line, "unmatched", f"{where}: national row without a country code")
+                )
                 continue
         elif level_col and level.lower() == "regional":
             code = cells.get("region_code", "")
             if not _GSS.match(code):
-                report.problems.append(Problem(line, "unmatched",
-                                               f"{where}: regional row without a region code"))
+                report.problems.append(
+                    Problem(line, "unmatched", f"{where}: regional row without a region code")
+                )
                 continue
         elif not area_value:
-            report.problems.append(Problem(line, "unmatched",
-                                           f"{where}: no authority in column {area_col!r}"))
+            report.problems.append(
+                Problem(line, "unmatched", f"{where}: no authority in column {area_col!r}")
+            )
             continue
         elif _JOINT.search(area_value):
             names = cells.get("la_name") or ""
-            report.problems.append(Problem(
-                line, "joint", f"{where}: joint row {area_value!r}"
-                + (f" ({names})" if names else "") + " covers several authorities; "
-                "not imported (its figures cannot be split)"))
+            report.problems.append(
+                Problem(
+                    line,
+                    "joint",
+                    f"{where}: joint row {area_value!r}"
+                    + (f" ({names})" if names else "")
+                    + " covers several authorities; "
+                    "not imported (its figures cannot be split)",
+                )
+            )
             continue
         elif area_kind == "gss" and re.match(r"^E(92|12|13)\d{6}$", area_value):
             code = area_value  # England or a region, in a file without geographic_level
@@ -587,8 +676,10 @@ def dataset_quads(
                 except AuthorityError:
                     continue
                 if other_authority is not authority:
-                    conflict = (f"{where}: {area_col} {area_value!r} is {authority.name} but "
-                                f"{column} {other!r} is {other_authority.name}; not imported")
+                    conflict = (
+                        f"{where}: {area_col} {area_value!r} is {authority.name} but "
+                        f"{column} {other!r} is {other_authority.name}; not imported"
+                    )
             if conflict:
                 report.problems.append(Problem(line, "conflict", conflict))
                 continue
@@ -596,9 +687,14 @@ def dataset_quads(
             level = level or "Local authority"
         period = parse_period(cells[period_col])
         if period is None:
-            report.problems.append(Problem(
-                line, "period", f"{where}: period {cells[period_col]!r} in {period_col!r} is not "
-                "a year (2024) or a two-year period (201718, 2017/18); not imported"))
+            report.problems.append(
+                Problem(
+                    line,
+                    "period",
+                    f"{where}: period {cells[period_col]!r} in {period_col!r} is not "
+                    "a year (2024) or a two-year period (201718, 2017/18); not imported",
+                )
+            )
             continue
         obs = f"{ds}/obs/{line}"
         q.add(obs, RDF_TYPE, QB + "Observation")
@@ -627,9 +723,14 @@ def dataset_quads(
                 report.values += 1
                 continue
             if not _is_marker(raw):
-                report.problems.append(Problem(
-                    line, "marker", f"{where}: {c.name} {raw!r} is not a number or a known "
-                    "marker; kept as missing with that marker"))
+                report.problems.append(
+                    Problem(
+                        line,
+                        "marker",
+                        f"{where}: {c.name} {raw!r} is not a number or a known "
+                        "marker; kept as missing with that marker",
+                    )
+                )
             missing = f"{obs}/missing/{vocab.slug(c.name)}"
             q.add(obs, KG + "missing", missing)
             q.add(missing, RDF_TYPE, KG + "MissingValue")
@@ -658,16 +759,16 @@ def stored_fingerprint(store: ox.Store, name: str) -> tuple[str | None, str | No
     return one(KG + "fileSha256"), one(vocab.OWL + "versionInfo")
 
 
-def unchanged_import(graph: KnowledgeGraph, path: Path, name: str, version: str,
-                     force: bool) -> ImportReport | None:
+def unchanged_import(
+    graph: KnowledgeGraph, path: Path, name: str, version: str, force: bool
+) -> ImportReport | None:
     """The report of an import that is skipped, because the dataset graph ``name`` already
     holds ``path``'s bytes mapped by ``version`` (and ``force`` is off); else None."""
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     if force or stored_fingerprint(graph.store, name) != (file_sha256(path), version):
         return None
-    return ImportReport(dataset=name, file=path.name, graph=dataset_graph_iri(name),
-                        unchanged=True)
+    return ImportReport(dataset=name, file=path.name, graph=dataset_graph_iri(name), unchanged=True)
 
 
 def import_csv(
@@ -691,8 +792,9 @@ def import_csv(
     unchanged = unchanged_import(graph, path, name, MAPPING_VERSION, force)
     if unchanged is not None:
         return unchanged
-    quads, report = dataset_quads(path, name, area_column=area_column,
-                                  period_column=period_column, title=title, index=index)
+    quads, report = dataset_quads(
+        path, name, area_column=area_column, period_column=period_column, title=title, index=index
+    )
     graph.replace_graph(dataset_graph_iri(name), quads)
     return report
 
@@ -715,22 +817,36 @@ def list_datasets(store: ox.Store) -> list[dict[str, object]]:
     }} GROUP BY ?name ?title ?file ?g ORDER BY ?name"""
     rows = []
     for r in store.query(query):
-        rows.append({
-            "dataset": r["name"].value,
-            "title": r["title"].value if r["title"] is not None else None,
-            "file": r["file"].value if r["file"] is not None else None,
-            "observations": int(r["observations"].value),
-            "measures": int(r["measures"].value),
-            "graph": r["g"].value,
-        })
+        rows.append(
+            {
+                "dataset": r["name"].value,
+                "title": r["title"].value if r["title"] is not None else None,
+                "file": r["file"].value if r["file"] is not None else None,
+                "observations": int(r["observations"].value),
+                "measures": int(r["measures"].value),
+                "graph": r["g"].value,
+            }
+        )
     return rows
 
 
 # --- the authority crosswalk ------------------------------------------------------------
 
-CROSSWALK_COLUMNS = ("iri", "name", "gss_code", "former_gss_codes", "dfe_la_code", "wikidata",
-                     "area", "region", "region_gss_code", "established", "abolished",
-                     "predecessors", "successors")
+CROSSWALK_COLUMNS = (
+    "iri",
+    "name",
+    "gss_code",
+    "former_gss_codes",
+    "dfe_la_code",
+    "wikidata",
+    "area",
+    "region",
+    "region_gss_code",
+    "established",
+    "abolished",
+    "predecessors",
+    "successors",
+)
 
 
 def crosswalk_rows(index: AuthorityIndex | None = None) -> list[dict[str, str]]:
@@ -738,21 +854,23 @@ def crosswalk_rows(index: AuthorityIndex | None = None) -> list[dict[str, str]]:
     index = index or AuthorityIndex.load()
     rows = []
     for a in index.all(include_predecessors=True):
-        rows.append({
-            "iri": vocab.authority_iri(a.gss_code),
-            "name": a.name,
-            "gss_code": a.gss_code,
-            "former_gss_codes": " ".join(a.former_gss_codes),
-            "dfe_la_code": a.dfe_la_code or "",
-            "wikidata": vocab.WD + a.wikidata_qid if a.wikidata_qid else "",
-            "area": vocab.area_iri(a.gss_code),
-            "region": a.region_name or "",
-            "region_gss_code": a.region_gss_code or "",
-            "established": a.established or "",
-            "abolished": a.abolished or "",
-            "predecessors": " ".join(p.gss_code for p in a.predecessors),
-            "successors": " ".join(s.gss_code for s in a.successors),
-        })
+        rows.append(
+            {
+                "iri": vocab.authority_iri(a.gss_code),
+                "name": a.name,
+                "gss_code": a.gss_code,
+                "former_gss_codes": " ".join(a.former_gss_codes),
+                "dfe_la_code": a.dfe_la_code or "",
+                "wikidata": vocab.WD + a.wikidata_qid if a.wikidata_qid else "",
+                "area": vocab.area_iri(a.gss_code),
+                "region": a.region_name or "",
+                "region_gss_code": a.region_gss_code or "",
+                "established": a.established or "",
+                "abolished": a.abolished or "",
+                "predecessors": " ".join(p.gss_code for p in a.predecessors),
+                "successors": " ".join(s.gss_code for s in a.successors),
+            }
+        )
     return rows
 
 
@@ -768,11 +886,15 @@ def crosswalk_turtle(authorities: Iterable[Authority] | None = None) -> str:
     """The authorities graph (as ``kg build`` writes it) as Turtle with the project prefixes."""
     from kg import rdf
 
-    items = list(authorities) if authorities is not None else AuthorityIndex.load().all(
-        include_predecessors=True)
-    triples = sorted({ox.Triple(q.subject, q.predicate, q.object)
-                      for q in rdf.authority_quads(items)},
-                     key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
+    items = (
+        list(authorities)
+        if authorities is not None
+        else AuthorityIndex.load().all(include_predecessors=True)
+    )
+    triples = sorted(
+        {ox.Triple(q.subject, q.predicate, q.object) for q in rdf.authority_quads(items)},
+        key=lambda t: (t.subject.value, t.predicate.value, str(t.object)),
+    )
     prefixes = {k: v for k, v in vocab.PREFIXES.items() if k != "id"}  # "id:a/b" needs "\/"
     prefixes |= {"authority": vocab.ID + "authority/", "change": vocab.ID + "change/"}
     data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)

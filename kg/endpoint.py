@@ -29,7 +29,7 @@ from kg import __version__, vocab
 from kg.queries import QueryError, QueryResult, QueryTimeout, check_syntax, from_pyoxigraph
 
 USER_VARIABLE = "KG_ENDPOINT_USER"
-PASSWORD_VARIABLE = "KG_ENDPOINT_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+PASSWORD_VARIABLE = "KG_ENDPOINT_PASSWORD"
 
 _RESULTS = "application/sparql-results+json"
 _GRAPH = "application/n-triples, text/turtle;q=0.8, text/plain;q=0.5"
@@ -39,8 +39,14 @@ class Endpoint:
     """A SPARQL 1.1 query endpoint; pass it wherever a store is taken (``execute``,
     ``run_saved``, ``kg.api.run_query``)."""
 
-    def __init__(self, url: str, *, user: str | None = None, password: str | None = None,
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
         if not url.startswith(("http://", "https://")):
             raise QueryError(f"--endpoint must be an http:// or https:// URL (got {url!r})")
         self.url = url
@@ -51,37 +57,56 @@ class Endpoint:
     @classmethod
     def from_env(cls, url: str, *, timeout: float | None = None) -> Endpoint:
         """The endpoint at ``url`` with credentials from $KG_ENDPOINT_USER/PASSWORD."""
-        return cls(url, user=os.environ.get(USER_VARIABLE) or None,
-                   password=os.environ.get(PASSWORD_VARIABLE) or None, timeout=timeout)
+        return cls(
+            url,
+            user=os.environ.get(USER_VARIABLE) or None,
+            password=os.environ.get(PASSWORD_VARIABLE) or None,
+            timeout=timeout,
+        )
 
     def __repr__(self) -> str:
         return f"Endpoint({self.url!r})"
 
-    def query(self, sparql: str, *, form: str | None = None, limit: int | None = None,
-              timeout: float | None = None) -> QueryResult:
+    def query(
+        self,
+        sparql: str,
+        *,
+        form: str | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
         """Send a query, wait at most ``timeout`` seconds in all, and parse the answer."""
         form = form or check_syntax(sparql)
         timeout = timeout if timeout is not None else self.timeout
         body = (vocab.sparql_prefixes() + sparql).encode("utf-8")
-        request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/sparql-query; charset=utf-8",
-            "Accept": _GRAPH if form == "graph" else _RESULTS,
-            "User-Agent": f"ofsted-kg/{__version__}",
-        })
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/sparql-query; charset=utf-8",
+                "Accept": _GRAPH if form == "graph" else _RESULTS,
+                "User-Agent": f"ofsted-kg/{__version__}",
+            },
+        )
         if self.user is not None:
             token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 media_type = response.headers.get_content_type()
                 data = _read(response, deadline, timeout)
         except urllib.error.HTTPError as error:
             detail = " ".join(error.read(400).decode("utf-8", "replace").split())
-            hint = (f" (set {USER_VARIABLE} and {PASSWORD_VARIABLE})"
-                    if error.code in (401, 403) else "")
-            raise QueryError(f"endpoint {self.url} answered HTTP {error.code} {error.reason}"
-                             f"{hint}: {detail}") from None
+            hint = (
+                f" (set {USER_VARIABLE} and {PASSWORD_VARIABLE})"
+                if error.code in (401, 403)
+                else ""
+            )
+            raise QueryError(
+                f"endpoint {self.url} answered HTTP {error.code} {error.reason}{hint}: {detail}"
+            ) from None
         except TimeoutError:
             raise self._timed_out(timeout) from None
         except urllib.error.URLError as error:
@@ -91,8 +116,10 @@ class Endpoint:
         return _parse(data, media_type, form, limit, self.url)
 
     def _timed_out(self, timeout: float | None) -> QueryTimeout:
-        return QueryTimeout(f"query stopped after {timeout or 0:g} s waiting for {self.url} "
-                            "(time limit; raise it with --timeout)")
+        return QueryTimeout(
+            f"query stopped after {timeout or 0:g} s waiting for {self.url} "
+            "(time limit; raise it with --timeout)"
+        )
 
 
 def _read(response: Any, deadline: float | None, timeout: float | None) -> bytes:
@@ -110,17 +137,23 @@ def _read(response: Any, deadline: float | None, timeout: float | None) -> bytes
 def _parse(data: bytes, media_type: str, form: str, limit: int | None, url: str) -> QueryResult:
     try:
         if form == "graph":
-            syntax = (ox.RdfFormat.N_TRIPLES if media_type == "text/plain"
-                      else ox.RdfFormat.from_media_type(media_type))
+            syntax = (
+                ox.RdfFormat.N_TRIPLES
+                if media_type == "text/plain"
+                else ox.RdfFormat.from_media_type(media_type)
+            )
             if syntax is None:
                 raise QueryError(f"endpoint {url} sent {media_type}, not an RDF syntax")
-            triples = (q.triple if isinstance(q, ox.Quad) else q
-                       for q in ox.parse(data, format=syntax))
+            triples = (
+                q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(data, format=syntax)
+            )
             return from_pyoxigraph(triples, limit)
         syntax = ox.QueryResultsFormat.from_media_type(media_type)
         if syntax is None:
             raise QueryError(f"endpoint {url} sent {media_type}, not SPARQL results")
         return from_pyoxigraph(ox.parse_query_results(data, format=syntax), limit)
     except SyntaxError as error:
-        raise QueryError(f"endpoint {url} sent an answer that does not parse as "
-                         f"{media_type}: {' '.join(str(error).split())}") from None
+        raise QueryError(
+            f"endpoint {url} sent an answer that does not parse as "
+            f"{media_type}: {' '.join(str(error).split())}"
+        ) from None

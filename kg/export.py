@@ -33,8 +33,16 @@ EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
 }
 MEDIA_TYPES = {name: fmt.media_type for name, fmt in EXPORT_FORMATS.items()}
 # Classes counted in the description (void:classPartition).
-COUNTED = ("Visit", "Report", "Recommendation", "Finding", "Judgement", "Authority", "Inspector",
-           "SourceFile")
+COUNTED = (
+    "Visit",
+    "Report",
+    "Recommendation",
+    "Finding",
+    "Judgement",
+    "Authority",
+    "Inspector",
+    "SourceFile",
+)
 PREFIXES = {**vocab.PREFIXES, "void": VOID, "dcat": DCAT}
 
 
@@ -75,23 +83,40 @@ def describe(store: ox.Store, fmt: str | None = None) -> Description:
     dct = vocab.DCT
     out: list[ox.Triple] = []
 
-    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal
-            | ox.BlankNode) -> None:
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode
+    ) -> None:
         out.append(ox.Triple(s, _n(p), o))
 
     out.append(ox.Triple(d, rdf_type, _n(VOID + "Dataset")))
     out.append(ox.Triple(d, rdf_type, _n(DCAT + "Dataset")))
-    add(d, dct + "title", ox.Literal(
-        "Ofsted inspections of English local authority children's services: knowledge graph",
-        language="en"))
-    add(d, dct + "description", ox.Literal(
-        "Visits, reports, recommendations, findings and judgements extracted from Ofsted "
-        "inspection reports of local authority children's services, each statement traceable "
-        "to the words of its source report.", language="en"))
+    add(
+        d,
+        dct + "title",
+        ox.Literal(
+            "Ofsted inspections of English local authority children's services: knowledge graph",
+            language="en",
+        ),
+    )
+    add(
+        d,
+        dct + "description",
+        ox.Literal(
+            "Visits, reports, recommendations, findings and judgements extracted from Ofsted "
+            "inspection reports of local authority children's services, each statement traceable "
+            "to the words of its source report.",
+            language="en",
+        ),
+    )
     add(d, dct + "license", _n(OGL))
-    add(d, dct + "rights", ox.Literal(
-        "Contains public sector information licensed under the Open Government Licence v3.0.",
-        language="en"))
+    add(
+        d,
+        dct + "rights",
+        ox.Literal(
+            "Contains public sector information licensed under the Open Government Licence v3.0.",
+            language="en",
+        ),
+    )
     add(d, VOID + "uriSpace", ox.Literal(vocab.ID))
     add(d, VOID + "vocabulary", _n(vocab.KG))
     add(d, DCAT + "keyword", ox.Literal("children's social care", language="en"))
@@ -101,15 +126,26 @@ def describe(store: ox.Store, fmt: str | None = None) -> Description:
     add(d, dct + "creator", software)
     add(software, vocab.RDFS + "label", ox.Literal(f"kg {__version__}"))
     add(software, vocab.SDO + "softwareVersion", ox.Literal(__version__))
-    add(d, dct + "issued", ox.Literal(
-        dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        datatype=_n(vocab.XSD + "dateTime")))
+    add(
+        d,
+        dct + "issued",
+        ox.Literal(
+            dt.datetime.now(dt.timezone.utc)
+            .replace(microsecond=0)
+            .isoformat()
+            .replace("+00:00", "Z"),
+            datatype=_n(vocab.XSD + "dateTime"),
+        ),
+    )
 
     # The last build: when, and with which software version.
-    builds = _rows(store, """SELECT ?run ?end ?start ?version WHERE {
+    builds = _rows(
+        store,
+        """SELECT ?run ?end ?start ?version WHERE {
         ?run a prov:Activity ; prov:endedAtTime ?end .
         OPTIONAL { ?run prov:startedAtTime ?start }
-        OPTIONAL { ?run kg:softwareVersion ?version } } ORDER BY DESC(?end) LIMIT 1""")
+        OPTIONAL { ?run kg:softwareVersion ?version } } ORDER BY DESC(?end) LIMIT 1""",
+    )
     if builds:
         b = builds[0]
         add(d, vocab.PROV + "wasGeneratedBy", b["run"])
@@ -121,8 +157,11 @@ def describe(store: ox.Store, fmt: str | None = None) -> Description:
             add(b["run"], vocab.KG + "softwareVersion", b["version"])
 
     # The source reports.
-    sources = _rows(store, """SELECT DISTINCT ?f ?name WHERE {
-        ?f a kg:SourceFile . OPTIONAL { ?f kg:fileName ?name } } ORDER BY ?name""")
+    sources = _rows(
+        store,
+        """SELECT DISTINCT ?f ?name WHERE {
+        ?f a kg:SourceFile . OPTIONAL { ?f kg:fileName ?name } } ORDER BY ?name""",
+    )
     for row in sources:
         add(d, dct + "source", row["f"])
         if row["name"] is not None:
@@ -130,18 +169,25 @@ def describe(store: ox.Store, fmt: str | None = None) -> Description:
 
     # Counts: quads stored, distinct triples, per named graph, per class.
     quads = len(store)
-    distinct = int(_rows(store, "SELECT (COUNT(*) AS ?n) WHERE "
-                                "{ SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }")[0]["n"].value)
+    distinct = int(
+        _rows(
+            store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+        )[0]["n"].value
+    )
     add(d, VOID + "triples", _int(distinct))
-    graphs = _rows(store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                          "GROUP BY ?g ORDER BY ?g")
+    graphs = _rows(
+        store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    )
     for row in graphs:
         add(d, VOID + "subset", row["g"])
         out.append(ox.Triple(row["g"], rdf_type, _n(VOID + "Dataset")))
         add(row["g"], VOID + "triples", row["n"])
     for name in COUNTED:
-        n = int(_rows(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a kg:{name} }}")[0][
-            "n"].value)
+        n = int(
+            _rows(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a kg:{name} }}")[0][
+                "n"
+            ].value
+        )
         part = _n(f"{DATASET}/class/{name}")
         add(d, VOID + "classPartition", part)
         add(part, VOID + "class", _n(vocab.KG + name))
@@ -150,8 +196,11 @@ def describe(store: ox.Store, fmt: str | None = None) -> Description:
         dist = _n(f"{DATASET}/dump/{fmt}")
         add(d, DCAT + "distribution", dist)
         out.append(ox.Triple(dist, rdf_type, _n(DCAT + "Distribution")))
-        add(dist, DCAT + "mediaType",
-            _n("https://www.iana.org/assignments/media-types/" + MEDIA_TYPES[fmt]))
+        add(
+            dist,
+            DCAT + "mediaType",
+            _n("https://www.iana.org/assignments/media-types/" + MEDIA_TYPES[fmt]),
+        )
         add(dist, dct + "license", _n(OGL))
         add(d, VOID + "dataDump", dist)
     # Grouped by subject, so the Turtle reads as one block per resource.
@@ -176,8 +225,10 @@ def export(store: ox.Store, output: IO[bytes], fmt: str) -> Description:
     described = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in description.triples]
     if fmt == "turtle":
         # Triples only: the distinct triples of the union, then the description.
-        result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o "
-                             "WHERE { ?s ?p ?o } }", use_default_graph_as_union=True)
+        result = store.query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
+            use_default_graph_as_union=True,
+        )
         assert isinstance(result, ox.QueryTriples)
         result.serialize(output, format=rdf_format)
         output.write(b"\n")
@@ -188,6 +239,10 @@ def export(store: ox.Store, output: IO[bytes], fmt: str) -> Description:
     else:
         store.dump(output, format=rdf_format)
         output.write(b"\n")
-        ox.serialize(described, output, format=rdf_format,
-                     **({"prefixes": PREFIXES} if fmt == "trig" else {}))
+        ox.serialize(
+            described,
+            output,
+            format=rdf_format,
+            **({"prefixes": PREFIXES} if fmt == "trig" else {}),
+        )
     return description

@@ -62,8 +62,10 @@ class _Credentials:
             return False
         scheme, _, rest = header.strip().partition(" ")
         self.scheme = scheme.lower()
-        self.challenge = {key.lower(): quoted or bare for key, quoted, bare in re.findall(
-            r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))', rest)}
+        self.challenge = {
+            key.lower(): quoted or bare
+            for key, quoted, bare in re.findall(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))', rest)
+        }
         self.count = 0
         return self.scheme in ("basic", "digest")
 
@@ -78,15 +80,19 @@ class _Credentials:
         uri = parts.path + (f"?{parts.query}" if parts.query else "")
 
         def md5(text: str) -> str:
-            return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - the protocol's hash
+            return hashlib.md5(text.encode()).hexdigest()
 
         ha1 = md5(f"{self.user}:{c.get('realm', '')}:{self.password}")
         ha2 = md5(f"{method}:{uri}")
         self.count += 1
         nc = f"{self.count:08x}"
         cnonce = secrets.token_hex(8)
-        fields = {"username": self.user, "realm": c.get("realm", ""), "nonce": c.get("nonce", ""),
-                  "uri": uri}
+        fields = {
+            "username": self.user,
+            "realm": c.get("realm", ""),
+            "nonce": c.get("nonce", ""),
+            "uri": uri,
+        }
         if "auth" in [q.strip() for q in c.get("qop", "").split(",")]:
             fields["response"] = md5(f"{ha1}:{c.get('nonce', '')}:{nc}:{cnonce}:auth:{ha2}")
             text = ", ".join(f'{k}="{v}"' for k, v in fields.items())
@@ -105,8 +111,14 @@ class _Credentials:
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
-          credentials: _Credentials | None, timeout: float) -> None:
+def _send(
+    method: str,
+    url: str,
+    data: bytes | None,
+    headers: dict[str, str],
+    credentials: _Credentials | None,
+    timeout: float,
+) -> None:
     """One request; with credentials, a 401 or a dropped connection re-learns the challenge
     (a GET, no body) and retries once."""
     for attempt in (1, 2):
@@ -120,8 +132,12 @@ def _send(method: str, url: str, data: bytes | None, headers: dict[str, str],
                 response.read()
             return
         except urllib.error.HTTPError as error:
-            if error.code == 401 and credentials and attempt == 1 and credentials.learn(
-                    error.headers.get("WWW-Authenticate")):
+            if (
+                error.code == 401
+                and credentials
+                and attempt == 1
+                and credentials.learn(error.headers.get("WWW-Authenticate"))
+            ):
                 error.read()
                 continue
             raise
@@ -149,9 +165,16 @@ def graph_url(endpoint: str, graph: str, param: str = "graph") -> str:
     return f"{endpoint}{sep}{urllib.parse.urlencode({param: graph})}"
 
 
-def push(store: ox.Store, endpoint: str, *, graph_param: str = "graph",
-         user: str | None = None, password: str | None = None, timeout: float = 120.0,
-         progress: Callable[[str, int], None] | None = None) -> PushResult:
+def push(
+    store: ox.Store,
+    endpoint: str,
+    *,
+    graph_param: str = "graph",
+    user: str | None = None,
+    password: str | None = None,
+    timeout: float = 120.0,
+    progress: Callable[[str, int], None] | None = None,
+) -> PushResult:
     """PUT each named graph of ``store`` to the Graph Store endpoint, as N-Triples.
 
     ``user``/``password`` default to ``$KG_ENDPOINT_USER``/``$KG_ENDPOINT_PASSWORD``.
@@ -163,8 +186,9 @@ def push(store: ox.Store, endpoint: str, *, graph_param: str = "graph",
     credentials = _Credentials(user, password or "") if user else None
     result = PushResult()
     started = time.perf_counter()
-    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)),
-                    key=lambda g: g.value)
+    graphs = sorted(
+        (g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value
+    )
     for graph in graphs:
         data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
         assert data is not None
@@ -177,14 +201,18 @@ def push(store: ox.Store, endpoint: str, *, graph_param: str = "graph",
                 reason = getattr(error, "reason", error)
                 raise PushError(f"{endpoint}: cannot reach the server: {reason}") from None
         try:
-            _send("PUT", url, data, {"Content-Type": "application/n-triples"}, credentials,
-                  timeout)
+            _send("PUT", url, data, {"Content-Type": "application/n-triples"}, credentials, timeout)
         except urllib.error.HTTPError as error:
             detail = error.read().decode("utf-8", errors="replace").strip()[:300]
-            hint = (f" (set {USER_ENV} and {PASSWORD_ENV})"
-                    if error.code in (401, 403) and not user else "")
-            raise PushError(f"{endpoint}: HTTP {error.code} for graph <{graph.value}>"
-                            f"{hint}: {detail or error.reason}") from None
+            hint = (
+                f" (set {USER_ENV} and {PASSWORD_ENV})"
+                if error.code in (401, 403) and not user
+                else ""
+            )
+            raise PushError(
+                f"{endpoint}: HTTP {error.code} for graph <{graph.value}>"
+                f"{hint}: {detail or error.reason}"
+            ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise PushError(f"{endpoint}: cannot reach the server: {reason}") from None

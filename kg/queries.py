@@ -119,8 +119,9 @@ def _parameter_type(name: str) -> tuple[str, str]:
 def parse_query(path: Path) -> SavedQuery:
     text = path.read_text(encoding="utf-8")
     header = _header(text)
-    defaults = {k: None if v is None else str(v) for k, v in _as_mapping(header.get("defaults"))
-                .items()}
+    defaults = {
+        k: None if v is None else str(v) for k, v in _as_mapping(header.get("defaults")).items()
+    }
     enumerate_ = {k: [str(x) for x in v] for k, v in _as_mapping(header.get("enumerate")).items()}
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     parameters: dict[str, Parameter] = {}
@@ -130,14 +131,17 @@ def parse_query(path: Path) -> SavedQuery:
             kind = name
         if raw in (p.variable.lstrip("_") for p in parameters.values()):
             continue
-        parameters.setdefault(name, Parameter(
-            name=name,
-            variable=underscores + raw,
-            type=kind,
-            required=underscores == "_" and name not in defaults,
-            default=defaults.get(name),
-            allowed=enumerate_.get(name, []),
-        ))
+        parameters.setdefault(
+            name,
+            Parameter(
+                name=name,
+                variable=underscores + raw,
+                type=kind,
+                required=underscores == "_" and name not in defaults,
+                default=defaults.get(name),
+                allowed=enumerate_.get(name, []),
+            ),
+        )
     tags = header.get("tags") or []
     return SavedQuery(
         name=path.stem,
@@ -285,8 +289,11 @@ def _normalise(text: str) -> str:
 
 def _unknown(query_name: str, what: str, text: str, names: list[str]) -> QueryError:
     close = _closest(text, names)
-    hint = (f"; closest valid names: {', '.join(close)}" if close
-            else f"; {len(names)} known, none close")
+    hint = (
+        f"; closest valid names: {', '.join(close)}"
+        if close
+        else f"; {len(names)} known, none close"
+    )
     return QueryError(f"{query_name}: unknown {what} {text!r}{hint}")
 
 
@@ -297,8 +304,9 @@ INSPECTORS_SPARQL = """SELECT DISTINCT ?inspector ?name WHERE {
 def inspector_names(source: Any) -> dict[str, str]:
     """Every inspector in the graph (or at the endpoint): name -> IRI."""
     result = execute(source, INSPECTORS_SPARQL)
-    return {row["name"]: row["inspector"] for row in result.values()
-            if row["name"] and row["inspector"]}
+    return {
+        row["name"]: row["inspector"] for row in result.values() if row["name"] and row["inspector"]
+    }
 
 
 def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = None) -> Any:
@@ -306,15 +314,16 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
     inspector IRI)."""
     text = str(value).strip()
     if parameter.allowed and text not in parameter.allowed:
-        raise QueryError(f"{query_name}: {parameter.name} must be one of "
-                         f"{', '.join(parameter.allowed)} (got {text!r})")
+        raise QueryError(
+            f"{query_name}: {parameter.name} must be one of "
+            f"{', '.join(parameter.allowed)} (got {text!r})"
+        )
     if parameter.type == "authority":
         from kg.authorities import AuthorityError, AuthorityIndex
 
         index = AuthorityIndex.load()
         try:
-            authority = index.by_gss(text) if re.fullmatch(r"E\d{8}", text) else index.resolve(
-                text)
+            authority = index.by_gss(text) if re.fullmatch(r"E\d{8}", text) else index.resolve(text)
         except AuthorityError as exc:
             raise QueryError(f"{query_name}: {exc}") from None
         return ox.NamedNode(vocab.authority_iri(authority.gss_code))
@@ -323,8 +332,9 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
 
         labels = ThemeTagger.shared().labels()  # parsed once per process
         wanted = _normalise(text)
-        key = next((k for k, label in labels.items()
-                    if wanted in (_normalise(k), _normalise(label))), None)
+        key = next(
+            (k for k, label in labels.items() if wanted in (_normalise(k), _normalise(label))), None
+        )
         if key is None:
             raise _unknown(query_name, "theme", text, [*labels, *labels.values()])
         return ox.NamedNode(vocab.THEME + key)
@@ -332,8 +342,9 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         if text.startswith(vocab.ID + "inspector/"):
             return ox.NamedNode(text)
         if source is None:
-            raise QueryError(f"{query_name}: the inspector parameter needs the store to look "
-                             "the name up in")
+            raise QueryError(
+                f"{query_name}: the inspector parameter needs the store to look the name up in"
+            )
         from kg.inspectors import identity
 
         names = inspector_names(source)
@@ -348,22 +359,24 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         return ox.NamedNode(text)
     if parameter.type == "integer":
         if not re.fullmatch(r"[+-]?\d+", text):
-            raise QueryError(f"{query_name}: {parameter.name} must be a whole number "
-                             f"(got {text!r})")
+            raise QueryError(
+                f"{query_name}: {parameter.name} must be a whole number (got {text!r})"
+            )
     elif parameter.type == "date":
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise QueryError(f"{query_name}: {parameter.name} must be a date YYYY-MM-DD "
-                             f"(got {text!r})")
+            raise QueryError(
+                f"{query_name}: {parameter.name} must be a date YYYY-MM-DD (got {text!r})"
+            )
     elif parameter.type == "decimal":
         try:
             float(text)
         except ValueError:
-            raise QueryError(f"{query_name}: {parameter.name} must be a number "
-                             f"(got {text!r})") from None
+            raise QueryError(
+                f"{query_name}: {parameter.name} must be a number (got {text!r})"
+            ) from None
     elif parameter.type == "boolean":
         if text.lower() not in ("true", "false"):
-            raise QueryError(f"{query_name}: {parameter.name} must be true or false "
-                             f"(got {text!r})")
+            raise QueryError(f"{query_name}: {parameter.name} must be true or false (got {text!r})")
         text = text.lower()
     if parameter.type == "string":
         return ox.Literal(text)
@@ -399,9 +412,10 @@ class QueryResult:
 
     def values(self) -> list[dict[str, str | None]]:
         """Rows as dicts of plain strings (IRIs and literal values), for notebooks and JSON."""
-        return [{c: (None if t is None else t.value) for c, t in zip(self.columns, row,
-                                                                        strict=True)}
-                for row in self.rows]
+        return [
+            {c: (None if t is None else t.value) for c, t in zip(self.columns, row, strict=True)}
+            for row in self.rows
+        ]
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame of ``values()`` (needs the ``pandas`` extra)."""
@@ -427,8 +441,14 @@ class QueryResult:
                 data: list[Any] = [ox.Quad(*row, ox.DefaultGraph()) for row in self.rows]
             else:
                 data = self.triples
-            return ox.serialize(data, format=_GRAPH_SYNTAX[fmt],
-                                prefixes=vocab.PREFIXES if fmt == "turtle" else None) or b""
+            return (
+                ox.serialize(
+                    data,
+                    format=_GRAPH_SYNTAX[fmt],
+                    prefixes=vocab.PREFIXES if fmt == "turtle" else None,
+                )
+                or b""
+            )
         if fmt in ("json", "xml"):
             parsed = self._w3c()
             syntax = ox.QueryResultsFormat.JSON if fmt == "json" else ox.QueryResultsFormat.XML
@@ -448,8 +468,9 @@ class QueryResult:
     def _w3c(self) -> Any:
         """The rows as a pyoxigraph results object, so its W3C serialisers write them."""
         if self.form == "ask":
-            return ox.parse_query_results(json.dumps({"head": {}, "boolean": self.boolean}),
-                                          format=ox.QueryResultsFormat.JSON)
+            return ox.parse_query_results(
+                json.dumps({"head": {}, "boolean": self.boolean}), format=ox.QueryResultsFormat.JSON
+            )
         return ox.parse_query_results(self.to_tsv(), format=ox.QueryResultsFormat.TSV)
 
     def to_tsv(self) -> str:
@@ -464,15 +485,18 @@ def check_format(form: str, fmt: str) -> None:
     allowed = GRAPH_FORMATS if form == "graph" else SELECT_FORMATS
     if fmt not in allowed:
         what = {"graph": "CONSTRUCT/DESCRIBE", "ask": "ASK"}.get(form, "SELECT")
-        raise QueryError(f"--format {fmt} does not fit a {what} query; use one of "
-                         f"{', '.join(allowed)}")
+        raise QueryError(
+            f"--format {fmt} does not fit a {what} query; use one of {', '.join(allowed)}"
+        )
 
 
 # ------------------------------------------------------------------------------- running
 
 DEFAULT_TIMEOUT = 30.0  # seconds, for the command line
-_UPDATE = re.compile(r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-                     re.IGNORECASE | re.MULTILINE)
+_UPDATE = re.compile(
+    r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 class QueryTimeout(QueryError):
@@ -495,8 +519,9 @@ def _checked_form(sparql: str, source_text: str | None) -> str:
     if _UPDATE.search(body):
         raise QueryError("SPARQL UPDATE is not allowed here; queries are read-only")
     try:
-        result = _empty_store().query(sparql, use_default_graph_as_union=True,
-                                      prefixes=vocab.PREFIXES)
+        result = _empty_store().query(
+            sparql, use_default_graph_as_union=True, prefixes=vocab.PREFIXES
+        )
     except SyntaxError as exc:
         raise _syntax_error(exc, sparql, source_text) from None
     if isinstance(result, ox.QueryBoolean):
@@ -519,7 +544,7 @@ def _syntax_error(exc: SyntaxError, sparql: str, source_text: str | None) -> Que
             ox.Store().query(source_text, prefixes=vocab.PREFIXES)
         except SyntaxError as original:
             exc, text = original, source_text
-        except Exception:  # noqa: BLE001,S110 - unbound text evaluates fine: keep the first
+        except Exception:
             pass
     message = str(exc)
     found = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
@@ -533,18 +558,27 @@ def _syntax_error(exc: SyntaxError, sparql: str, source_text: str | None) -> Que
     offset = sum(len(line) + 1 for line in lines[: line_no - 1]) + column - 1
     where = f"line {line_no}, column {column}"
     if not text[offset:].strip():  # the parser ran off the end: point after the last word
-        where = (f"line {line_no}, column {column}, the end of the query (something before "
-                 "it is incomplete)")
+        where = (
+            f"line {line_no}, column {column}, the end of the query (something before "
+            "it is incomplete)"
+        )
         line_no = len(text[:offset].rstrip().splitlines()) or 1
         column = len(lines[line_no - 1]) + 1
     shown = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
     column = min(column, len(shown) + 1)
-    return QueryError(f"SPARQL syntax error at {where}: {detail}\n"
-                      f"  {shown}\n  {' ' * max(column - 1, 0)}^")
+    return QueryError(
+        f"SPARQL syntax error at {where}: {detail}\n  {shown}\n  {' ' * max(column - 1, 0)}^"
+    )
 
 
-def execute(source: Any, sparql: str, *, limit: int | None = None,
-            timeout: float | None = None, source_text: str | None = None) -> QueryResult:
+def execute(
+    source: Any,
+    sparql: str,
+    *,
+    limit: int | None = None,
+    timeout: float | None = None,
+    source_text: str | None = None,
+) -> QueryResult:
     """Run a SPARQL query over the union of all graphs; refuse updates.
 
     ``source`` is a pyoxigraph ``Store`` (opened read-only by the callers) or a
@@ -594,12 +628,14 @@ def from_pyoxigraph(result: Any, limit: int | None) -> QueryResult:
             truncated = True
             break
         triples.append([t.subject, t.predicate, t.object])
-    return QueryResult(columns=["subject", "predicate", "object"], rows=triples,
-                       truncated=truncated, form="graph")
+    return QueryResult(
+        columns=["subject", "predicate", "object"], rows=triples, truncated=truncated, form="graph"
+    )
 
 
-def _evaluate_in_child(store: ox.Store, sparql: str, limit: int | None,
-                       timeout: float) -> QueryResult:
+def _evaluate_in_child(
+    store: ox.Store, sparql: str, limit: int | None, timeout: float
+) -> QueryResult:
     """Evaluate in a forked child and read its answer through a pipe until the deadline.
 
     The child uses the store handle it inherits (already open read-only: ~3 ms a fork on
@@ -618,7 +654,7 @@ def _evaluate_in_child(store: ox.Store, sparql: str, limit: int | None,
         code = 0
         try:
             payload = _child_answer(store, sparql, limit)
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        except BaseException as exc:
             payload = json.dumps({"error": type(exc).__name__, "message": str(exc)}).encode()
             code = 1
         try:
@@ -649,8 +685,10 @@ def _evaluate_in_child(store: ox.Store, sparql: str, limit: int | None,
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     if not finished:
-        raise QueryTimeout(f"query stopped after {timeout:g} s (time limit; raise it with "
-                           "--timeout, or narrow the query)")
+        raise QueryTimeout(
+            f"query stopped after {timeout:g} s (time limit; raise it with "
+            "--timeout, or narrow the query)"
+        )
     return _parse_child_answer(b"".join(chunks), sparql)
 
 
@@ -687,23 +725,38 @@ def _parse_child_answer(data: bytes, sparql: str) -> QueryResult:
     if meta["form"] == "ask":
         return QueryResult(columns=["boolean"], rows=[], boolean=meta["boolean"])
     if meta["form"] == "graph":
-        rows = [[t.subject, t.predicate, t.object]
-                for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-        return QueryResult(columns=["subject", "predicate", "object"], rows=rows,
-                           truncated=meta["truncated"], form="graph")
+        rows = [
+            [t.subject, t.predicate, t.object]
+            for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+        ]
+        return QueryResult(
+            columns=["subject", "predicate", "object"],
+            rows=rows,
+            truncated=meta["truncated"],
+            form="graph",
+        )
     solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
     columns = [v.value for v in solutions.variables]
-    return QueryResult(columns=columns, rows=[[s[c] for c in columns] for s in solutions],
-                       truncated=meta["truncated"])
+    return QueryResult(
+        columns=columns,
+        rows=[[s[c] for c in columns] for s in solutions],
+        truncated=meta["truncated"],
+    )
 
 
 def _strip_prologue(sparql: str) -> str:
     return re.sub(r"(?is)^(?:\s|#[^\n]*\n|(?:PREFIX|BASE)\s+[^\n]*\n)*", "", sparql)
 
 
-def run_saved(source: Any, name: str, *, limit: int | None = None,
-              timeout: float | None = None, directory: Path | None = None,
-              **params: Any) -> QueryResult:
+def run_saved(
+    source: Any,
+    name: str,
+    *,
+    limit: int | None = None,
+    timeout: float | None = None,
+    directory: Path | None = None,
+    **params: Any,
+) -> QueryResult:
     """Run a saved query by name with keyword parameters, e.g.
     ``run_saved(store, "recurring-issues", authority="Hartlepool")``."""
     query = get_query(name, directory)

@@ -24,9 +24,19 @@ EXAMPLES = {
     "iri": "https://w3id.org/ofsted-kg/theme/supervision",
     "string": "supervision",
 }
-FLAGS = {"authority": "--authority", "theme": "--theme", "inspector": "--inspector",
-         "from": "--from", "from_year": "--from", "from_date": "--from", "since": "--from",
-         "to": "--to", "to_year": "--to", "to_date": "--to", "until": "--to"}
+FLAGS = {
+    "authority": "--authority",
+    "theme": "--theme",
+    "inspector": "--inspector",
+    "from": "--from",
+    "from_year": "--from",
+    "from_date": "--from",
+    "since": "--from",
+    "to": "--to",
+    "to_year": "--to",
+    "to_date": "--to",
+    "until": "--to",
+}
 
 
 def page_path(name: str) -> Path:
@@ -57,8 +67,9 @@ def example_command(query: SavedQuery) -> str:
 
 def python_call(query: SavedQuery) -> str:
     """The example as a ``run_query`` call."""
-    args = "".join(f", {p.name}={int(v) if p.type == 'integer' else repr(v)}"
-                   for p, v in example_values(query))
+    args = "".join(
+        f", {p.name}={int(v) if p.type == 'integer' else repr(v)}" for p, v in example_values(query)
+    )
     return f"run_query({query.name!r}{args})"
 
 
@@ -78,8 +89,9 @@ def _parameter_row(p: Parameter) -> str:
 def render_page(query: SavedQuery, depth: int) -> str:
     """The Markdown page of one saved query (``depth``: directories below docs/queries)."""
     up = "../" * (depth + 2)
-    body = "\n".join(line for line in query.sparql.splitlines()
-                     if not line.startswith("#+")).strip("\n")
+    body = "\n".join(line for line in query.sparql.splitlines() if not line.startswith("#+")).strip(
+        "\n"
+    )
     lines = [MARK, "", f"# `{query.name}`", ""]
     if query.summary:
         lines += [f"**{query.summary}**", ""]
@@ -89,34 +101,58 @@ def render_page(query: SavedQuery, depth: int) -> str:
         lines += ["Tags: " + ", ".join(f"`{t}`" for t in query.tags), ""]
     lines += ["## Parameters", ""]
     if query.parameters:
-        lines += ["| name | type | | default | allowed values | on the command line |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "| name | type | | default | allowed values | on the command line |",
+            "|---|---|---|---|---|---|",
+        ]
         lines += [_parameter_row(p) for p in query.parameters]
     else:
         lines += ["None."]
-    lines += ["", "## Run it", "", "```bash", example_command(query),
-              f"kg query {query.name} --format json --output {query.name.replace('/', '-')}"
-              ".json   # W3C SPARQL JSON results",
-              "```", "",
-              f"From Python: `from kg import run_query; {python_call(query)}.values()`",
-              "", "## SPARQL", "",
-              f"From [`queries/{query.name}.rq`]({up}queries/{query.name}.rq); "
-              "parameters are bound with a `VALUES` block at the start of each `WHERE` group, "
-              "never spliced into the text.", "", "```sparql", body, "```", ""]
+    lines += [
+        "",
+        "## Run it",
+        "",
+        "```bash",
+        example_command(query),
+        f"kg query {query.name} --format json --output {query.name.replace('/', '-')}"
+        ".json   # W3C SPARQL JSON results",
+        "```",
+        "",
+        f"From Python: `from kg import run_query; {python_call(query)}.values()`",
+        "",
+        "## SPARQL",
+        "",
+        f"From [`queries/{query.name}.rq`]({up}queries/{query.name}.rq); "
+        "parameters are bound with a `VALUES` block at the start of each `WHERE` group, "
+        "never spliced into the text.",
+        "",
+        "```sparql",
+        body,
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def render_index(queries: dict[str, SavedQuery]) -> str:
-    lines = [MARK, "", "# Saved queries", "",
-             "Each question is one SPARQL file in `queries/` with a grlc-style header. List "
-             "them with `kg queries`, read one with `kg queries show NAME`, run one with "
-             "`kg query NAME`. Regenerate these pages with `kg queries docs`.", "",
-             "| query | what it answers | parameters (? = optional) | tags |",
-             "|---|---|---|---|"]
+    lines = [
+        MARK,
+        "",
+        "# Saved queries",
+        "",
+        "Each question is one SPARQL file in `queries/` with a grlc-style header. List "
+        "them with `kg queries`, read one with `kg queries show NAME`, run one with "
+        "`kg query NAME`. Regenerate these pages with `kg queries docs`.",
+        "",
+        "| query | what it answers | parameters (? = optional) | tags |",
+        "|---|---|---|---|",
+    ]
     for name, query in queries.items():
         params = ", ".join(f"`{p.name}{'' if p.required else '?'}`" for p in query.parameters)
-        lines.append(f"| [`{name}`]({page_path(name).as_posix()}) | {_cell(query.summary)} | "
-                     f"{params or '—'} | {', '.join(query.tags)} |")
+        lines.append(
+            f"| [`{name}`]({page_path(name).as_posix()}) | {_cell(query.summary)} | "
+            f"{params or '—'} | {', '.join(query.tags)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -155,9 +191,12 @@ def stale_pages(directory: Path) -> list[str]:
     """Pages under ``directory`` that differ from, or are missing from, what
     ``kg queries docs`` would write now, and generated pages of queries that are gone."""
     pages = render_all()
-    stale = {relative.as_posix() for relative, text in pages.items()
-             if not (directory / relative).is_file()
-             or (directory / relative).read_text(encoding="utf-8") != text}
+    stale = {
+        relative.as_posix()
+        for relative, text in pages.items()
+        if not (directory / relative).is_file()
+        or (directory / relative).read_text(encoding="utf-8") != text
+    }
     for old in directory.rglob("*.md") if directory.is_dir() else []:
         if old.relative_to(directory) not in pages:
             stale.add(old.relative_to(directory).as_posix())

@@ -31,6 +31,7 @@ from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, S
 # quad per finding or recommendation (about a tenth of a report's quads, and of build time).
 CONTEXT_CHARS = 0
 
+
 class T:
     """Every term IRI the mapping writes, in one place."""
 
@@ -143,24 +144,48 @@ class T:
 # IRIs known to be valid: the terms above and the datatypes (``_Rows`` need not check them).
 _VALID_IRIS = frozenset(
     [v for k, v in vars(T).items() if not k.startswith("_") and isinstance(v, str)]
-    + [XSD + t for t in ("string", "integer", "nonNegativeInteger", "date", "gYear",
-                         "gYearMonth", "dateTime")]
+    + [
+        XSD + t
+        for t in (
+            "string",
+            "integer",
+            "nonNegativeInteger",
+            "date",
+            "gYear",
+            "gYearMonth",
+            "dateTime",
+        )
+    ]
 )
 _BRACKETED = {iri: f"<{iri}>" for iri in _VALID_IRIS}
-_B_TYPE, _B_ANNOTATION, _B_SPECIFIC_RESOURCE = (_BRACKETED[T.type], _BRACKETED[T.Annotation],
-                                                _BRACKETED[T.SpecificResource])
-_B_QUOTE_SELECTOR, _B_POSITION_SELECTOR = (_BRACKETED[T.TextQuoteSelector],
-                                           _BRACKETED[T.TextPositionSelector])
+_B_TYPE, _B_ANNOTATION, _B_SPECIFIC_RESOURCE = (
+    _BRACKETED[T.type],
+    _BRACKETED[T.Annotation],
+    _BRACKETED[T.SpecificResource],
+)
+_B_QUOTE_SELECTOR, _B_POSITION_SELECTOR = (
+    _BRACKETED[T.TextQuoteSelector],
+    _BRACKETED[T.TextPositionSelector],
+)
 _B_HAS_BODY, _B_HAS_TARGET, _B_HAS_SOURCE, _B_HAS_SELECTOR = (
-    _BRACKETED[T.hasBody], _BRACKETED[T.hasTarget], _BRACKETED[T.hasSource],
-    _BRACKETED[T.hasSelector])
+    _BRACKETED[T.hasBody],
+    _BRACKETED[T.hasTarget],
+    _BRACKETED[T.hasSource],
+    _BRACKETED[T.hasSelector],
+)
 _B_EXACT, _B_PREFIX, _B_SUFFIX = _BRACKETED[T.exact], _BRACKETED[T.prefix], _BRACKETED[T.suffix]
 _B_START, _B_END = _BRACKETED[T.start], _BRACKETED[T.end]
 _B_NON_NEGATIVE = _BRACKETED[XSD + "nonNegativeInteger"]
-_B_HAS_FINDING, _B_FINDING, _B_TEXT = (_BRACKETED[T.hasFinding], _BRACKETED[T.Finding],
-                                       _BRACKETED[T.text])
-_B_SECTION, _B_POLARITY, _B_THEME = (_BRACKETED[T.section], _BRACKETED[T.polarity],
-                                     _BRACKETED[T.theme])
+_B_HAS_FINDING, _B_FINDING, _B_TEXT = (
+    _BRACKETED[T.hasFinding],
+    _BRACKETED[T.Finding],
+    _BRACKETED[T.text],
+)
+_B_SECTION, _B_POLARITY, _B_THEME = (
+    _BRACKETED[T.section],
+    _BRACKETED[T.polarity],
+    _BRACKETED[T.theme],
+)
 
 
 def software_iri(version: str) -> str:
@@ -221,8 +246,13 @@ class _Quads:
         self.add(s, p, _Lit(value, datatype))
 
     def finding(
-        self, doc: str, iri: str, text: str, section: str | None,
-        polarity: str, themes: list[str],
+        self,
+        doc: str,
+        iri: str,
+        text: str,
+        section: str | None,
+        polarity: str,
+        themes: list[str],
     ) -> None:
         """A finding's own statements (``_map_report``). No ``kg:position``: a report has
         ~200 findings, the order is their annotations' ``oa:start``, and each quad here costs
@@ -297,8 +327,13 @@ class _Rows:
             self.rows.append((s, p, _Lit(value, datatype)))
 
     def finding(
-        self, doc: str, iri: str, text: str, section: str | None,
-        polarity: str, themes: list[str],
+        self,
+        doc: str,
+        iri: str,
+        text: str,
+        section: str | None,
+        polarity: str,
+        themes: list[str],
     ) -> None:
         """``_Quads.finding`` as finished lines."""
         f, g = self.term(iri), self.tail
@@ -466,7 +501,7 @@ def report_nquads(report: Report, graph: str) -> bytes:
     try:
         _map_report(rows, report)
         return rows.nquads()
-    except Exception:  # noqa: BLE001 - the exact path below raises the right error, if any
+    except Exception:
         pass
     return serialize_nquads(report_quads(report, graph))
 
@@ -613,8 +648,12 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
 
 # The properties by which a kg:ThemeAtVisit links one kind of item: the items, the least
 # text, the lead item and its text.
-_RECOMMENDATION_LINKS = (T.raisedInRecommendation, T.recommendationQuote,
-                         T.leadRecommendation, T.leadRecommendationQuote)
+_RECOMMENDATION_LINKS = (
+    T.raisedInRecommendation,
+    T.recommendationQuote,
+    T.leadRecommendation,
+    T.leadRecommendationQuote,
+)
 _WEAKNESS_LINKS = (T.raisedInWeakness, T.weaknessQuote, T.leadWeakness, T.leadWeaknessQuote)
 
 
@@ -625,7 +664,10 @@ def theme_at_visit_iri(visit: str, theme: str) -> str:
 
 
 def _themes_at_visit(
-    q: _Quads | _Rows, report: Report, visit: str, authority: str,
+    q: _Quads | _Rows,
+    report: Report,
+    visit: str,
+    authority: str,
     raised: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]],
 ) -> None:
     """One ``kg:ThemeAtVisit`` per theme a recommendation or a weakness finding of the visit
@@ -650,7 +692,8 @@ def _themes_at_visit(
         q.add(node, T.visitStartDate, start)
         q.add(node, T.visitYear, year)
         for items, (raised_in, least_quote, lead_item, lead_quote) in (
-            (recommendations, _RECOMMENDATION_LINKS), (weaknesses, _WEAKNESS_LINKS),
+            (recommendations, _RECOMMENDATION_LINKS),
+            (weaknesses, _WEAKNESS_LINKS),
         ):
             for iri, _ in items:
                 q.add(node, raised_in, iri)
@@ -762,8 +805,11 @@ def authority_quads(authorities: Iterable[AuthorityLike]) -> list[Quad]:
             q.add(new_area, T.type, T.Area)
             q.add(event, T.type, KG + "CodeChange")
             q.add(event, T.type, org_event)
-            q.lit(event, T.label, f"{a.name}: GSS code {r.old_gss_code} -> {r.new_gss_code} "
-                                  f"({r.effective_date})")
+            q.lit(
+                event,
+                T.label,
+                f"{a.name}: GSS code {r.old_gss_code} -> {r.new_gss_code} ({r.effective_date})",
+            )
             q.add(event, org_res, iri)
             q.lit(event, KG + "originalCode", r.old_gss_code)
             q.lit(event, KG + "resultingCode", r.new_gss_code)
@@ -796,8 +842,12 @@ def authority_quads(authorities: Iterable[AuthorityLike]) -> list[Quad]:
         event = f"{ID}change/{day}/{'-'.join(olds)}"
         q.add(event, T.type, KG + "Reorganisation")
         q.add(event, T.type, org_event)
-        q.lit(event, T.label, f"{', '.join(names.get(c, c) for c in olds)} -> "
-                              f"{', '.join(names.get(c, c) for c in news)} ({day})")
+        q.lit(
+            event,
+            T.label,
+            f"{', '.join(names.get(c, c) for c in olds)} -> "
+            f"{', '.join(names.get(c, c) for c in news)} ({day})",
+        )
         q.add(event, k_eff, _date(day))
         for old in olds:
             q.add(event, org_orig, vocab.authority_iri(old))

@@ -120,8 +120,14 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 # ------------------------------------------------------------------------------- charts
 
 
-def bar_chart(rows: Sequence[tuple[str, float, str | None, str]], *, title: str,
-              unit: str, colour: str = "#457b9d", width: int = 900) -> str:
+def bar_chart(
+    rows: Sequence[tuple[str, float, str | None, str]],
+    *,
+    title: str,
+    unit: str,
+    colour: str = "#457b9d",
+    width: int = 900,
+) -> str:
     """A horizontal bar chart: (label, value, link target or None, note) per row."""
     if not rows:
         return '<p class="note">Nothing to show.</p>'
@@ -129,26 +135,35 @@ def bar_chart(rows: Sequence[tuple[str, float, str | None, str]], *, title: str,
     top = max(v for _, v, _, _ in rows) or 1
     bar_w = width - label_w - note_w
     height = row_h * len(rows) + 8
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>']
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
+    ]
     for i, (label, value, href, note) in enumerate(rows):
         y = 4 + i * row_h
         w = max(1.0, bar_w * value / top)
-        text = f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="13">' \
-               f'{_e(_clip(label))}<title>{_e(label)}</title></text>'
+        text = (
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="13">'
+            f"{_e(_clip(label))}<title>{_e(label)}</title></text>"
+        )
         if href:
             text = f'<a href="#{_e(href)}">{text}</a>'
         parts.append(text)
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
-                     f'fill="{colour}"><title>{_e(label)}: {value:g} {_e(unit)}</title></rect>')
-        parts.append(f'<text x="{label_w + w + 5:.1f}" y="{y + 15}" font-size="12">'
-                     f'{value:g} {_e(note)}</text>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{colour}"><title>{_e(label)}: {value:g} {_e(unit)}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{label_w + w + 5:.1f}" y="{y + 15}" font-size="12">'
+            f"{value:g} {_e(note)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def heatmap(data: Projection, items: Iterable[Item], *, title: str, max_rows: int = 25,
-            key: str = "heatmap") -> str:
+def heatmap(
+    data: Projection, items: Iterable[Item], *, title: str, max_rows: int = 25, key: str = "heatmap"
+) -> str:
     """Theme x year: how many recommendations (or findings) raised each theme each year.
 
     Empty cells are one patterned rectangle per row (``key`` makes the pattern's id unique in
@@ -169,41 +184,53 @@ def heatmap(data: Projection, items: Iterable[Item], *, title: str, max_rows: in
     label_w, cell, head = 300, max(24, min(40, 600 // len(years))), 24
     width, height = label_w + cell * len(years) + 10, head + cell * len(themes) + 6
     pattern = f"cells-{key}"
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
-             f'<defs><pattern id="{pattern}" x="{label_w}" y="{head}" width="{cell}" '
-             f'height="{cell}" patternUnits="userSpaceOnUse"><rect width="{cell - 2}" '
-             f'height="{cell - 2}" fill="#f4f4f4"/></pattern></defs>']
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
+        f'<defs><pattern id="{pattern}" x="{label_w}" y="{head}" width="{cell}" '
+        f'height="{cell}" patternUnits="userSpaceOnUse"><rect width="{cell - 2}" '
+        f'height="{cell - 2}" fill="#f4f4f4"/></pattern></defs>'
+    ]
     every = 1 if cell >= 30 else 2
     for j, year in enumerate(years):
         if j % every == 0 or year == years[-1]:
             x = label_w + j * cell + (cell - 2) / 2
-            parts.append(f'<text x="{x:.0f}" y="{head - 8}" font-size="11" '
-                         f'text-anchor="middle">{year}</text>')
+            parts.append(
+                f'<text x="{x:.0f}" y="{head - 8}" font-size="11" '
+                f'text-anchor="middle">{year}</text>'
+            )
     for i, theme in enumerate(themes):
         y = head + i * cell
-        parts.append(f'<text x="{label_w - 6}" y="{y + cell / 2 + 4:.0f}" font-size="12" '
-                     f'text-anchor="end">{_e(_clip(data.theme_label(theme)))}'
-                     f'<title>{_e(data.theme_label(theme))}</title></text>'
-                     f'<rect x="{label_w}" y="{y}" width="{cell * len(years)}" height="{cell}" '
-                     f'fill="url(#{pattern})"/>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + cell / 2 + 4:.0f}" font-size="12" '
+            f'text-anchor="end">{_e(_clip(data.theme_label(theme)))}'
+            f"<title>{_e(data.theme_label(theme))}</title></text>"
+            f'<rect x="{label_w}" y="{y}" width="{cell * len(years)}" height="{cell}" '
+            f'fill="url(#{pattern})"/>'
+        )
         for j, year in enumerate(years):
             n = counts[theme][year]
             if n == 0:
                 continue
             shade = _red(n / top)
             tip = f"{data.theme_label(theme)}, {year}: {_plural(n, 'item')}"
-            parts.append(f'<rect x="{label_w + j * cell}" y="{y}" width="{cell - 2}" '
-                         f'height="{cell - 2}" fill="{shade}" data-theme="{_e(theme)}">'
-                         f'<title>{_e(tip)}</title></rect>')
+            parts.append(
+                f'<rect x="{label_w + j * cell}" y="{y}" width="{cell - 2}" '
+                f'height="{cell - 2}" fill="{shade}" data-theme="{_e(theme)}">'
+                f"<title>{_e(tip)}</title></rect>"
+            )
             ink = "#fff" if n / top > 0.55 else "#222"
-            parts.append(f'<text x="{label_w + j * cell + (cell - 2) / 2:.0f}" '
-                         f'y="{y + cell / 2 + 3:.0f}" font-size="11" text-anchor="middle" '
-                         f'fill="{ink}">{n}</text>')
+            parts.append(
+                f'<text x="{label_w + j * cell + (cell - 2) / 2:.0f}" '
+                f'y="{y + cell / 2 + 3:.0f}" font-size="11" text-anchor="middle" '
+                f'fill="{ink}">{n}</text>'
+            )
     parts.append("</svg>")
     if hidden:
-        parts.append(f'<p class="note">and {_plural(len(hidden), "more theme")} raised less '
-                     f'often: {_e(", ".join(data.theme_label(t) for t in hidden))}.</p>')
+        parts.append(
+            f'<p class="note">and {_plural(len(hidden), "more theme")} raised less '
+            f"often: {_e(', '.join(data.theme_label(t) for t in hidden))}.</p>"
+        )
     return "".join(parts)
 
 
@@ -231,9 +258,11 @@ def timeline(visits: Sequence[Visit], *, title: str, width: int = 900) -> str:
     parts = [f'<line x1="{left}" y1="{axis}" x2="{right}" y2="{axis}" stroke="#888"/>']
     for year in range(first, last + 1):
         x = left + (right - left) * (year - first) / span
-        parts.append(f'<line x1="{x:.1f}" y1="{axis - 4}" x2="{x:.1f}" y2="{axis + 4}" '
-                     f'stroke="#888"/><text x="{x:.1f}" y="{axis - 10}" font-size="11" '
-                     f'text-anchor="middle">{year}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{axis - 4}" x2="{x:.1f}" y2="{axis + 4}" '
+            f'stroke="#888"/><text x="{x:.1f}" y="{axis - 10}" font-size="11" '
+            f'text-anchor="middle">{year}</text>'
+        )
     ends: list[float] = [-1e9] * rows
     used = 1
     for v in visits:
@@ -242,26 +271,33 @@ def timeline(visits: Sequence[Visit], *, title: str, width: int = 900) -> str:
         w = 6.2 * len(label)
         # Labels run right of their mark, or left of it near the right edge.
         start, anchor_at = (x, "start") if x + w <= width else (x - w, "end")
-        row = next((r for r in range(rows) if ends[r] < start - 6),
-                   min(range(rows), key=ends.__getitem__))
+        row = next(
+            (r for r in range(rows) if ends[r] < start - 6), min(range(rows), key=ends.__getitem__)
+        )
         ends[row] = start + w
         used = max(used, row + 1)
         y = axis + 22 + row * 26
         colour = families.BY_KIND[v.kind].colour if v.kind in families.BY_KIND else "#555"
-        parts.append(f'<g data-visit="{_e(v.iri)}"><title>{_e(label)}</title>'
-                     f'<line x1="{x:.1f}" y1="{axis}" x2="{x:.1f}" y2="{y - 8}" '
-                     f'stroke="{colour}" stroke-dasharray="2,2"/>'
-                     f'<circle cx="{x:.1f}" cy="{axis}" r="6" fill="{colour}"/>'
-                     f'<text x="{x:.1f}" y="{y}" font-size="11" fill="{colour}" '
-                     f'text-anchor="{anchor_at}">{_e(label)}</text></g>')
+        parts.append(
+            f'<g data-visit="{_e(v.iri)}"><title>{_e(label)}</title>'
+            f'<line x1="{x:.1f}" y1="{axis}" x2="{x:.1f}" y2="{y - 8}" '
+            f'stroke="{colour}" stroke-dasharray="2,2"/>'
+            f'<circle cx="{x:.1f}" cy="{axis}" r="6" fill="{colour}"/>'
+            f'<text x="{x:.1f}" y="{y}" font-size="11" fill="{colour}" '
+            f'text-anchor="{anchor_at}">{_e(label)}</text></g>'
+        )
     height = axis + 30 + used * 26
-    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
-            + "".join(parts) + "</svg>")
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
+        + "".join(parts)
+        + "</svg>"
+    )
 
 
-def spring_layout(graph: nx.Graph, seed: int = 42,
-                  iterations: int = 120) -> dict[str, tuple[float, float]]:
+def spring_layout(
+    graph: nx.Graph, seed: int = 42, iterations: int = 120
+) -> dict[str, tuple[float, float]]:
     """Fruchterman-Reingold force layout in plain Python, seeded: the same graph always gets
     the same picture. (networkx's ``spring_layout`` needs numpy, which the project does not
     otherwise depend on; the pictures here have at most a few dozen nodes.)"""
@@ -277,7 +313,7 @@ def spring_layout(graph: nx.Graph, seed: int = 42,
         move = {n: [0.0, 0.0] for n in nodes}
         for i, u in enumerate(nodes):
             pu, mu = pos[u], move[u]
-            for v in nodes[i + 1:]:
+            for v in nodes[i + 1 :]:
                 dx, dy = pu[0] - pos[v][0], pu[1] - pos[v][1]
                 d2 = max(dx * dx + dy * dy, 1e-6)
                 f = k * k / d2  # repulsion k^2/d, along the unit vector (dx, dy)/d
@@ -303,14 +339,14 @@ def spring_layout(graph: nx.Graph, seed: int = 42,
     return {n: (p[0], p[1]) for n, p in pos.items()}
 
 
-def packed_layout(graph: nx.Graph, seed: int = 42) -> tuple[dict[str, tuple[float, float]],
-                                                               float]:
+def packed_layout(graph: nx.Graph, seed: int = 42) -> tuple[dict[str, tuple[float, float]], float]:
     """Positions in the unit square and the height/width ratio they need: each connected
     component gets a seeded spring layout in a box whose side grows with the square root of
     its size, and the boxes are packed in rows (largest first), so small components do not
     drift to the far corners as they do in one spring layout of the whole graph."""
-    components = sorted((sorted(c) for c in nx.connected_components(graph)),
-                        key=lambda c: (-len(c), c[0]))
+    components = sorted(
+        (sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0])
+    )
     total = sum(len(c) for c in components)
     row_width = max(math.sqrt(len(components[0])), 1.3 * math.sqrt(total))
     boxes: list[tuple[list[str], float, float, float]] = []  # nodes, x, y, side
@@ -334,22 +370,34 @@ def packed_layout(graph: nx.Graph, seed: int = 42) -> tuple[dict[str, tuple[floa
             fx = (px - min(xs)) / ((max(xs) - min(xs)) or 1) if len(nodes) > 1 else 0.5
             fy = (py - min(ys)) / ((max(ys) - min(ys)) or 1) if len(nodes) > 1 else 0.5
             # 15% margin inside each box keeps neighbouring components apart.
-            positions[n] = ((bx + side * (0.15 + 0.7 * fx)) / width,
-                            (by + side * (0.15 + 0.7 * fy)) / height)
+            positions[n] = (
+                (bx + side * (0.15 + 0.7 * fx)) / width,
+                (by + side * (0.15 + 0.7 * fy)) / height,
+            )
     return positions, height / width
 
 
-def network_picture(network: InspectorNetwork, *, title: str, max_inspectors: int = 40,
-                    max_authorities: int = 15, width: int = 900, height: int = 620) -> str:
+def network_picture(
+    network: InspectorNetwork,
+    *,
+    title: str,
+    max_inspectors: int = 40,
+    max_authorities: int = 15,
+    width: int = 900,
+    height: int = 620,
+) -> str:
     """The inspector network (co-inspection edges), drawn with a seeded spring layout so the
     same graph always gives the same picture. Authorities are drawn (as squares, linked to
     their inspectors) when there are few enough of them to stay readable."""
     graph = network.graph
-    inspectors = sorted((n for n, a in graph.nodes(data=True) if a["type"] == "inspector"),
-                        key=lambda n: (-graph.nodes[n]["visits"], graph.nodes[n]["label"]))
+    inspectors = sorted(
+        (n for n, a in graph.nodes(data=True) if a["type"] == "inspector"),
+        key=lambda n: (-graph.nodes[n]["visits"], graph.nodes[n]["label"]),
+    )
     shown = inspectors[:max_inspectors]
-    authorities = sorted({a for n in shown for a in graph.neighbors(n)
-                          if graph.nodes[a]["type"] == "authority"})
+    authorities = sorted(
+        {a for n in shown for a in graph.neighbors(n) if graph.nodes[a]["type"] == "authority"}
+    )
     with_authorities = len(authorities) <= max_authorities
     nodes = shown + (authorities if with_authorities else [])
     if not nodes:
@@ -362,38 +410,54 @@ def network_picture(network: InspectorNetwork, *, title: str, max_inspectors: in
     def xy(n: str) -> tuple[float, float]:
         return pad + pos[n][0] * (width - 2 * pad), 30 + pos[n][1] * (height - 60)
 
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>']
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
+    ]
     for u, v, a in sorted(sub.edges(data=True), key=lambda e: (e[0], e[1])):
         (x1, y1), (x2, y2) = xy(u), xy(v)
         colour = "#9bb7d4" if a["relation"] == "co-inspected" else "#e0b0a0"
-        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                     f'stroke="{colour}" stroke-width="{min(6, 0.8 + a["weight"]):.1f}">'
-                     f'<title>{_e(sub.nodes[u]["label"])} – {_e(sub.nodes[v]["label"])}: '
-                     f'{_plural(a["weight"], "visit")}</title></line>')
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'stroke="{colour}" stroke-width="{min(6, 0.8 + a["weight"]):.1f}">'
+            f"<title>{_e(sub.nodes[u]['label'])} – {_e(sub.nodes[v]['label'])}: "
+            f"{_plural(a['weight'], 'visit')}</title></line>"
+        )
     label_limit = 25
     most = max([sub.nodes[n]["visits"] for n in shown] + [1])
     for rank, n in enumerate(nodes):
         a = sub.nodes[n]
         x, y = xy(n)
         if a["type"] == "authority":
-            parts.append(f'<g data-iri="{_e(n)}"><a href="#{anchor(n)}"><rect x="{x - 7:.1f}" '
-                         f'y="{y - 7:.1f}" width="14" height="14" fill="#e76f51"/>'
-                         f'<text x="{x:.1f}" y="{y + 20:.1f}" font-size="12" font-weight="600" '
-                         f'text-anchor="middle">{_e(a["label"])}</text></a>'
-                         f'<title>{_e(a["label"])}</title></g>')
+            parts.append(
+                f'<g data-iri="{_e(n)}"><a href="#{anchor(n)}"><rect x="{x - 7:.1f}" '
+                f'y="{y - 7:.1f}" width="14" height="14" fill="#e76f51"/>'
+                f'<text x="{x:.1f}" y="{y + 20:.1f}" font-size="12" font-weight="600" '
+                f'text-anchor="middle">{_e(a["label"])}</text></a>'
+                f"<title>{_e(a['label'])}</title></g>"
+            )
             continue
         r = 4 + 12 * math.sqrt(a["visits"] / most)
         fill = "#1d3557" if a["lead_visits"] else "#457b9d"
-        label = (f'<text x="{x:.1f}" y="{y - r - 3:.1f}" font-size="11" text-anchor="middle">'
-                 f'{_e(a["label"])}</text>') if rank < label_limit else ""
-        parts.append(f'<g data-iri="{_e(n)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
-                     f'fill="{fill}"><title>{_e(a["label"])}: '
-                     f'{_plural(a["visits"], "visit")}, lead on {a["lead_visits"]}</title>'
-                     f'</circle>{label}</g>')
+        label = (
+            (
+                f'<text x="{x:.1f}" y="{y - r - 3:.1f}" font-size="11" text-anchor="middle">'
+                f"{_e(a['label'])}</text>"
+            )
+            if rank < label_limit
+            else ""
+        )
+        parts.append(
+            f'<g data-iri="{_e(n)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
+            f'fill="{fill}"><title>{_e(a["label"])}: '
+            f"{_plural(a['visits'], 'visit')}, lead on {a['lead_visits']}</title>"
+            f"</circle>{label}</g>"
+        )
     parts.append("</svg>")
-    notes = [f"{len(shown)} of {_plural(len(inspectors), 'inspector')} "
-             "(most visits first; circle area by visits; dark: led at least one visit)"]
+    notes = [
+        f"{len(shown)} of {_plural(len(inspectors), 'inspector')} "
+        "(most visits first; circle area by visits; dark: led at least one visit)"
+    ]
     if with_authorities:
         notes.append("squares: authorities, linked to the inspectors who visited them")
     else:
@@ -412,8 +476,10 @@ def _quote_html(item: Item, quotes: dict[str, tuple[Quote, ...]]) -> str:
     if not found:
         return "<cite>(no quote: the graph records no position for it)</cite>"
     first, others = found[0], found[1:]
-    where = (f'<span class="source">{_e(first.file_name)}</span>, characters '
-             f'<span class="position">{first.start}–{first.end}</span>')
+    where = (
+        f'<span class="source">{_e(first.file_name)}</span>, characters '
+        f'<span class="position">{first.start}–{first.end}</span>'
+    )
     also = "".join(f"; also {_e(q.file_name)}, characters {q.start}–{q.end}" for q in others)
     return f"<q>{_e(first.exact)}</q><cite>{where}{also}</cite>"
 
@@ -425,16 +491,20 @@ def _pick(items: Sequence[Item]) -> Item:
 
 def _chain_html(chain: RecurrenceChain, quotes: dict[str, tuple[Quote, ...]]) -> str:
     gaps = ", ".join(f"{g:g}" for g in chain.gaps)
-    head = (f'<h4 data-theme="{_e(chain.theme)}">{_e(chain.theme_label)}: '
-            f'{chain.first_year} → {chain.last_year} '
-            f'<span class="note">({_plural(chain.visits, "visit")}; '
-            f'{"gap" if len(chain.gaps) == 1 else "gaps"} of {gaps} years)</span></h4>')
+    head = (
+        f'<h4 data-theme="{_e(chain.theme)}">{_e(chain.theme_label)}: '
+        f"{chain.first_year} → {chain.last_year} "
+        f'<span class="note">({_plural(chain.visits, "visit")}; '
+        f"{'gap' if len(chain.gaps) == 1 else 'gaps'} of {gaps} years)</span></h4>"
+    )
     links = []
     for link in chain.links:
         item = _pick(link.items)
         how = "recommendation" if item.told_by == "recommendation" else "weakness finding"
-        links.append(f'<li data-visit="{_e(link.visit.iri)}"><b>{_e(link.visit.start)}</b> '
-                     f'{_e(_kind(link.visit.kind))} ({how}): {_quote_html(item, quotes)}</li>')
+        links.append(
+            f'<li data-visit="{_e(link.visit.iri)}"><b>{_e(link.visit.start)}</b> '
+            f"{_e(_kind(link.visit.kind))} ({how}): {_quote_html(item, quotes)}</li>"
+        )
     return head + '<ol class="chain">' + "".join(links) + "</ol>"
 
 
@@ -447,12 +517,14 @@ def _judgements_html(data: Projection, visits: Sequence[Visit], shown: int = 8) 
         if j.visit in mine:
             by_scale[j.scale_label or j.scale or "other"].append(j)
     if not by_scale:
-        return '<p class="note">No graded judgements in this period (focused and monitoring ' \
-               'visits are not graded).</p>'
+        return (
+            '<p class="note">No graded judgements in this period (focused and monitoring '
+            "visits are not graded).</p>"
+        )
     out = []
-    for scale, judgements in sorted(by_scale.items(),
-                                    key=lambda kv: min(data.visits[j.visit].start
-                                                       for j in kv[1])):
+    for scale, judgements in sorted(
+        by_scale.items(), key=lambda kv: min(data.visits[j.visit].start for j in kv[1])
+    ):
         cols = sorted({j.visit for j in judgements}, key=lambda v: data.visits[v].start)
         rows: dict[str, dict[str, object]] = {}
         for j in sorted(judgements, key=lambda j: (j.section or "", j.iri)):
@@ -469,14 +541,18 @@ def _judgements_html(data: Projection, visits: Sequence[Visit], shown: int = 8) 
                     cells.append("<td></td>")
                 else:
                     colour = GRADE_COLOURS.get(j.notation or 0, "#eee")  # type: ignore[union-attr]
-                    cells.append(f'<td class="grade" style="background:{colour}" '
-                                 f'data-grade="{_e(j.grade)}">{_e(j.grade_label)}</td>')  # type: ignore[union-attr]
+                    cells.append(
+                        f'<td class="grade" style="background:{colour}" '
+                        f'data-grade="{_e(j.grade)}">{_e(j.grade_label)}</td>'
+                    )  # type: ignore[union-attr]
             body.append(f"<tr><td>{_e(area)}</td>{''.join(cells)}</tr>")
         header = f"<tr><th>judgement area</th>{head}</tr>"
         out.append(f"<h4>{_e(scale)}</h4><table>{header}{''.join(body[:shown])}</table>")
         if len(body) > shown:
-            out.append(f"<details><summary>{_plural(len(body) - shown, 'more judgement area')}"
-                       f"</summary><table>{header}{''.join(body[shown:])}</table></details>")
+            out.append(
+                f"<details><summary>{_plural(len(body) - shown, 'more judgement area')}"
+                f"</summary><table>{header}{''.join(body[shown:])}</table></details>"
+            )
     return "".join(out)
 
 
@@ -497,9 +573,15 @@ class _Context:
     inspectors_of: dict[str, dict[str, list[Visit]]]  # authority -> inspector -> visits
 
     @classmethod
-    def make(cls, data: Projection, include: Include, top: int, network: InspectorNetwork,
-             quotes: dict[str, tuple[Quote, ...]],
-             chains: Iterable[RecurrenceChain]) -> _Context:
+    def make(
+        cls,
+        data: Projection,
+        include: Include,
+        top: int,
+        network: InspectorNetwork,
+        quotes: dict[str, tuple[Quote, ...]],
+        chains: Iterable[RecurrenceChain],
+    ) -> _Context:
         chains_of: dict[str, list[RecurrenceChain]] = defaultdict(list)
         for chain in chains:
             chains_of[chain.authority].append(chain)
@@ -515,8 +597,9 @@ class _Context:
             for iri in inspector.visits:
                 visit = data.visits[iri]
                 inspectors_of[visit.authority].setdefault(inspector.iri, []).append(visit)
-        return cls(data, include, top, network, quotes, chains_of, visits_of, told_of, leads,
-                   inspectors_of)
+        return cls(
+            data, include, top, network, quotes, chains_of, visits_of, told_of, leads, inspectors_of
+        )
 
 
 def _inspectors_html(ctx: _Context, authority: str) -> str:
@@ -526,20 +609,30 @@ def _inspectors_html(ctx: _Context, authority: str) -> str:
         visits = here.get(inspector.iri)
         if not visits:
             continue
-        cells = ", ".join(f"{v.start} {_kind(v.kind)}"
-                          + (" (lead)" if (v.iri, inspector.iri) in ctx.leads else "")
-                          for v in visits)
+        cells = ", ".join(
+            f"{v.start} {_kind(v.kind)}"
+            + (" (lead)" if (v.iri, inspector.iri) in ctx.leads else "")
+            for v in visits
+        )
         elsewhere = len(inspector.authorities) - 1
-        rows.append((-len(visits), inspector.name,
-                     f'<tr data-iri="{_e(inspector.iri)}"><td>{_e(inspector.name)}</td>'
-                     f'<td class="num">{len(visits)}</td><td>{_e(cells)}</td>'
-                     f'<td class="num">{elsewhere}</td></tr>'))
+        rows.append(
+            (
+                -len(visits),
+                inspector.name,
+                f'<tr data-iri="{_e(inspector.iri)}"><td>{_e(inspector.name)}</td>'
+                f'<td class="num">{len(visits)}</td><td>{_e(cells)}</td>'
+                f'<td class="num">{elsewhere}</td></tr>',
+            )
+        )
     if not rows:
         return '<p class="note">No inspectors named in this period.</p>'
     rows.sort()
-    return ("<table><tr><th>inspector</th><th class=num>visits here</th><th>visits</th>"
-            "<th class=num>other authorities visited</th></tr>"
-            + "".join(r for _, _, r in rows) + "</table>")
+    return (
+        "<table><tr><th>inspector</th><th class=num>visits here</th><th>visits</th>"
+        "<th class=num>other authorities visited</th></tr>"
+        + "".join(r for _, _, r in rows)
+        + "</table>"
+    )
 
 
 def _authority_section(ctx: _Context, authority: str) -> str:
@@ -548,38 +641,51 @@ def _authority_section(ctx: _Context, authority: str) -> str:
     visits = ctx.visits_of[authority]
     name = visits[0].authority_name
     told = ctx.told_of.get(authority, [])
-    what = "recommendations" if include == "recommendations" else \
-        "recommendations and weakness findings"
+    what = (
+        "recommendations"
+        if include == "recommendations"
+        else "recommendations and weakness findings"
+    )
     repeats = [r for r in network.repeat_visits if r.authority == authority]
-    parts = [f'<section class="authority" id="{anchor(authority)}" data-iri="{_e(authority)}">',
-             f"<h2>{_e(name)}</h2>",
-             '<a class="back" href="#index">↑ index</a>',
-             f'<p class="facts"><span>{_plural(len(visits), "visit")}, {visits[0].year}–'
-             f'{visits[-1].year}</span><span>{_plural(len(told), "item")} of {what}</span>'
-             f'<span>{_plural(len(chains), "recurring theme")}</span></p>',
-             f"<h3>Timeline of visits</h3>{timeline(visits, title=f'Visits to {name}')}",
-             f"<h3>What it was told to improve, by theme and year</h3>"
-             f'<p class="note">Number of {what} raising each theme, by year of the visit.</p>'
-             + heatmap(data, told, title=f"Themes {name} was told to improve, by year",
-                       key=_gss(authority)),
-             f"<h3>Judgement history</h3>{_judgements_html(data, visits)}",
-             "<h3>Recurring issues</h3>"]
+    parts = [
+        f'<section class="authority" id="{anchor(authority)}" data-iri="{_e(authority)}">',
+        f"<h2>{_e(name)}</h2>",
+        '<a class="back" href="#index">↑ index</a>',
+        f'<p class="facts"><span>{_plural(len(visits), "visit")}, {visits[0].year}–'
+        f"{visits[-1].year}</span><span>{_plural(len(told), 'item')} of {what}</span>"
+        f"<span>{_plural(len(chains), 'recurring theme')}</span></p>",
+        f"<h3>Timeline of visits</h3>{timeline(visits, title=f'Visits to {name}')}",
+        f"<h3>What it was told to improve, by theme and year</h3>"
+        f'<p class="note">Number of {what} raising each theme, by year of the visit.</p>'
+        + heatmap(
+            data, told, title=f"Themes {name} was told to improve, by year", key=_gss(authority)
+        ),
+        f"<h3>Judgement history</h3>{_judgements_html(data, visits)}",
+        "<h3>Recurring issues</h3>",
+    ]
     if chains:
-        parts.append('<p class="note">Themes raised at two or more visits, most visits first; '
-                     'one quote from each visit, with its source file and character '
-                     'positions in the file\'s clean text.</p>')
+        parts.append(
+            '<p class="note">Themes raised at two or more visits, most visits first; '
+            "one quote from each visit, with its source file and character "
+            "positions in the file's clean text.</p>"
+        )
         parts.extend(_chain_html(c, quotes) for c in chains[:top])
         if len(chains) > top:
-            parts.append(f"<details><summary>{_plural(len(chains) - top, 'more recurring theme')}"
-                         "</summary>" + "".join(_chain_html(c, quotes) for c in chains[top:])
-                         + "</details>")
+            parts.append(
+                f"<details><summary>{_plural(len(chains) - top, 'more recurring theme')}"
+                "</summary>" + "".join(_chain_html(c, quotes) for c in chains[top:]) + "</details>"
+            )
     else:
-        parts.append('<p class="note">No theme was raised at more than one visit in this '
-                     'period.</p>')
+        parts.append(
+            '<p class="note">No theme was raised at more than one visit in this period.</p>'
+        )
     parts.append(f"<h3>Inspectors</h3>{_inspectors_html(ctx, authority)}")
     if repeats:
-        parts.append('<p class="note">Seen this authority more than once: ' + _e("; ".join(
-            f"{r.name} ({', '.join(v.start for v in r.visits)})" for r in repeats)) + ".</p>")
+        parts.append(
+            '<p class="note">Seen this authority more than once: '
+            + _e("; ".join(f"{r.name} ({', '.join(v.start for v in r.visits)})" for r in repeats))
+            + ".</p>"
+        )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -589,88 +695,141 @@ def _chain_table(chains: Sequence[RecurrenceChain]) -> str:
         f'<tr><td><a href="#{anchor(c.authority)}">{_e(c.authority_name)}</a></td>'
         f'<td>{_e(c.theme_label)}</td><td class="nowrap">{c.first_year} → {c.last_year}</td>'
         f'<td class="num">{c.visits}</td><td>{_e(", ".join(map(str, c.years)))}</td></tr>'
-        for c in chains)
-    return ("<table><tr><th>authority</th><th>theme</th><th>first → last</th>"
-            f"<th class=num>visits</th><th>years</th></tr>{rows}</table>")
+        for c in chains
+    )
+    return (
+        "<table><tr><th>authority</th><th>theme</th><th>first → last</th>"
+        f"<th class=num>visits</th><th>years</th></tr>{rows}</table>"
+    )
 
 
-def _national_section(data: Projection, chains: Sequence[RecurrenceChain],
-                      network: InspectorNetwork, include: Include, top: int) -> str:
+def _national_section(
+    data: Projection,
+    chains: Sequence[RecurrenceChain],
+    network: InspectorNetwork,
+    include: Include,
+    top: int,
+) -> str:
     themes = recurrent_themes(chains)
     per_authority = chains_by_authority(chains)
     with_visits = {v.authority for v in data.visits.values()}
-    parts = ['<section id="national"><h2>National picture</h2>',
-             f'<p class="facts"><span>{_plural(len(data.visits), "visit")}</span>'
-             f'<span>{_plural(len(with_visits), "authority", "authorities")}</span>'
-             f'<span>{_plural(len(chains), "recurring chain")}</span>'
-             f'<span>{_plural(len(network.inspectors), "inspector")}</span></p>',
-             "<h3>Most recurrent themes</h3>"
-             '<p class="note">Number of authorities told about the theme at two or more '
-             'visits.</p>']
-    parts.append(bar_chart([(t.theme_label, t.authorities, None,
-                             f"({_plural(t.visits, 'visit')}, up to {t.longest_span} years)")
-                            for t in themes[:top]],
-                           title="Most recurrent themes", unit="authorities"))
+    parts = [
+        '<section id="national"><h2>National picture</h2>',
+        f'<p class="facts"><span>{_plural(len(data.visits), "visit")}</span>'
+        f"<span>{_plural(len(with_visits), 'authority', 'authorities')}</span>"
+        f"<span>{_plural(len(chains), 'recurring chain')}</span>"
+        f"<span>{_plural(len(network.inspectors), 'inspector')}</span></p>",
+        "<h3>Most recurrent themes</h3>"
+        '<p class="note">Number of authorities told about the theme at two or more '
+        "visits.</p>",
+    ]
+    parts.append(
+        bar_chart(
+            [
+                (
+                    t.theme_label,
+                    t.authorities,
+                    None,
+                    f"({_plural(t.visits, 'visit')}, up to {t.longest_span} years)",
+                )
+                for t in themes[:top]
+            ],
+            title="Most recurrent themes",
+            unit="authorities",
+        )
+    )
     if len(themes) > top:
         parts.append(f'<p class="note">and {_plural(len(themes) - top, "more theme")}.</p>')
     parts.append("<h3>Authorities by number of recurring themes</h3>")
-    parts.append(bar_chart([(a.authority_name, len(a.chains), anchor(a.authority),
-                             "themes") for a in per_authority[:top]],
-                           title="Authorities by number of recurring themes", unit="themes",
-                           colour="#e76f51"))
+    parts.append(
+        bar_chart(
+            [
+                (a.authority_name, len(a.chains), anchor(a.authority), "themes")
+                for a in per_authority[:top]
+            ],
+            title="Authorities by number of recurring themes",
+            unit="themes",
+            colour="#e76f51",
+        )
+    )
     rest = per_authority[top:]
     none = len(with_visits) - len(per_authority)
     if rest or none:
-        spread = (f"{rest[-1].chains.__len__()}–{len(rest[0].chains)}" if rest else "")
-        parts.append('<p class="note">' + _e(
-            (f"and {_plural(len(rest), 'more authority', 'more authorities')} with "
-             f"{spread} recurring themes each" if rest else "")
-            + ("; " if rest and none else "")
-            + (f"{_plural(none, 'authority', 'authorities')} with none" if none else ""))
-            + ".</p>")
-    parts.append("<h3>Longest-running recurring issues</h3>"
-                 + _chain_table(longest_running(chains, top)))
-    parts.append("<h3>Most frequent recurring issues</h3>"
-                 + _chain_table(most_frequent(chains, top)))
-    parts.append("<h3>Inspector network</h3>"
-                 + network_picture(network, title="Inspectors linked by shared visits"))
+        spread = f"{rest[-1].chains.__len__()}–{len(rest[0].chains)}" if rest else ""
+        parts.append(
+            '<p class="note">'
+            + _e(
+                (
+                    f"and {_plural(len(rest), 'more authority', 'more authorities')} with "
+                    f"{spread} recurring themes each"
+                    if rest
+                    else ""
+                )
+                + ("; " if rest and none else "")
+                + (f"{_plural(none, 'authority', 'authorities')} with none" if none else "")
+            )
+            + ".</p>"
+        )
+    parts.append(
+        "<h3>Longest-running recurring issues</h3>" + _chain_table(longest_running(chains, top))
+    )
+    parts.append(
+        "<h3>Most frequent recurring issues</h3>" + _chain_table(most_frequent(chains, top))
+    )
+    parts.append(
+        "<h3>Inspector network</h3>"
+        + network_picture(network, title="Inspectors linked by shared visits")
+    )
     repeats = network.repeat_visits
     parts.append("<h4>Inspectors who have seen an authority more than once</h4>")
     if repeats:
         rows = "".join(
             f'<tr><td>{_e(r.name)}</td><td><a href="#{anchor(r.authority)}">'
             f'{_e(r.authority_name)}</a></td><td class="num">{len(r.visits)}</td>'
-            f'<td>{_e(", ".join(v.start for v in r.visits))}</td></tr>' for r in repeats[:top])
-        parts.append("<table><tr><th>inspector</th><th>authority</th><th class=num>visits</th>"
-                     f"<th>dates</th></tr>{rows}</table>")
+            f"<td>{_e(', '.join(v.start for v in r.visits))}</td></tr>"
+            for r in repeats[:top]
+        )
+        parts.append(
+            "<table><tr><th>inspector</th><th>authority</th><th class=num>visits</th>"
+            f"<th>dates</th></tr>{rows}</table>"
+        )
         if len(repeats) > top:
             parts.append(f'<p class="note">and {len(repeats) - top} more.</p>')
     else:
         parts.append('<p class="note">None in this period.</p>')
     similar = authority_similarity(data, include, limit=top)
-    parts.append("<h3>Authorities told similar things</h3><p class=note>Cosine similarity of "
-                 "theme profiles (visits raising each theme) over the period; 1 = the same "
-                 "mix of themes.</p>")
+    parts.append(
+        "<h3>Authorities told similar things</h3><p class=note>Cosine similarity of "
+        "theme profiles (visits raising each theme) over the period; 1 = the same "
+        "mix of themes.</p>"
+    )
     if similar:
         rows = "".join(
             f'<tr><td><a href="#{anchor(s.a)}">{_e(s.a_name)}</a></td>'
             f'<td><a href="#{anchor(s.b)}">{_e(s.b_name)}</a></td>'
             f'<td class="num">{s.score:.2f}</td>'
-            f'<td>{_e(", ".join(data.theme_label(t) for t in s.shared_themes[:5]))}</td></tr>'
-            for s in similar[:top])
-        parts.append("<table><tr><th>authority</th><th>authority</th><th class=num>cosine</th>"
-                     f"<th>main shared themes</th></tr>{rows}</table>")
+            f"<td>{_e(', '.join(data.theme_label(t) for t in s.shared_themes[:5]))}</td></tr>"
+            for s in similar[:top]
+        )
+        parts.append(
+            "<table><tr><th>authority</th><th>authority</th><th class=num>cosine</th>"
+            f"<th>main shared themes</th></tr>{rows}</table>"
+        )
     else:
         parts.append('<p class="note">Fewer than two authorities with themes.</p>')
     pairs = theme_cooccurrence(data, include)
     parts.append("<h3>Themes raised together</h3>")
     if pairs:
-        rows = "".join(f"<tr><td>{_e(c.a_label)}</td><td>{_e(c.b_label)}</td>"
-                       f'<td class="num">{c.items}</td><td class="num">{c.visits}</td></tr>'
-                       for c in pairs[:top])
-        parts.append("<table><tr><th>theme</th><th>theme</th><th class=num>same "
-                     "recommendation</th><th class=num>same visit</th></tr>"
-                     f"{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{_e(c.a_label)}</td><td>{_e(c.b_label)}</td>"
+            f'<td class="num">{c.items}</td><td class="num">{c.visits}</td></tr>'
+            for c in pairs[:top]
+        )
+        parts.append(
+            "<table><tr><th>theme</th><th>theme</th><th class=num>same "
+            "recommendation</th><th class=num>same visit</th></tr>"
+            f"{rows}</table>"
+        )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -681,26 +840,42 @@ def _index(ctx: _Context, authorities: Sequence[str]) -> str:
         visits = ctx.visits_of[a]
         chains = ctx.chains_of.get(a, [])
         top = ", ".join(c.theme_label for c in chains[:3])
-        rows.append(f'<tr><td><a href="#{anchor(a)}">{_e(visits[0].authority_name)}</a></td>'
-                    f'<td class="num">{len(visits)}</td><td>{visits[0].year}–{visits[-1].year}'
-                    f'</td><td class="num">{len(chains)}</td><td>{_e(top)}</td></tr>')
-    return ('<section id="index"><h2>Authorities</h2><p class="note">Most recurring themes '
-            'first; each name links to its section.</p><table><tr><th>authority</th>'
-            '<th class=num>visits</th><th>years</th><th class=num>recurring themes</th>'
-            f'<th>most recurrent</th></tr>{"".join(rows)}</table></section>')
+        rows.append(
+            f'<tr><td><a href="#{anchor(a)}">{_e(visits[0].authority_name)}</a></td>'
+            f'<td class="num">{len(visits)}</td><td>{visits[0].year}–{visits[-1].year}'
+            f'</td><td class="num">{len(chains)}</td><td>{_e(top)}</td></tr>'
+        )
+    return (
+        '<section id="index"><h2>Authorities</h2><p class="note">Most recurring themes '
+        "first; each name links to its section.</p><table><tr><th>authority</th>"
+        "<th class=num>visits</th><th>years</th><th class=num>recurring themes</th>"
+        f"<th>most recurrent</th></tr>{''.join(rows)}</table></section>"
+    )
 
 
-def render(store: ox.Store, *, authority: str | None = None, from_year: int | None = None,
-           to_year: int | None = None, include: Include = "recommendations",
-           top: int = 15) -> str:
+def render(
+    store: ox.Store,
+    *,
+    authority: str | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    include: Include = "recommendations",
+    top: int = 15,
+) -> str:
     """The report as one HTML document. ``authority`` (a name or GSS code) limits the
     per-authority sections to that authority; the national section always covers every
     authority in the period."""
     return _render(store, authority, from_year, to_year, include, top)[0]
 
 
-def _render(store: ox.Store, authority: str | None, from_year: int | None,
-            to_year: int | None, include: Include, top: int) -> tuple[str, int, int, int]:
+def _render(
+    store: ox.Store,
+    authority: str | None,
+    from_year: int | None,
+    to_year: int | None,
+    include: Include,
+    top: int,
+) -> tuple[str, int, int, int]:
     """``render``, with the numbers of authority sections, visits and recurring chains."""
     selected = resolve_authority(authority) if authority else None
     data = load(store, from_year=from_year, to_year=to_year, include=include)
@@ -714,10 +889,19 @@ def _render(store: ox.Store, authority: str | None, from_year: int | None,
         period = _period(from_year, to_year)
         raise AnalyticsError(f"--authority {authority!r}: no visits in the graph{period}")
     names = data.authority_names()
-    shown = sorted([selected] if selected else all_authorities,
-                   key=lambda a: (-len(chains_of.get(a, [])), names[a]))
-    quotes = quotes_for(store, (_pick(link.items).iri for a in shown
-                                for chain in chains_of.get(a, []) for link in chain.links))
+    shown = sorted(
+        [selected] if selected else all_authorities,
+        key=lambda a: (-len(chains_of.get(a, [])), names[a]),
+    )
+    quotes = quotes_for(
+        store,
+        (
+            _pick(link.items).iri
+            for a in shown
+            for chain in chains_of.get(a, [])
+            for link in chain.links
+        ),
+    )
     ctx = _Context.make(data, include, top, network, quotes, chains)
     sections = [_authority_section(ctx, a) for a in sorted(shown, key=lambda a: names[a])]
     period = _period(from_year, to_year) or " (all years)"
@@ -725,23 +909,28 @@ def _render(store: ox.Store, authority: str | None, from_year: int | None,
     if selected:
         title += f": {names[selected]}"
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    told = ("recommendations" if include == "recommendations"
-            else "recommendations and weakness findings")
-    document = "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1><p>Visits{_e(period)}; what counts as being told: "
-        f"{_e(told)}. Generated {generated} by kg {__version__} from the knowledge graph."
-        "</p></header><main>",
-        '<nav><a href="#national">National picture</a> · <a href="#index">Authorities</a>'
-        "</nav>",
-        _national_section(data, chains, network, include, top),
-        _index(ctx, shown),
-        *sections,
-        "</main></body></html>",
-    ])
+    told = (
+        "recommendations"
+        if include == "recommendations"
+        else "recommendations and weakness findings"
+    )
+    document = "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+            f"<header><h1>{_e(title)}</h1><p>Visits{_e(period)}; what counts as being told: "
+            f"{_e(told)}. Generated {generated} by kg {__version__} from the knowledge graph."
+            "</p></header><main>",
+            '<nav><a href="#national">National picture</a> · <a href="#index">Authorities</a>'
+            "</nav>",
+            _national_section(data, chains, network, include, top),
+            _index(ctx, shown),
+            *sections,
+            "</main></body></html>",
+        ]
+    )
     visits = sum(1 for v in data.visits.values() if v.authority in shown)
     return document, len(shown), visits, sum(len(chains_of.get(a, [])) for a in shown)
 
@@ -756,19 +945,34 @@ def _period(from_year: int | None, to_year: int | None) -> str:
     return f" from {from_year} to {to_year}"
 
 
-def write_report(store: ox.Store, output: Path, *, authority: str | None = None,
-                 from_year: int | None = None, to_year: int | None = None,
-                 include: Include = "recommendations", top: int = 15) -> ReportSummary:
+def write_report(
+    store: ox.Store,
+    output: Path,
+    *,
+    authority: str | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    include: Include = "recommendations",
+    top: int = 15,
+) -> ReportSummary:
     """Render the report and write it to ``output`` (UTF-8)."""
     import time
 
     started = time.perf_counter()
-    document, authorities, visits, chains = _render(store, authority, from_year, to_year,
-                                                     include, top)
+    document, authorities, visits, chains = _render(
+        store, authority, from_year, to_year, include, top
+    )
     try:
         output.write_text(document, encoding="utf-8")
     except OSError as error:
-        raise AnalyticsError(f"{output}: cannot write the report "
-                             f"({error.strerror or error})") from None
-    return ReportSummary(output, authorities, visits, chains, len(document.encode("utf-8")),
-                         time.perf_counter() - started)
+        raise AnalyticsError(
+            f"{output}: cannot write the report ({error.strerror or error})"
+        ) from None
+    return ReportSummary(
+        output,
+        authorities,
+        visits,
+        chains,
+        len(document.encode("utf-8")),
+        time.perf_counter() - started,
+    )

@@ -118,21 +118,32 @@ class Oxigraph:
 
     def start(self, wait: float = 20.0) -> None:
         cmd = [
-            oxigraph_binary(), "serve-read-only", "--location", str(self.store),
-            "--bind", f"127.0.0.1:{self.port}", "--union-default-graph",
+            oxigraph_binary(),
+            "serve-read-only",
+            "--location",
+            str(self.store),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--union-default-graph",
             # Oxigraph's own timeout cancels runaway queries eventually; the front enforces
             # the user-visible one.
-            "--timeout-s", str(max(1, int(self.timeout + 1))),
+            "--timeout-s",
+            str(max(1, int(self.timeout + 1))),
         ]
         self.process = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                message = (self.process.stderr.read() if self.process.stderr else b"").decode(
-                    errors="replace").strip()
+                message = (
+                    (self.process.stderr.read() if self.process.stderr else b"")
+                    .decode(errors="replace")
+                    .strip()
+                )
                 raise ServeError(f"the Oxigraph server stopped at start: {message or cmd}")
             with suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
                 return
@@ -168,8 +179,15 @@ class QueryTimeout(Exception):
     pass
 
 
-def _fetch(base: str, method: str, path: str, *, body: bytes | None, headers: dict[str, str],
-           timeout: float) -> Upstream:
+def _fetch(
+    base: str,
+    method: str,
+    path: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    timeout: float,
+) -> Upstream:
     """Ask Oxigraph and read the WHOLE answer within ``timeout`` seconds.
 
     Reading everything first is what lets a timeout or a failure half-way through become a
@@ -177,8 +195,7 @@ def _fetch(base: str, method: str, path: str, *, body: bytes | None, headers: di
     """
     deadline = time.monotonic() + timeout
     parsed = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port,
-                                      timeout=timeout)
+    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
@@ -193,8 +210,7 @@ def _fetch(base: str, method: str, path: str, *, body: bytes | None, headers: di
             if not chunk:
                 break
             chunks.append(chunk)
-        return Upstream(response.status, response.getheader("Content-Type", ""),
-                        b"".join(chunks))
+        return Upstream(response.status, response.getheader("Content-Type", ""), b"".join(chunks))
     except TimeoutError:
         raise QueryTimeout from None
     except http.client.IncompleteRead:
@@ -211,8 +227,13 @@ def _describe(q: Any) -> dict[str, Any]:
         "description": q.description,
         "tags": q.tags,
         "parameters": [
-            {"name": p.name, "type": p.type, "required": p.required, "default": p.default,
-             "allowed": p.allowed}
+            {
+                "name": p.name,
+                "type": p.type,
+                "required": p.required,
+                "default": p.default,
+                "allowed": p.allowed,
+            }
             for p in q.parameters
         ],
         "sparql": q.sparql,
@@ -258,14 +279,16 @@ class App:
     def upstream(self) -> str:
         return self.engine.url
 
-    def fetch(self, method: str, path: str, *, body: bytes | None,
-              headers: dict[str, str]) -> Upstream:
+    def fetch(
+        self, method: str, path: str, *, body: bytes | None, headers: dict[str, str]
+    ) -> Upstream:
         """``_fetch`` from the current engine; a timeout starts the runaway watch."""
         with self._lock:
             self._in_flight += 1
         try:
-            return _fetch(self.upstream, method, path, body=body, headers=headers,
-                          timeout=self.timeout)
+            return _fetch(
+                self.upstream, method, path, body=body, headers=headers, timeout=self.timeout
+            )
         except QueryTimeout:
             self._watch_runaway()
             raise
@@ -278,8 +301,9 @@ class App:
             if self._watcher is None:
                 # One long-lived thread: an engine started from a thread that then ends would
                 # get the parent-death signal (it is per thread on Linux).
-                self._watcher = threading.Thread(target=self._watch_forever, daemon=True,
-                                                 name="runaway-watch")
+                self._watcher = threading.Thread(
+                    target=self._watch_forever, daemon=True, name="runaway-watch"
+                )
                 self._watcher.start()
         self._wake.set()
 
@@ -361,12 +385,13 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing --------------------------------------------------------------------------
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("KG_SERVE_LOG"):
             super().log_message(format, *args)
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -401,36 +426,41 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- verbs -----------------------------------------------------------------------------
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 - stdlib naming
+    def do_OPTIONS(self) -> None:
         if not self.app.cors:
             self._text(405, "cross-origin requests are not enabled (start with kg serve --cors)")
             return
-        self._send(204, b"", "text/plain", {
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": "Accept, Content-Type",
-            "Access-Control-Max-Age": "86400",
-        })
+        self._send(
+            204,
+            b"",
+            "text/plain",
+            {
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Accept, Content-Type",
+                "Access-Control-Max-Age": "86400",
+            },
+        )
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         try:
             self._route(self._read_body() if self.command == "POST" else b"")
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as error:  # noqa: BLE001 - one bad request never stops the server
+        except Exception as error:
             with suppress(Exception):
                 self._text(500, f"internal error: {type(error).__name__}: {error}")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.do_GET()
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._text(403, "this endpoint is read-only: the graph is changed with `kg build`")
 
-    do_DELETE = do_PUT  # noqa: N815
-    do_PATCH = do_PUT  # noqa: N815
+    do_DELETE = do_PUT
+    do_PATCH = do_PUT
 
     # --- routes ----------------------------------------------------------------------------
 
@@ -441,7 +471,7 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             self._static(WEB_DIR / "index.html")
         elif path.startswith("/static/"):
-            target = (STATIC_DIR / path[len("/static/"):]).resolve()
+            target = (STATIC_DIR / path[len("/static/") :]).resolve()
             if STATIC_DIR.resolve() not in target.parents:
                 self._text(404, f"not found: {path}")
             else:
@@ -451,12 +481,15 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/prefixes":
             self._json(vocab.PREFIXES)
         elif path.startswith("/queries/"):
-            self._saved(path[len("/queries/"):], params)
+            self._saved(path[len("/queries/") :], params)
         elif path in ("/sparql", "/query"):
             self._sparql(params, body)
         elif path in ("/update", "/store"):
-            self._text(403, "this endpoint is read-only: SPARQL UPDATE and Graph Store writes "
-                            "are refused (the graph is changed with `kg build`)")
+            self._text(
+                403,
+                "this endpoint is read-only: SPARQL UPDATE and Graph Store writes "
+                "are refused (the graph is changed with `kg build`)",
+            )
         elif path == "/favicon.ico":
             self._send(204, b"", "image/x-icon")
         else:
@@ -501,11 +534,15 @@ class Handler(BaseHTTPRequestHandler):
                 params.setdefault("query", [body.decode("utf-8", errors="replace")])
             elif kind in ("application/x-www-form-urlencoded", ""):
                 for key, values in urllib.parse.parse_qs(
-                        body.decode("utf-8", errors="replace"), keep_blank_values=True).items():
+                    body.decode("utf-8", errors="replace"), keep_blank_values=True
+                ).items():
                     params.setdefault(key, []).extend(values)
             else:
-                self._text(415, f"unsupported Content-Type {kind!r}: send "
-                                "application/sparql-query or a form with query=")
+                self._text(
+                    415,
+                    f"unsupported Content-Type {kind!r}: send "
+                    "application/sparql-query or a form with query=",
+                )
                 return
         if "update" in params:
             self._refuse_update()
@@ -525,8 +562,11 @@ class Handler(BaseHTTPRequestHandler):
         self._forward(queries[0], accept, extra)
 
     def _refuse_update(self) -> None:
-        self._text(403, "SPARQL UPDATE is refused: this endpoint is read-only "
-                        "(the graph is changed with `kg build`)")
+        self._text(
+            403,
+            "SPARQL UPDATE is refused: this endpoint is read-only "
+            "(the graph is changed with `kg build`)",
+        )
 
     def _service_description(self) -> None:
         """Oxigraph's description, with its private address replaced by the public one."""
@@ -538,24 +578,33 @@ class Handler(BaseHTTPRequestHandler):
         except QueryTimeout:
             self._text(504, "the service description timed out")
             return
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:" \
-                                            f"{self.server.server_address[1]}"
-        body = answer.body.replace(f"{self.app.upstream}/query".encode(),
-                                   f"http://{host}{urllib.parse.urlsplit(self.path).path}"
-                                   .encode())
+        host = (
+            self.headers.get("Host")
+            or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        )
+        body = answer.body.replace(
+            f"{self.app.upstream}/query".encode(),
+            f"http://{host}{urllib.parse.urlsplit(self.path).path}".encode(),
+        )
         self._send(answer.status, body, answer.content_type or "text/turtle")
 
-    def _forward(self, sparql: str, accept: str,
-                 extra: dict[str, list[str]] | None = None) -> None:
-        form = urllib.parse.urlencode([("query", sparql)] + [
-            (k, v) for k, values in (extra or {}).items() for v in values])
+    def _forward(self, sparql: str, accept: str, extra: dict[str, list[str]] | None = None) -> None:
+        form = urllib.parse.urlencode(
+            [("query", sparql)] + [(k, v) for k, values in (extra or {}).items() for v in values]
+        )
         try:
-            answer = self.app.fetch("POST", "/query", body=form.encode(),
-                                    headers={"Accept": accept,
-                                             "Content-Type": "application/x-www-form-urlencoded"})
+            answer = self.app.fetch(
+                "POST",
+                "/query",
+                body=form.encode(),
+                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            )
         except QueryTimeout:
-            self._text(504, f"the query did not finish within the {self.app.timeout:g} s "
-                            "timeout (kg serve --timeout S); narrow it or add a LIMIT")
+            self._text(
+                504,
+                f"the query did not finish within the {self.app.timeout:g} s "
+                "timeout (kg serve --timeout S); narrow it or add a LIMIT",
+            )
             return
         except OSError as error:
             self._text(502, f"the SPARQL engine is not answering: {error}")
@@ -574,8 +623,15 @@ class Handler(BaseHTTPRequestHandler):
 class Server:
     """The running pair: Oxigraph on a private port and the front on ``host:port``."""
 
-    def __init__(self, store: Path | str, *, host: str = "127.0.0.1", port: int = 7878,
-                 timeout: float = 30.0, cors: bool = False) -> None:
+    def __init__(
+        self,
+        store: Path | str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 7878,
+        timeout: float = 30.0,
+        cors: bool = False,
+    ) -> None:
         self.store = Path(store)
         if not (self.store / "CURRENT").exists():
             raise ServeError(f"no knowledge graph store at {self.store}: run `kg build` first")
@@ -586,8 +642,7 @@ class Server:
         try:
             self.httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as error:
-            raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") \
-                from None
+            raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -123,8 +123,9 @@ def source_from_bytes(path: Path, data: bytes) -> SourceText:
     if path.suffix.lower() == ".pdf":
         raise SourceError(path, "is not a PDF (no %PDF header); the file is damaged or mislabelled")
     raw, encoding = decode_text(path, data)
-    return SourceText(path, path.name, sha, clean_plain_text(raw), TEXT_MEDIA_TYPE,
-                      encoding=encoding)
+    return SourceText(
+        path, path.name, sha, clean_plain_text(raw), TEXT_MEDIA_TYPE, encoding=encoding
+    )
 
 
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
@@ -164,10 +165,10 @@ def _bullet(line: str) -> str | None:
     point, "-- " + text for a sub-point."""
     m = _SUB_BULLET_LINE.match(line)
     if m:
-        return "-- " + line[m.end():].strip()
+        return "-- " + line[m.end() :].strip()
     m = _BULLET_LINE.match(line)
     if m:
-        return "- " + line[m.end():].strip()
+        return "- " + line[m.end() :].strip()
     return None
 
 
@@ -199,8 +200,9 @@ def clean_plain_text(raw: str) -> str:
     blocks: list[list[str]] = []
     current: list[str] = []
     for line in raw.split("\n"):
-        line = _PRIVATE_USE.sub(lambda m: m.group() if m.group() in _KEPT_GLYPHS else "",
-                                line).rstrip()
+        line = _PRIVATE_USE.sub(
+            lambda m: m.group() if m.group() in _KEPT_GLYPHS else "", line
+        ).rstrip()
         if not line.strip():
             if current:
                 blocks.append(current)
@@ -273,7 +275,7 @@ def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
     return _join_blocks(blocks), n_pages
 
 
-def _page_lines(page) -> list[_Line]:  # noqa: ANN001 - pypdfium2 page
+def _page_lines(page) -> list[_Line]:
     """The page's text lines with their geometry (one char box at each end of a line)."""
     textpage = page.get_textpage()
     try:
@@ -301,7 +303,7 @@ def _page_lines(page) -> list[_Line]:  # noqa: ANN001 - pypdfium2 page
             try:
                 left, bottom, _, top = textpage.get_charbox(first, loose=True)
                 _, _, right, _ = textpage.get_charbox(last, loose=True)
-            except Exception:  # noqa: BLE001 - a glyph without a box: keep text, guess geometry
+            except Exception:
                 left = bottom = top = right = 0.0
             lines.append(_Line(normalise_chars(clean), top, bottom, left, right))
         return lines

@@ -133,9 +133,7 @@ def _trie_regex(
             if top and literal_first:
                 # the character before this one (a phrase starts with a literal character,
                 # never a newline) is not a word character: the (?<!\w) of the plain form
-                piece = (
-                    piece + r"(?<!\w.)" if symbol[0] != "\x00" else r"(?<!\w)" + piece
-                )
+                piece = piece + r"(?<!\w.)" if symbol[0] != "\x00" else r"(?<!\w)" + piece
             alternatives.append(piece + emit(node[symbol]))
         if _END in node:  # last, so that longer phrases are preferred
             end = rf"(?P<p{node[_END]}>)" if groups else ""
@@ -158,7 +156,7 @@ def _scheme_path(path: Path | None) -> Path:
 
 def _theme_id(iri: str) -> str:
     """A theme concept's id: what follows the theme namespace, or the IRI's last segment."""
-    return iri[len(THEME):] if iri.startswith(THEME) else re.split(r"[/#]", iri)[-1]
+    return iri[len(THEME) :] if iri.startswith(THEME) else re.split(r"[/#]", iri)[-1]
 
 
 @dataclass(frozen=True)
@@ -360,6 +358,5 @@ class _Compiled:
         if self._scan is None:
             return []
         return [
-            (m.group(0), sorted(self._phrase_themes(m.group(0))))
-            for m in self._scan.finditer(text)
+            (m.group(0), sorted(self._phrase_themes(m.group(0)))) for m in self._scan.finditer(text)
         ]

@@ -106,10 +106,24 @@ _COMPONENT = {
 }
 # Parameters that belong to another component (sh:flags to sh:pattern) or are no constraint.
 _NOT_CONSTRAINTS = {
-    SH.path, SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group,
-    SH.deactivated, SH.flags, SH.property, SH.defaultValue, SH.declare, SH.prefixes,
-    RDF.type, RDFS.label, RDFS.comment, *_TARGETS,
-}  # fmt: skip
+    SH.path,
+    SH.message,
+    SH.severity,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    SH.deactivated,
+    SH.flags,
+    SH.property,
+    SH.defaultValue,
+    SH.declare,
+    SH.prefixes,
+    RDF.type,
+    RDFS.label,
+    RDFS.comment,
+    *_TARGETS,
+}
 
 
 class Uncompilable(Exception):
@@ -550,10 +564,23 @@ def _pattern_ok(sg: rdflib.Graph, shape: rdflib.term.Node, v: str) -> str:
 
 
 _VALUE_LEVEL = {
-    SH.datatype, SH["class"], SH.nodeKind, SH["in"], SH.minLength, SH.maxLength,
-    SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.pattern,
-    SH["or"], SH["and"], SH["not"], SH.xone, SH.node,
-}  # fmt: skip
+    SH.datatype,
+    SH["class"],
+    SH.nodeKind,
+    SH["in"],
+    SH.minLength,
+    SH.maxLength,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH.pattern,
+    SH["or"],
+    SH["and"],
+    SH["not"],
+    SH.xone,
+    SH.node,
+}
 
 
 def _shape_ok(sg: rdflib.Graph, r: _Render, shape: rdflib.term.Node, v: str) -> str:
@@ -1249,7 +1276,7 @@ def _prepared_sparql() -> Iterator[None]:
     original = processor.SPARQLProcessor.query
     prepared: dict[tuple, Any] = {}
 
-    def query(self, query, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
+    def query(self, query, initBindings=None, initNs=None, base=None, DEBUG=False):
         if isinstance(query, str):
             key = (query, base, tuple(sorted((initNs or {}).items())))
             if key not in prepared:
@@ -1532,15 +1559,18 @@ def run_data_checks(
     names, found = [], []
     for name, query in load_queries(directory).items():
         if query.parameters:
-            raise ValueError(f"{query.path}: a check takes no parameters "
-                             f"({', '.join(p.name for p in query.parameters)})")
+            raise ValueError(
+                f"{query.path}: a check takes no parameters "
+                f"({', '.join(p.name for p in query.parameters)})"
+            )
         names.append(name)
         result = execute(store, query.sparql)
         summary = query.summary or name
         for row in result.rows:
             focus, rest = row[0], list(zip(result.columns[1:], row[1:], strict=True))
-            details = "; ".join(f"{column}={term.value}" for column, term in rest
-                                if term is not None)
+            details = "; ".join(
+                f"{column}={term.value}" for column, term in rest if term is not None
+            )
             found.append(
                 Violation(
                     focus=_display(focus) or "?",

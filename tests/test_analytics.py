@@ -66,15 +66,16 @@ def gold_chains(first: int, last: int) -> dict[tuple[str, str], list[str]]:
     return {key: sorted(days) for key, days in chains.items()}
 
 
-def chain_of(chains, authority_name: str, theme: str):  # noqa: ANN001, ANN201
-    return next(c for c in chains if c.authority_name == authority_name
-                and c.theme == THEME + theme)
+def chain_of(chains, authority_name: str, theme: str):
+    return next(
+        c for c in chains if c.authority_name == authority_name and c.theme == THEME + theme
+    )
 
 
 # ------------------------------------------------------------------------ recurrence
 
 
-def test_every_gold_recurrence_is_a_chain_with_its_visits(seed_texts_graph) -> None:  # noqa: ANN001
+def test_every_gold_recurrence_is_a_chain_with_its_visits(seed_texts_graph) -> None:
     chains = recurrence_chains(load(seed_texts_graph, from_year=2010, to_year=2022))
     expected = {k: v for k, v in gold_chains(2010, 2022).items() if len(v) >= 2}
     assert ("Hartlepool", "supervision") in expected
@@ -86,12 +87,11 @@ def test_every_gold_recurrence_is_a_chain_with_its_visits(seed_texts_graph) -> N
         assert (chain.first_year, chain.last_year) == (int(days[0][:4]), int(days[-1][:4]))
 
 
-def test_hartlepool_chains_hold_with_the_pdf_history(hartlepool_history_graph) -> None:  # noqa: ANN001
+def test_hartlepool_chains_hold_with_the_pdf_history(hartlepool_history_graph) -> None:
     data = load(hartlepool_history_graph, authority=HARTLEPOOL, from_year=2010, to_year=2022)
     chains = recurrence_chains(data)
     gold = gold_chains(2010, 2022)
-    for theme, (first, last) in (("supervision", (2010, 2020)),
-                                 ("care-leavers", (2010, 2022))):
+    for theme, (first, last) in (("supervision", (2010, 2020)), ("care-leavers", (2010, 2022))):
         days = gold[("Hartlepool", theme)]
         assert (int(days[0][:4]), int(days[-1][:4])) == (first, last)  # what the gold says
         chain = chain_of(chains, "Hartlepool", theme)
@@ -103,9 +103,9 @@ def test_hartlepool_chains_hold_with_the_pdf_history(hartlepool_history_graph) -
         for before, after in zip(chain.links, chain.links[1:], strict=False):
             assert after.gap_years == years_between(before.visit.start, after.visit.start) > 0
         assert chain.span_years == last - first
-        assert sum(chain.gaps) == pytest.approx(years_between(chain.links[0].visit.start,
-                                                              chain.links[-1].visit.start),
-                                                abs=0.2)
+        assert sum(chain.gaps) == pytest.approx(
+            years_between(chain.links[0].visit.start, chain.links[-1].visit.start), abs=0.2
+        )
         for link in chain.links:
             assert link.items and all(THEME + theme in item.themes for item in link.items)
 
@@ -115,9 +115,10 @@ def test_years_between_visits() -> None:
     assert years_between("2018", "2019-01-01") == 1.0
 
 
-def test_the_period_bounds_the_chains(hartlepool_history_graph) -> None:  # noqa: ANN001
-    chains = recurrence_chains(load(hartlepool_history_graph, authority=HARTLEPOOL, from_year=2011,
-                                    to_year=2020))
+def test_the_period_bounds_the_chains(hartlepool_history_graph) -> None:
+    chains = recurrence_chains(
+        load(hartlepool_history_graph, authority=HARTLEPOOL, from_year=2011, to_year=2020)
+    )
     assert all(2011 <= c.first_year <= c.last_year <= 2020 for c in chains)
     # The 2010 recommendations are out of the period: supervision starts in 2013.
     assert chain_of(chains, "Hartlepool", "supervision").first_year > 2010
@@ -125,27 +126,33 @@ def test_the_period_bounds_the_chains(hartlepool_history_graph) -> None:  # noqa
         load(hartlepool_history_graph, from_year=2020, to_year=2010)
 
 
-def test_weakness_findings_only_add_to_the_chains(hartlepool_history_graph) -> None:  # noqa: ANN001
+def test_weakness_findings_only_add_to_the_chains(hartlepool_history_graph) -> None:
     data = load(hartlepool_history_graph, from_year=2010, to_year=2022, include="weaknesses")
-    told = {(c.authority, c.theme): {link.visit.iri for link in c.links}
-            for c in recurrence_chains(data, "recommendations")}
-    wider = {(c.authority, c.theme): {link.visit.iri for link in c.links}
-             for c in recurrence_chains(data, "weaknesses")}
+    told = {
+        (c.authority, c.theme): {link.visit.iri for link in c.links}
+        for c in recurrence_chains(data, "recommendations")
+    }
+    wider = {
+        (c.authority, c.theme): {link.visit.iri for link in c.links}
+        for c in recurrence_chains(data, "weaknesses")
+    }
     assert told and all(visits <= wider[key] for key, visits in told.items())
-    assert any(link.told_by == ("weakness",) for c in recurrence_chains(data, "weaknesses")
-               for link in c.links)
+    assert any(
+        link.told_by == ("weakness",)
+        for c in recurrence_chains(data, "weaknesses")
+        for link in c.links
+    )
     with pytest.raises(AnalyticsError, match="not loaded"):
         recurrence_chains(load(hartlepool_history_graph, to_year=2012), "weaknesses")
 
 
-def test_longest_running_and_most_frequent(hartlepool_history_graph) -> None:  # noqa: ANN001
+def test_longest_running_and_most_frequent(hartlepool_history_graph) -> None:
     chains = recurrence_chains(load(hartlepool_history_graph, from_year=2010, to_year=2022))
     gold_span = max(int(d[-1][:4]) - int(d[0][:4]) for d in gold_chains(2010, 2022).values())
     assert gold_span == 12
     longest = longest_running(chains, 5)
     assert longest[0].span_years == gold_span
-    assert [c.span_years for c in longest] == sorted((c.span_years for c in longest),
-                                                     reverse=True)
+    assert [c.span_years for c in longest] == sorted((c.span_years for c in longest), reverse=True)
     frequent = most_frequent(chains, None)
     assert [c.visits for c in frequent] == sorted((c.visits for c in frequent), reverse=True)
     per_authority = chains_by_authority(chains)
@@ -159,15 +166,21 @@ def test_longest_running_and_most_frequent(hartlepool_history_graph) -> None:  #
 # ---------------------------------------------------------------------- inspectors
 
 
-def test_inspector_network_matches_the_gold_visits(seed_texts_graph) -> None:  # noqa: ANN001
+def test_inspector_network_matches_the_gold_visits(seed_texts_graph) -> None:
     network = inspector_network(load(seed_texts_graph))
     graph = network.graph
     names = {a["label"]: n for n, a in graph.nodes(data=True) if a["type"] == "inspector"}
     assert set(names) == {shown(name) for report in GOLD for name in report["inspectors"]}
-    expected_pairs = {frozenset(map(shown, pair)) for report in GOLD
-                      for pair in combinations(report["inspectors"], 2)}
-    pairs = {frozenset((graph.nodes[u]["label"], graph.nodes[v]["label"]))
-             for u, v, a in graph.edges(data=True) if a["relation"] == "co-inspected"}
+    expected_pairs = {
+        frozenset(map(shown, pair))
+        for report in GOLD
+        for pair in combinations(report["inspectors"], 2)
+    }
+    pairs = {
+        frozenset((graph.nodes[u]["label"], graph.nodes[v]["label"]))
+        for u, v, a in graph.edges(data=True)
+        if a["relation"] == "co-inspected"
+    }
     assert pairs == expected_pairs
     visited: dict[str, set[str]] = defaultdict(set)
     for report in GOLD:
@@ -175,15 +188,14 @@ def test_inspector_network_matches_the_gold_visits(seed_texts_graph) -> None:  #
             visited[shown(name)].add(report["gss_code"])
     assert visited["Lisa Summers"] == {"E06000001", "E06000003"}
     for name, codes in visited.items():
-        linked = {n for n in graph.neighbors(names[name])
-                  if graph.nodes[n]["type"] == "authority"}
+        linked = {n for n in graph.neighbors(names[name]) if graph.nodes[n]["type"] == "authority"}
         assert linked == {vocab.authority_iri(code) for code in codes}
     leads = {i.name: i.lead_visits for i in network.inspectors}
     assert {shown(r["lead_inspector"]) for r in GOLD} == {n for n, k in leads.items() if k}
     assert network.repeat_visits == []  # nobody in the five seeds saw an authority twice
 
 
-def test_who_has_seen_an_authority_more_than_once(hartlepool_history_graph) -> None:  # noqa: ANN001
+def test_who_has_seen_an_authority_more_than_once(hartlepool_history_graph) -> None:
     # Expected from the extractor's records of the files (not from the analytics): each
     # visit once, even when both the seed text and its PDF describe it.
     visits: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -194,12 +206,10 @@ def test_who_has_seen_an_authority_more_than_once(hartlepool_history_graph) -> N
         record = extract_file(path)
         for person in record.inspectors:
             visits[(person.name, record.authority.gss_code)].add(record.visit_start)
-    expected = {(name, code, len(days)) for (name, code), days in visits.items()
-                if len(days) > 1}
+    expected = {(name, code, len(days)) for (name, code), days in visits.items() if len(days) > 1}
     assert expected  # Tracey Metcalfe: the 2013 and 2018 inspections
     network = inspector_network(load(hartlepool_history_graph))
-    found = {(r.name, r.authority.rsplit("/", 1)[1], len(r.visits))
-             for r in network.repeat_visits}
+    found = {(r.name, r.authority.rsplit("/", 1)[1], len(r.visits)) for r in network.repeat_visits}
     assert found == expected
     for repeat in network.repeat_visits:
         edge = network.graph.edges[repeat.inspector, repeat.authority]
@@ -211,15 +221,18 @@ def test_who_has_seen_an_authority_more_than_once(hartlepool_history_graph) -> N
 
 
 def _visit(authority: str, day: str) -> Visit:
-    return Visit(f"urn:v:{authority}:{day}", f"urn:a:{authority}", authority, "focused-visit",
-                 day, None)
+    return Visit(
+        f"urn:v:{authority}:{day}", f"urn:a:{authority}", authority, "focused-visit", day, None
+    )
 
 
 def test_similarity_is_the_cosine_of_visits_per_theme() -> None:
     a1, a2, b1 = _visit("A", "2019-01-01"), _visit("A", "2020-01-01"), _visit("B", "2019-05-01")
-    items = [Item("urn:i:1", a1.iri, "recommendation", ("urn:t:s", "urn:t:w")),
-             Item("urn:i:2", a2.iri, "recommendation", ("urn:t:s",)),
-             Item("urn:i:3", b1.iri, "recommendation", ("urn:t:s",))]
+    items = [
+        Item("urn:i:1", a1.iri, "recommendation", ("urn:t:s", "urn:t:w")),
+        Item("urn:i:2", a2.iri, "recommendation", ("urn:t:s",)),
+        Item("urn:i:3", b1.iri, "recommendation", ("urn:t:s",)),
+    ]
     data = Projection({v.iri: v for v in (a1, a2, b1)}, items, [], [], {})
     # A = {s: 2 visits, w: 1}, B = {s: 1}: cos = 2 / sqrt(5)
     [pair] = authority_similarity(data)
@@ -230,7 +243,7 @@ def test_similarity_is_the_cosine_of_visits_per_theme() -> None:
     assert cosine(Counter(), Counter({"urn:t:s": 1})) == 0.0
 
 
-def test_similarity_and_cooccurrence_on_the_seeds(seed_texts_graph) -> None:  # noqa: ANN001
+def test_similarity_and_cooccurrence_on_the_seeds(seed_texts_graph) -> None:
     data = load(seed_texts_graph)
     ranked = authority_similarity(data)
     assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
@@ -267,14 +280,34 @@ def cli() -> typer.Typer:
 
 @pytest.mark.parametrize("kind", ["recurrence", "inspectors", "themes"])
 @pytest.mark.parametrize("fmt", ["graphml", "gexf", "json"])
-def test_graph_export_round_trips_with_iris(cli, hartlepool_history_store: Path,  # noqa: ANN001
-                                            hartlepool_history_graph: ox.Store, tmp_path: Path,
-                                            kind: str, fmt: str) -> None:
+def test_graph_export_round_trips_with_iris(
+    cli,
+    hartlepool_history_store: Path,
+    hartlepool_history_graph: ox.Store,
+    tmp_path: Path,
+    kind: str,
+    fmt: str,
+) -> None:
     out = tmp_path / f"graph.{fmt}"
-    result = CliRunner().invoke(cli, ["graph", "export", "--kind", kind, "--format", fmt,
-                                      "--output", str(out),
-                                      "--store", str(hartlepool_history_store),
-                                      "--from", "2010", "--to", "2022"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "graph",
+            "export",
+            "--kind",
+            kind,
+            "--format",
+            fmt,
+            "--output",
+            str(out),
+            "--store",
+            str(hartlepool_history_store),
+            "--from",
+            "2010",
+            "--to",
+            "2022",
+        ],
+    )
     assert result.exit_code == 0, result.output
     if fmt == "graphml":
         graph = nx.read_graphml(out)
@@ -289,8 +322,12 @@ def test_graph_export_round_trips_with_iris(cli, hartlepool_history_store: Path,
         assert attrs["iri"].startswith(vocab.BASE)
         if fmt != "gexf":  # GEXF keeps the id, and the IRI as an attribute
             assert node == attrs["iri"]
-        expected = {"visit": "kg:Visit", "authority": "kg:Authority",
-                    "inspector": "kg:Inspector", "theme": "kg:Theme"}[attrs["type"]]
+        expected = {
+            "visit": "kg:Visit",
+            "authority": "kg:Authority",
+            "inspector": "kg:Inspector",
+            "theme": "kg:Theme",
+        }[attrs["type"]]
         ask = f"ASK {{ {ox.NamedNode(attrs['iri'])} a {expected} }}"
         assert execute(hartlepool_history_graph, ask).boolean, attrs["iri"]
     if kind == "recurrence":
@@ -299,21 +336,38 @@ def test_graph_export_round_trips_with_iris(cli, hartlepool_history_store: Path,
         assert supervision and all(float(a["gap_years"]) > 0 for a in supervision)
 
 
-def test_graph_export_to_stdout_and_bad_arguments(cli, hartlepool_history_store: Path) -> None:  # noqa: ANN001
+def test_graph_export_to_stdout_and_bad_arguments(cli, hartlepool_history_store: Path) -> None:
     runner = CliRunner()
-    ok = runner.invoke(cli, ["graph", "export", "--kind", "themes", "--format", "json",
-                             "--store", str(hartlepool_history_store), "--authority", "Hartlepool"])
+    ok = runner.invoke(
+        cli,
+        [
+            "graph",
+            "export",
+            "--kind",
+            "themes",
+            "--format",
+            "json",
+            "--store",
+            str(hartlepool_history_store),
+            "--authority",
+            "Hartlepool",
+        ],
+    )
     assert ok.exit_code == 0
     nodes = json.loads(ok.stdout)["nodes"]
     assert THEME + "supervision" in {n["id"] for n in nodes}
-    for args, message in ((["--kind", "people"], "--kind must be one of"),
-                          (["--kind", "themes", "--format", "png"], "--format must be one of"),
-                          (["--kind", "themes", "--authority", "Atlantis"],
-                           "'Atlantis' is not the name of an English"),
-                          (["--kind", "themes", "--from", "2022", "--to", "2010"],
-                           "period is empty")):
-        bad = runner.invoke(cli, ["graph", "export", *args,
-                                  "--store", str(hartlepool_history_store)])
+    for args, message in (
+        (["--kind", "people"], "--kind must be one of"),
+        (["--kind", "themes", "--format", "png"], "--format must be one of"),
+        (
+            ["--kind", "themes", "--authority", "Atlantis"],
+            "'Atlantis' is not the name of an English",
+        ),
+        (["--kind", "themes", "--from", "2022", "--to", "2010"], "period is empty"),
+    ):
+        bad = runner.invoke(
+            cli, ["graph", "export", *args, "--store", str(hartlepool_history_store)]
+        )
         assert bad.exit_code == 1
         assert message in bad.stderr
 

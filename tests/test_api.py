@@ -22,15 +22,14 @@ def store_dir(seed_texts_store: Path) -> Path:
 def test_run_a_saved_query_from_a_notebook(store_dir: Path) -> None:
     with open_store(store_dir) as graph:
         assert graph.read_only
-        result = run_query("recurring-issues", store=graph, authority="Hartlepool",
-                           from_year=2010, min_visits=2)
+        result = run_query(
+            "recurring-issues", store=graph, authority="Hartlepool", from_year=2010, min_visits=2
+        )
         themes = {row["theme"].rsplit("/", 1)[1] for row in result.values()}
         assert {"supervision", "written-plans", "care-leavers", "voice-of-child"} <= themes
         # a path works too (opened read-only for the call), and a params dict
-        again = run_query("recurring-issues", store=store_dir,
-                          params={"authority": "Hartlepool"})
-        assert again.rows == run_query("recurring-issues", store=graph,
-                                       authority="Hartlepool").rows
+        again = run_query("recurring-issues", store=store_dir, params={"authority": "Hartlepool"})
+        assert again.rows == run_query("recurring-issues", store=graph, authority="Hartlepool").rows
         capped = run_query("recurring-issues", store=graph, authority="Hartlepool", limit=1)
         assert len(capped.rows) == 1 and capped.truncated
 
@@ -50,8 +49,11 @@ def test_api_errors_and_timeout(store_dir: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(QueryError, match="closest valid names: Hartlepool"):
         run_query("recurring-issues", store=store_dir, authority="Hartlepol")
     with pytest.raises(QueryTimeout):
-        sparql("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-               store=store_dir, timeout=0.5)
+        sparql(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+            store=store_dir,
+            timeout=0.5,
+        )
     monkeypatch.setenv("KG_STORE", str(store_dir))
     assert sparql("ASK { ?v a kg:Visit }").boolean is True  # the default store
     assert "recurring-issues" in saved_queries()

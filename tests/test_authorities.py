@@ -437,21 +437,27 @@ def extracted() -> dict[str, tuple[str, object]]:
     return out
 
 
-def test_every_seed_and_corpus_report_links_to_its_authority(
-    extracted: dict, table: dict
-) -> None:
+def test_every_seed_and_corpus_report_links_to_its_authority(extracted: dict, table: dict) -> None:
     from kg import vocab
     from kg.rdf import T, authority_quads, report_quads
 
-    graph = {(q.subject.value, q.predicate.value): q.object.value
-             for q in authority_quads(AuthorityIndex.load().all())}
+    graph = {
+        (q.subject.value, q.predicate.value): q.object.value
+        for q in authority_quads(AuthorityIndex.load().all())
+    }
     for name, (_, record) in extracted.items():
         row = table[PREFIX_NAMES[name.split("_")[0]]]
-        assert (record.authority.gss_code, record.authority.dfe_la_code,
-                record.authority.name) == (row["gss_code"], row["dfe_la_code"], row["name"]), name
+        assert (record.authority.gss_code, record.authority.dfe_la_code, record.authority.name) == (
+            row["gss_code"],
+            row["dfe_la_code"],
+            row["name"],
+        ), name
         iri = vocab.authority_iri(row["gss_code"])
-        visits = {q.object.value for q in report_quads(record, "urn:x-test:g")
-                  if q.predicate.value == T.authority}
+        visits = {
+            q.object.value
+            for q in report_quads(record, "urn:x-test:g")
+            if q.predicate.value == T.authority
+        }
         assert visits == {iri}, name
         assert graph[(iri, T.gssCode)] == row["gss_code"]
         assert graph[(iri, T.dfeLaCode)] == row["dfe_la_code"]
@@ -460,8 +466,10 @@ def test_every_seed_and_corpus_report_links_to_its_authority(
 
 
 # "X Borough Council", "X City Council", "X County Council", "X Council" as the reports write them.
-_COUNCIL = (r"((?:[A-Z][A-Za-z'-]+[ \t]+)+(?:(?:and|&)[ \t]+[A-Z][A-Za-z-]+[ \t]+)?"
-            r"(?:Borough[ \t]+|City[ \t]+|County[ \t]+)?Council)")
+_COUNCIL = (
+    r"((?:[A-Z][A-Za-z'-]+[ \t]+)+(?:(?:and|&)[ \t]+[A-Z][A-Za-z-]+[ \t]+)?"
+    r"(?:Borough[ \t]+|City[ \t]+|County[ \t]+)?Council)"
+)
 # Councils the reports name that are not local authorities.
 _NOT_COUNCILS = {"Care Council", "Family Justice Council", "The Council"}
 
@@ -479,9 +487,14 @@ def test_every_authority_named_in_the_seeds_resolves(
             if name not in _NOT_COUNCILS:  # the children in care council, ...
                 named.setdefault(name, set()).add(file.split("_")[0])
     assert set(named) == {
-        "Hartlepool Borough Council", "Middlesbrough Council", "Middlesbrough Borough Council",
-        "Redcar and Cleveland Borough Council", "Stockton-on-Tees Borough Council",
-        "Redcar & Cleveland Borough Council", "Darlington Borough Council"}
+        "Hartlepool Borough Council",
+        "Middlesbrough Council",
+        "Middlesbrough Borough Council",
+        "Redcar and Cleveland Borough Council",
+        "Stockton-on-Tees Borough Council",
+        "Redcar & Cleveland Borough Council",
+        "Darlington Borough Council",
+    }
     for name, prefixes in named.items():
         expected = {table[PREFIX_NAMES[p]]["gss_code"] for p in prefixes}
         assert index.resolve(name).gss_code in expected, (name, prefixes)
@@ -491,7 +504,7 @@ def test_every_authority_named_in_the_seeds_resolves(
 
 
 @pytest.fixture(scope="module")
-def authorities_store():  # noqa: ANN201 - a pyoxigraph Store
+def authorities_store():
     """The authorities graph as ``kg build`` writes it (only current authorities passed in)."""
     import pyoxigraph as ox
 
@@ -502,7 +515,7 @@ def authorities_store():  # noqa: ANN201 - a pyoxigraph Store
     return store
 
 
-def _select(store, query: str) -> list[dict[str, str]]:  # noqa: ANN001
+def _select(store, query: str) -> list[dict[str, str]]:
     from kg import vocab
 
     result = store.query(vocab.sparql_prefixes() + query, use_default_graph_as_union=True)
@@ -513,43 +526,68 @@ def _select(store, query: str) -> list[dict[str, str]]:  # noqa: ANN001
 def test_every_authority_and_predecessor_is_in_the_graph(authorities_store, table: dict) -> None:
     from kg import vocab
 
-    rows = _select(authorities_store, """SELECT ?a ?gss ?dfe ?abolished WHERE {
+    rows = _select(
+        authorities_store,
+        """SELECT ?a ?gss ?dfe ?abolished WHERE {
         ?a a kg:Authority , org:Organization ; kg:gssCode ?gss .
-        OPTIONAL { ?a kg:dfeLaCode ?dfe } OPTIONAL { ?a kg:abolished ?abolished } }""")
+        OPTIONAL { ?a kg:dfeLaCode ?dfe } OPTIONAL { ?a kg:abolished ?abolished } }""",
+    )
     current = {r["gss"]: r for r in rows if "abolished" not in r}
     assert {g: r.get("dfe") for g, r in current.items()} == {
-        r["gss_code"]: r["dfe_la_code"] for r in table.values()}
+        r["gss_code"]: r["dfe_la_code"] for r in table.values()
+    }
     old = {r["gss"]: (r.get("dfe"), r["abolished"]) for r in rows if "abolished" in r}
     assert old == {
-        "E10000001": ("820", "2009-04-01"), "E10000004": ("875", "2009-04-01"),
-        "E06000028": ("837", "2019-04-01"), "E06000029": ("836", "2019-04-01"),
-        "E10000009": ("835", "2019-04-01"), "E10000021": ("928", "2021-04-01"),
+        "E10000001": ("820", "2009-04-01"),
+        "E10000004": ("875", "2009-04-01"),
+        "E06000028": ("837", "2019-04-01"),
+        "E06000029": ("836", "2019-04-01"),
+        "E10000009": ("835", "2019-04-01"),
+        "E10000021": ("928", "2021-04-01"),
         "E10000006": ("909", "2023-04-01"),
     }
     assert all(r["a"] == vocab.authority_iri(r["gss"]) for r in rows)
 
 
 def test_the_council_and_its_area_are_distinct(authorities_store) -> None:
-    rows = _select(authorities_store, """SELECT ?a ?area WHERE {
-        ?a kg:gssCode "E06000001" ; kg:area ?area }""")
-    assert rows == [{"a": "https://w3id.org/ofsted-kg/id/authority/E06000001",
-                     "area": "http://statistics.data.gov.uk/id/statistical-geography/E06000001"}]
-    assert not _select(authorities_store, """SELECT ?x WHERE {
-        ?x a kg:Area , kg:Authority }""")
-    assert not _select(authorities_store, """SELECT ?x WHERE {
-        ?x a kg:Area . FILTER(!STRSTARTS(STR(?x), STR(statgeo:))) }""")
+    rows = _select(
+        authorities_store,
+        """SELECT ?a ?area WHERE {
+        ?a kg:gssCode "E06000001" ; kg:area ?area }""",
+    )
+    assert rows == [
+        {
+            "a": "https://w3id.org/ofsted-kg/id/authority/E06000001",
+            "area": "http://statistics.data.gov.uk/id/statistical-geography/E06000001",
+        }
+    ]
+    assert not _select(
+        authorities_store,
+        """SELECT ?x WHERE {
+        ?x a kg:Area , kg:Authority }""",
+    )
+    assert not _select(
+        authorities_store,
+        """SELECT ?x WHERE {
+        ?x a kg:Area . FILTER(!STRSTARTS(STR(?x), STR(statgeo:))) }""",
+    )
 
 
 def test_reorganisations_link_predecessors_and_successors(authorities_store) -> None:
-    rows = _select(authorities_store, """SELECT ?e ?date
+    rows = _select(
+        authorities_store,
+        """SELECT ?e ?date
         (GROUP_CONCAT(DISTINCT ?old_code; separator=" ") AS ?olds)
         (GROUP_CONCAT(DISTINCT ?new_code; separator=" ") AS ?news) WHERE {
         ?e a kg:Reorganisation , org:ChangeEvent ; kg:effectiveDate ?date ;
            org:originalOrganization/kg:gssCode ?old_code ;
            org:resultingOrganization/kg:gssCode ?new_code .
-        } GROUP BY ?e ?date ORDER BY ?date ?olds""")
-    changes = [(r["date"], " ".join(sorted(r["olds"].split())), " ".join(sorted(
-        r["news"].split()))) for r in rows]
+        } GROUP BY ?e ?date ORDER BY ?date ?olds""",
+    )
+    changes = [
+        (r["date"], " ".join(sorted(r["olds"].split())), " ".join(sorted(r["news"].split())))
+        for r in rows
+    ]
     assert changes == [
         ("2009-04-01", "E10000001", "E06000055 E06000056"),
         ("2009-04-01", "E10000004", "E06000049 E06000050"),
@@ -558,29 +596,46 @@ def test_reorganisations_link_predecessors_and_successors(authorities_store) -> 
         ("2021-04-01", "E10000021", "E06000061 E06000062"),
         ("2023-04-01", "E10000006", "E06000063 E06000064"),
     ]
-    preds = _select(authorities_store, """SELECT ?p WHERE {
-        ?a kg:gssCode "E06000058" ; kg:predecessor/kg:gssCode ?p } ORDER BY ?p""")
+    preds = _select(
+        authorities_store,
+        """SELECT ?p WHERE {
+        ?a kg:gssCode "E06000058" ; kg:predecessor/kg:gssCode ?p } ORDER BY ?p""",
+    )
     assert [r["p"] for r in preds] == ["E06000028", "E06000029"]
-    succ = _select(authorities_store, """SELECT ?s WHERE {
-        ?a kg:gssCode "E10000021" ; kg:successor/kg:gssCode ?s } ORDER BY ?s""")
+    succ = _select(
+        authorities_store,
+        """SELECT ?s WHERE {
+        ?a kg:gssCode "E10000021" ; kg:successor/kg:gssCode ?s } ORDER BY ?s""",
+    )
     assert [r["s"] for r in succ] == ["E06000061", "E06000062"]
 
 
 def test_an_areas_history_can_be_followed_through_code_changes(authorities_store) -> None:
     """Northumberland: E10000022 (county, to 2009) -> E06000048 -> E06000057 (2013)."""
-    rows = _select(authorities_store, """SELECT ?code ?date WHERE {
+    rows = _select(
+        authorities_store,
+        """SELECT ?code ?date WHERE {
         ?e a kg:CodeChange ; kg:originalArea ?start ; kg:resultingArea ?area ;
            kg:effectiveDate ?date .
         FILTER(?start = statgeo:E10000022 || EXISTS {
             ?e0 kg:originalArea statgeo:E10000022 ; kg:resultingArea/^kg:originalArea/
                 (kg:resultingArea/^kg:originalArea)* ?e })
-        BIND(STRAFTER(STR(?area), "statistical-geography/") AS ?code) } ORDER BY ?date""")
-    assert rows == [{"code": "E06000048", "date": "2009-04-01"},
-                    {"code": "E06000057", "date": "2013-04-01"}]
-    [barnsley] = _select(authorities_store, """SELECT ?a ?former ?event WHERE {
-        ?a kg:gssCode "E08000038" ; kg:formerGssCode ?former ; org:changedBy ?event }""")
+        BIND(STRAFTER(STR(?area), "statistical-geography/") AS ?code) } ORDER BY ?date""",
+    )
+    assert rows == [
+        {"code": "E06000048", "date": "2009-04-01"},
+        {"code": "E06000057", "date": "2013-04-01"},
+    ]
+    [barnsley] = _select(
+        authorities_store,
+        """SELECT ?a ?former ?event WHERE {
+        ?a kg:gssCode "E08000038" ; kg:formerGssCode ?former ; org:changedBy ?event }""",
+    )
     assert barnsley["former"] == "E08000016"
-    [event] = _select(authorities_store, f"""SELECT ?from ?to ?date WHERE {{
-        <{barnsley['event']}> a kg:CodeChange ; kg:originalCode ?from ; kg:resultingCode ?to ;
-        kg:effectiveDate ?date }}""")
+    [event] = _select(
+        authorities_store,
+        f"""SELECT ?from ?to ?date WHERE {{
+        <{barnsley["event"]}> a kg:CodeChange ; kg:originalCode ?from ; kg:resultingCode ?to ;
+        kg:effectiveDate ?date }}""",
+    )
     assert event == {"from": "E08000016", "to": "E08000038", "date": "2025-05-01"}

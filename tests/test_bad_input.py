@@ -34,7 +34,8 @@ def batch(tmp_path: Path) -> tuple[Path, set[str]]:
     text = GOOD_TEXT.read_text(encoding="utf-8").replace("'", "\u2019")
     (folder / "hartlepool-cp1252.txt").write_bytes(text.encode("cp1252"))
     (folder / "saved-page.pdf").write_text(
-        "<!DOCTYPE html><html><head><title>Ofsted</title></head><body>Report moved</body></html>")
+        "<!DOCTYPE html><html><head><title>Ofsted</title></head><body>Report moved</body></html>"
+    )
     (folder / "empty.pdf").write_bytes(b"")
     data = GOOD_PDF.read_bytes()
     (folder / "truncated.pdf").write_bytes(data[: len(data) // 4])
@@ -42,10 +43,17 @@ def batch(tmp_path: Path) -> tuple[Path, set[str]]:
     pdf.new_page(595, 842)
     pdf.save(str(folder / "scanned.pdf"))
     (folder / "minutes.txt").write_text(
-        "Minutes of the planning committee\n\nItem 1. The committee approved the minutes.\n")
+        "Minutes of the planning committee\n\nItem 1. The committee approved the minutes.\n"
+    )
     (folder / "notes-utf16.txt").write_bytes("Shopping list: tea, milk\n".encode("utf-16"))
-    bad = {"saved-page.pdf", "empty.pdf", "truncated.pdf", "scanned.pdf", "minutes.txt",
-           "notes-utf16.txt"}
+    bad = {
+        "saved-page.pdf",
+        "empty.pdf",
+        "truncated.pdf",
+        "scanned.pdf",
+        "minutes.txt",
+        "notes-utf16.txt",
+    }
     pypdf = pytest.importorskip("pypdf")
     writer = pypdf.PdfWriter(clone_from=str(GOOD_PDF))
     writer.encrypt(user_password="secret", owner_password="owner")
@@ -60,8 +68,9 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_built(
 ) -> None:
     folder, bad = batch
     store = tmp_path / "store"
-    result = CliRunner().invoke(app, ["build", str(folder), "--store", str(store),
-                                      "--workers", "1", "--no-datasets"])
+    result = CliRunner().invoke(
+        app, ["build", str(folder), "--store", str(store), "--workers", "1", "--no-datasets"]
+    )
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     for name in bad:
@@ -74,7 +83,9 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_built(
     try:
         visits = graph.store.query(
             "PREFIX kg: <https://w3id.org/ofsted-kg/def#> "
-            "SELECT DISTINCT ?v WHERE { ?v a kg:Visit }", use_default_graph_as_union=True)
+            "SELECT DISTINCT ?v WHERE { ?v a kg:Visit }",
+            use_default_graph_as_union=True,
+        )
         assert len(list(visits)) == 2
     finally:
         graph.close()
@@ -86,8 +97,9 @@ def test_a_bad_batch_loses_nothing_already_stored(
     folder, bad = batch
     store = tmp_path / "store"
     runner = CliRunner()
-    first = runner.invoke(app, ["build", str(GOOD_TEXT), "--store", str(store),
-                                "--workers", "1", "--no-datasets"])
+    first = runner.invoke(
+        app, ["build", str(GOOD_TEXT), "--store", str(store), "--workers", "1", "--no-datasets"]
+    )
     assert first.exit_code == 0, first.output
     source_graph = ox.NamedNode(vocab.source_graph_iri(GOOD_TEXT.name))
     graph = KnowledgeGraph.open_read_only(store)
@@ -99,8 +111,19 @@ def test_a_bad_batch_loses_nothing_already_stored(
     broken = tmp_path / "again" / GOOD_TEXT.name
     broken.parent.mkdir()
     broken.write_bytes(b"")
-    second = runner.invoke(app, ["build", str(broken), *[str(folder / n) for n in bad],
-                                 "--store", str(store), "--workers", "1", "--no-datasets"])
+    second = runner.invoke(
+        app,
+        [
+            "build",
+            str(broken),
+            *[str(folder / n) for n in bad],
+            "--store",
+            str(store),
+            "--workers",
+            "1",
+            "--no-datasets",
+        ],
+    )
     assert second.exit_code == 1
     graph = KnowledgeGraph.open_read_only(store)
     try:
@@ -108,7 +131,8 @@ def test_a_bad_batch_loses_nothing_already_stored(
         recs = graph.store.query(
             "PREFIX kg: <https://w3id.org/ofsted-kg/def#> "
             "SELECT DISTINCT ?r WHERE { ?r a kg:Recommendation }",
-            use_default_graph_as_union=True)
+            use_default_graph_as_union=True,
+        )
         assert len(list(recs)) == 2  # Hartlepool 2020's two recommendations are still there
     finally:
         graph.close()

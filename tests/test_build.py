@@ -196,8 +196,11 @@ def test_fingerprint_covers_themes_and_code() -> None:
 def test_fingerprint_changes_with_extraction_code_only(tmp_path: Path) -> None:
     """Editing the HTML report or the server re-extracts nothing; editing a reader does."""
     package = tmp_path / "kg"
-    shutil.copytree(Path(build_module.__file__).parent, package,
-                    ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    shutil.copytree(
+        Path(build_module.__file__).parent,
+        package,
+        ignore=shutil.ignore_patterns("__pycache__", "_data"),
+    )
     before = build_module.extraction_fingerprint(package)
     for name in ("report.py", "serve.py", "cli.py", "queries.py"):
         path = package / name
@@ -390,7 +393,9 @@ def test_a_build_killed_mid_write_leaves_whole_graphs(tmp_path: Path) -> None:
         store = tmp_path / f"store{round_}"
         child = subprocess.Popen(
             [sys.executable, "-c", KILLED_BUILD, str(store), str(corpus), "2000"],
-            stdout=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         assert child.stdout is not None and child.stdout.readline().strip() == "start"
         time.sleep(delay)

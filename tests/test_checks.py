@@ -101,8 +101,7 @@ def no_gss_code(store: ox.Store) -> str:
     """The visit's authority is one the reference table does not know, with no code."""
     for q in list(store.quads_for_pattern(nn(FV_VISIT), nn(T.authority), None, None)):
         store.remove(q)
-        store.add(ox.Quad(q.subject, q.predicate, nn(vocab.ID + "authority/unknown"),
-                          q.graph_name))
+        store.add(ox.Quad(q.subject, q.predicate, nn(vocab.ID + "authority/unknown"), q.graph_name))
     return FV_VISIT
 
 
@@ -111,8 +110,7 @@ def no_quote(store: ox.Store) -> str:
     rec = one(store, None, T.hasRecommendation).object
     for annotation in store.quads_for_pattern(None, nn(T.hasBody), rec, None):
         for target in store.quads_for_pattern(annotation.subject, nn(T.hasTarget), None, None):
-            for sel in list(store.quads_for_pattern(target.object, nn(T.hasSelector), None,
-                                                    None)):
+            for sel in list(store.quads_for_pattern(target.object, nn(T.hasSelector), None, None)):
                 if list(store.quads_for_pattern(sel.object, nn(T.exact), None, None)):
                     store.remove(sel)
     return rec.value
@@ -122,8 +120,9 @@ def off_scale(store: ox.Store) -> str:
     """A SLAC judgement graded on the ILACS scale."""
     quad = one(store, None, T.grade, vocab.GRADE + "slac/good")
     store.remove(quad)
-    store.add(ox.Quad(quad.subject, quad.predicate, nn(vocab.GRADE + "ilacs/good"),
-                      quad.graph_name))
+    store.add(
+        ox.Quad(quad.subject, quad.predicate, nn(vocab.GRADE + "ilacs/good"), quad.graph_name)
+    )
     return quad.subject.value
 
 
@@ -141,9 +140,14 @@ def early_letter(store: ox.Store) -> str:
     report = FV_VISIT + "/report"
     letter = one(store, report, T.letterDate)
     remove_all(store, nn(report), T.letterDate)
-    store.add(ox.Quad(letter.subject, letter.predicate,
-                      ox.Literal("2020-02-01", datatype=nn(vocab.XSD + "date")),
-                      letter.graph_name))
+    store.add(
+        ox.Quad(
+            letter.subject,
+            letter.predicate,
+            ox.Literal("2020-02-01", datatype=nn(vocab.XSD + "date")),
+            letter.graph_name,
+        )
+    )
     return report
 
 
@@ -151,9 +155,14 @@ def later_earlier(store: ox.Store) -> str:
     """The 'earlier' inspection a 2020 letter recalls is dated 2021."""
     earlier = one(store, None, T.earlierDate)
     store.remove(earlier)
-    store.add(ox.Quad(earlier.subject, earlier.predicate,
-                      ox.Literal("2021-07", datatype=nn(vocab.XSD + "gYearMonth")),
-                      earlier.graph_name))
+    store.add(
+        ox.Quad(
+            earlier.subject,
+            earlier.predicate,
+            ox.Literal("2021-07", datatype=nn(vocab.XSD + "gYearMonth")),
+            earlier.graph_name,
+        )
+    )
     return earlier.subject.value
 
 
@@ -190,8 +199,10 @@ def test_a_check_directory_of_your_own(store: ox.Store, tmp_path: Path) -> None:
     remove_all(store, nn(SLAC_VISIT), T.inspector)
     names, [v] = kv.run_data_checks(store, tmp_path)
     assert names == ["no-inspectors"]
-    assert v.focus == SLAC_VISIT and v.message == "A visit with no inspector at all " \
-        "(check no-inspectors)"
+    assert (
+        v.focus == SLAC_VISIT
+        and v.message == "A visit with no inspector at all (check no-inspectors)"
+    )
     (tmp_path / "bad.rq").write_text("SELECT ?focus WHERE { ?focus ?p ?_value }\n")
     with pytest.raises(ValueError, match="takes no parameters"):
         kv.run_data_checks(store, tmp_path)
@@ -209,8 +220,10 @@ def with_record() -> list[ox.Quad]:
     """Hartlepool's two ILACS reports (2018, 2024) and the official record, as ``kg build``
     links it."""
     kg = KnowledgeGraph.in_memory()
-    files = [SEEDS / "hartlepool_2018-08-28_inspection.pdf",
-             SEEDS / "hartlepool_2024-05-16_inspection.pdf"]
+    files = [
+        SEEDS / "hartlepool_2018-08-28_inspection.pdf",
+        SEEDS / "hartlepool_2024-05-16_inspection.pdf",
+    ]
     assert build(files, kg, workers=1).ok
     official_record.import_record(kg, data_path(official_record.FILE))
     return list(kg.store)
@@ -238,8 +251,14 @@ def test_a_grade_that_disagrees_with_the_official_record_is_caught(
         if area.object.value == "Overall effectiveness":
             grade = one(record_store, q.object.value, T.grade)
             record_store.remove(grade)
-            record_store.add(ox.Quad(grade.subject, grade.predicate,
-                                     nn(vocab.GRADE + "ilacs/inadequate"), grade.graph_name))
+            record_store.add(
+                ox.Quad(
+                    grade.subject,
+                    grade.predicate,
+                    nn(vocab.GRADE + "ilacs/inadequate"),
+                    grade.graph_name,
+                )
+            )
     assert official(record_store) == {"ilacs-visit-disagrees-with-official-record": {ILACS_2018}}
 
 
@@ -248,9 +267,14 @@ def test_a_start_date_that_disagrees_with_the_official_record_is_caught(
 ) -> None:
     start = one(record_store, ILACS_2024, T.startDate)
     record_store.remove(start)
-    record_store.add(ox.Quad(start.subject, start.predicate,
-                             ox.Literal("2024-03-19", datatype=nn(vocab.XSD + "date")),
-                             start.graph_name))
+    record_store.add(
+        ox.Quad(
+            start.subject,
+            start.predicate,
+            ox.Literal("2024-03-19", datatype=nn(vocab.XSD + "date")),
+            start.graph_name,
+        )
+    )
     found = official(record_store)
     assert found["ilacs-visit-disagrees-with-official-record"] == {ILACS_2024}
     assert len(found["official-inspection-not-read-as-ilacs"]) == 1
@@ -259,6 +283,7 @@ def test_a_start_date_that_disagrees_with_the_official_record_is_caught(
 def test_an_official_inspection_built_as_another_kind_is_caught(record_store: ox.Store) -> None:
     kind = one(record_store, ILACS_2018, T.kind)
     record_store.remove(kind)
-    record_store.add(ox.Quad(kind.subject, kind.predicate, nn(vocab.KIND + "jtai"),
-                             kind.graph_name))
+    record_store.add(
+        ox.Quad(kind.subject, kind.predicate, nn(vocab.KIND + "jtai"), kind.graph_name)
+    )
     assert set(official(record_store)) == {"official-inspection-not-read-as-ilacs"}

@@ -116,9 +116,7 @@ def test_build_missing_path_is_an_error(tmp_path: Path) -> None:
 
 
 def test_store_defaults_to_env(corpus: Path, tmp_path: Path) -> None:
-    result = runner.invoke(
-        cli.app, ["build", str(corpus), "--workers", "1", "--no-datasets"]
-    )
+    result = runner.invoke(cli.app, ["build", str(corpus), "--workers", "1", "--no-datasets"])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "env-store").is_dir()
     stats = runner.invoke(cli.app, ["stats", "--json"])
@@ -248,8 +246,19 @@ def test_xml_and_graph_formats_and_output_file(built: Path, tmp_path: Path) -> N
     assert xml.stdout.startswith('<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/')
     construct = "CONSTRUCT { ?v a kg:Visit } WHERE { ?v a kg:Visit }"
     target = tmp_path / "visits.nt"
-    result = runner.invoke(cli.app, ["sparql", construct, "--store", str(built),
-                                     "--format", "ntriples", "--output", str(target)])
+    result = runner.invoke(
+        cli.app,
+        [
+            "sparql",
+            construct,
+            "--store",
+            str(built),
+            "--format",
+            "ntriples",
+            "--output",
+            str(target),
+        ],
+    )
     assert result.exit_code == 0 and result.stdout == ""
     assert len(target.read_text().splitlines()) == 3
     wrong = runner.invoke(cli.app, ["sparql", construct, "--store", str(built), "-f", "csv"])
@@ -260,8 +269,9 @@ def test_xml_and_graph_formats_and_output_file(built: Path, tmp_path: Path) -> N
 
 
 def test_sparql_errors_are_one_clear_message(built: Path) -> None:
-    bad = runner.invoke(cli.app, ["sparql", "SELECT ?x WHERE {\n  ?x kg:kind FILTER(1)\n}",
-                                  "--store", str(built)])
+    bad = runner.invoke(
+        cli.app, ["sparql", "SELECT ?x WHERE {\n  ?x kg:kind FILTER(1)\n}", "--store", str(built)]
+    )
     assert bad.exit_code == 1
     assert "SPARQL syntax error at line 2, column 20" in bad.stderr
     update = runner.invoke(cli.app, ["sparql", "DELETE WHERE { ?s ?p ?o }", "--store", str(built)])
@@ -271,8 +281,7 @@ def test_sparql_errors_are_one_clear_message(built: Path) -> None:
 
 
 def test_a_runaway_query_is_stopped_and_says_so(built: Path) -> None:
-    slow = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
-            "?m ?n2 ?o }")
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
     result = runner.invoke(cli.app, ["sparql", slow, "--store", str(built), "--timeout", "1"])
     assert result.exit_code == 3
     assert "query stopped after 1 s" in result.stderr
@@ -280,19 +289,33 @@ def test_a_runaway_query_is_stopped_and_says_so(built: Path) -> None:
 
 def test_friendly_flags_map_onto_the_query_parameters(built: Path) -> None:
     base = ["query", "recurring-issues", "--store", str(built), "--format", "csv"]
-    ok = runner.invoke(cli.app, [*base, "--authority", "Hartlepool", "--from", "2019",
-                                 "--to", "2022", "--param", "min_visits=1"])
+    ok = runner.invoke(
+        cli.app,
+        [
+            *base,
+            "--authority",
+            "Hartlepool",
+            "--from",
+            "2019",
+            "--to",
+            "2022",
+            "--param",
+            "min_visits=1",
+        ],
+    )
     assert ok.exit_code == 0, ok.stderr
     lines = ok.stdout.splitlines()
     assert lines[0].startswith("authority_name,theme,") and len(lines) == 2  # supervision
-    early = runner.invoke(cli.app, [*base, "--authority", "Hartlepool", "--to", "2019",
-                                    "--param", "min_visits=1"])
+    early = runner.invoke(
+        cli.app, [*base, "--authority", "Hartlepool", "--to", "2019", "--param", "min_visits=1"]
+    )
     assert len(early.stdout.splitlines()) == 1  # header only: the visits are 2020 and 2022
     none = runner.invoke(cli.app, [*base, "--inspector", "Jane Doe"])
     assert none.exit_code == 1
     assert "recurring-issues has no inspector parameter" in none.stderr
-    twice = runner.invoke(cli.app, [*base, "--authority", "Hartlepool",
-                                    "--param", "authority=Darlington"])
+    twice = runner.invoke(
+        cli.app, [*base, "--authority", "Hartlepool", "--param", "authority=Darlington"]
+    )
     assert twice.exit_code == 1 and "given twice" in twice.stderr
 
 

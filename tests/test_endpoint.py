@@ -44,7 +44,7 @@ class Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 outer.requests.append({"body": body, **dict(self.headers.items())})
                 if outer.credentials is not None:
@@ -57,8 +57,7 @@ class Server:
                         return
                 if "#slow" in body:
                     time.sleep(3)
-                if self.headers.get("Content-Type", "").split(";")[0] != \
-                        "application/sparql-query":
+                if self.headers.get("Content-Type", "").split(";")[0] != "application/sparql-query":
                     self.send_response(415)
                     self.end_headers()
                     return
@@ -106,8 +105,9 @@ def server(store: ox.Store) -> Iterator[Server]:
         yield running
 
 
-def test_saved_query_over_the_protocol_gives_the_local_answer(server: Server,
-                                                              store: ox.Store) -> None:
+def test_saved_query_over_the_protocol_gives_the_local_answer(
+    server: Server, store: ox.Store
+) -> None:
     local = run_saved(store, "recurring-issues", authority="Hartlepool")
     remote = run_saved(Endpoint(server.url), "recurring-issues", authority="Hartlepool")
     assert local.rows and remote.columns == local.columns and remote.rows == local.rows
@@ -145,11 +145,20 @@ def test_errors_from_the_endpoint_are_clear(server: Server) -> None:
 
 
 def test_cli_endpoint_with_credentials_from_the_environment(
-        store: ox.Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    store: ox.Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("KG_STORE", str(tmp_path / "no-store-needed"))
     with Server(store, credentials=("analyst", "s3cret")) as server:
-        args = ["query", "recurring-issues", "--authority", "Hartlepool", "--endpoint",
-                server.url, "--format", "json"]
+        args = [
+            "query",
+            "recurring-issues",
+            "--authority",
+            "Hartlepool",
+            "--endpoint",
+            server.url,
+            "--format",
+            "json",
+        ]
         refused = runner.invoke(app, args)
         assert refused.exit_code == 1
         assert "HTTP 401" in refused.stderr and "KG_ENDPOINT_USER" in refused.stderr
@@ -157,12 +166,23 @@ def test_cli_endpoint_with_credentials_from_the_environment(
         monkeypatch.setenv("KG_ENDPOINT_PASSWORD", "s3cret")
         answered = runner.invoke(app, args)
         assert answered.exit_code == 0, answered.stderr
-        labels = {b["theme_label"]["value"]
-                  for b in json.loads(answered.stdout)["results"]["bindings"]}
+        labels = {
+            b["theme_label"]["value"] for b in json.loads(answered.stdout)["results"]["bindings"]
+        }
         assert "Supervision" in labels
-        turtle = runner.invoke(app, ["sparql", "DESCRIBE ?v WHERE { ?v a kg:Visit } LIMIT 1",
-                                     "--endpoint", server.url, "--format", "turtle"])
+        turtle = runner.invoke(
+            app,
+            [
+                "sparql",
+                "DESCRIBE ?v WHERE { ?v a kg:Visit } LIMIT 1",
+                "--endpoint",
+                server.url,
+                "--format",
+                "turtle",
+            ],
+        )
         assert turtle.exit_code == 0 and "kg:Visit" in turtle.stdout
-        slow = runner.invoke(app, ["sparql", "ASK { ?s ?p ?o } #slow\n", "--endpoint",
-                                   server.url, "--timeout", "1"])
+        slow = runner.invoke(
+            app, ["sparql", "ASK { ?s ?p ?o } #slow\n", "--endpoint", server.url, "--timeout", "1"]
+        )
         assert slow.exit_code == 3 and "stopped after 1 s" in slow.stderr

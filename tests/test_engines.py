@@ -36,8 +36,17 @@ from kg.serve import free_port, oxigraph_binary
 from kg.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
-NUMERIC = ("integer", "decimal", "double", "float", "int", "long", "short", "nonNegativeInteger",
-           "positiveInteger")
+NUMERIC = (
+    "integer",
+    "decimal",
+    "double",
+    "float",
+    "int",
+    "long",
+    "short",
+    "nonNegativeInteger",
+    "positiveInteger",
+)
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SEPARATORS = (" | ", "; ")  # the GROUP_CONCAT separators of the saved queries
 
@@ -67,8 +76,9 @@ def graphs(embedded: ox.Store) -> list[str]:
     return sorted(g.value for g in embedded.named_graphs() if isinstance(g, ox.NamedNode))
 
 
-def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float, log: Path | None,
-               what: str) -> None:
+def _wait_http(
+    url: str, process: subprocess.Popen[bytes], seconds: float, log: Path | None, what: str
+) -> None:
     deadline = time.monotonic() + seconds
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     while time.monotonic() < deadline:
@@ -100,12 +110,14 @@ def oxigraph_server(embedded: ox.Store) -> Iterator[dict[str, Any]]:
     """``oxigraph serve`` (read-write, in memory), loaded with ``kg.push.push``."""
     try:
         binary = oxigraph_binary()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         pytest.fail(f"cannot start the Oxigraph server: {error}")
     port = free_port()
     process = subprocess.Popen(
         [binary, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(base + "/query?query=ASK%7B%7D", process, 20, None, "the Oxigraph server")
@@ -160,28 +172,46 @@ def virtuoso_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     assert binary is not None
     directory = tmp_path_factory.mktemp("virtuoso")
     ini = directory / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=directory, sql_port=free_port(),
-                                       http_port=(http_port := free_port())))
-    process = subprocess.Popen([binary, "+foreground", "+configfile", str(ini)], cwd=directory,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ini.write_text(
+        VIRTUOSO_INI.format(
+            dir=directory, sql_port=free_port(), http_port=(http_port := free_port())
+        )
+    )
+    process = subprocess.Popen(
+        [binary, "+foreground", "+configfile", str(ini)],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        yield {"process": process, "base": f"http://127.0.0.1:{http_port}",
-               "log": directory / "virtuoso.log"}
+        yield {
+            "process": process,
+            "base": f"http://127.0.0.1:{http_port}",
+            "log": directory / "virtuoso.log",
+        }
     finally:
         _stop(process)
 
 
 @pytest.fixture(scope="module")
-def virtuoso_server(virtuoso_process: dict[str, Any], store_dir: Path,
-                    graphs: list[str]) -> dict[str, Any]:
+def virtuoso_server(
+    virtuoso_process: dict[str, Any], store_dir: Path, graphs: list[str]
+) -> dict[str, Any]:
     """The Virtuoso server loaded with ``kg push`` (Digest authentication as the fresh
     database's dba)."""
     base = virtuoso_process["base"]
-    _wait_http(base + "/sparql?query=ASK%7B%7D", virtuoso_process["process"], 90,
-               virtuoso_process["log"], "Virtuoso (virtuoso-t)")
+    _wait_http(
+        base + "/sparql?query=ASK%7B%7D",
+        virtuoso_process["process"],
+        90,
+        virtuoso_process["log"],
+        "Virtuoso (virtuoso-t)",
+    )
     result = CliRunner().invoke(
-        app, ["push", "--endpoint", base + "/sparql-graph-crud-auth", "--store", str(store_dir)],
-        env={"KG_ENDPOINT_USER": "dba", "KG_ENDPOINT_PASSWORD": "dba"})
+        app,
+        ["push", "--endpoint", base + "/sparql-graph-crud-auth", "--store", str(store_dir)],
+        env={"KG_ENDPOINT_USER": "dba", "KG_ENDPOINT_PASSWORD": "dba"},
+    )
     assert result.exit_code == 0, result.output
     assert f"pushed {len(graphs)} graphs" in result.output
     # Virtuoso's default graph, without a dataset in the request, is every graph it holds,
@@ -198,14 +228,22 @@ def sample_values(query: SavedQuery) -> list[dict[str, str]]:
     def sample(p: Parameter) -> str | None:
         if p.allowed:
             return p.allowed[-1]
-        return {"authority": "Hartlepool", "theme": "supervision", "integer": None,
-                "date": "2015-01-01", "inspector": "Martin Ayres",
-                "string": p.default or "supervision"}.get(p.type, p.default)
+        return {
+            "authority": "Hartlepool",
+            "theme": "supervision",
+            "integer": None,
+            "date": "2015-01-01",
+            "inspector": "Martin Ayres",
+            "string": p.default or "supervision",
+        }.get(p.type, p.default)
 
-    required = {p.name: sample(p) or p.default for p in query.parameters
-                if p.required and p.default is None}
-    everything = {**required, **{p.name: v for p in query.parameters
-                                 if (v := sample(p)) is not None}}
+    required = {
+        p.name: sample(p) or p.default for p in query.parameters if p.required and p.default is None
+    }
+    everything = {
+        **required,
+        **{p.name: v for p in query.parameters if (v := sample(p)) is not None},
+    }
     sets = [required]
     if everything != required:
         sets.append(everything)
@@ -217,19 +255,25 @@ def run_remote(endpoint: dict[str, Any], sparql: str) -> collections.Counter[tup
     for key, values in endpoint["dataset"].items():
         fields += [(key, v) for v in values]
     request = urllib.request.Request(
-        endpoint["query"], data=urllib.parse.urlencode(fields).encode(),
-        headers={"Accept": "application/sparql-results+json",
-                 "Content-Type": "application/x-www-form-urlencoded"})
+        endpoint["query"],
+        data=urllib.parse.urlencode(fields).encode(),
+        headers={
+            "Accept": "application/sparql-results+json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=60) as response:
             data = json.loads(response.read())
     except urllib.error.HTTPError as error:
-        raise AssertionError(f"{endpoint['query']}: HTTP {error.code}: "
-                             f"{error.read().decode(errors='replace')[:500]}") from None
+        raise AssertionError(
+            f"{endpoint['query']}: HTTP {error.code}: {error.read().decode(errors='replace')[:500]}"
+        ) from None
     columns = data["head"]["vars"]
     return collections.Counter(
-        tuple(normalise(b.get(c)) for c in columns) for b in data["results"]["bindings"])
+        tuple(normalise(b.get(c)) for c in columns) for b in data["results"]["bindings"]
+    )
 
 
 def run_embedded(store: ox.Store, sparql: str) -> collections.Counter[tuple[str, ...]]:
@@ -241,9 +285,16 @@ def run_embedded(store: ox.Store, sparql: str) -> collections.Counter[tuple[str,
             if term is None:
                 cells.append(normalise(None))
             elif isinstance(term, ox.Literal):
-                cells.append(normalise({"type": "literal", "value": term.value,
-                                        "datatype": term.datatype.value,
-                                        "xml:lang": term.language}))
+                cells.append(
+                    normalise(
+                        {
+                            "type": "literal",
+                            "value": term.value,
+                            "datatype": term.datatype.value,
+                            "xml:lang": term.language,
+                        }
+                    )
+                )
             else:
                 cells.append(normalise({"type": "uri", "value": term.value}))
         rows.append(tuple(cells))
@@ -256,15 +307,18 @@ def normalise(term: dict[str, Any] | None) -> str:
     their own order), and an empty plain string the same as unbound (GROUP_CONCAT over only
     unbound values is ``""`` on Virtuoso and unbound on Oxigraph; both are an empty cell in
     CSV)."""
-    if term is None or (term["type"] in ("literal", "typed-literal") and term["value"] == ""
-                        and not term.get("xml:lang")
-                        and term.get("datatype") in (None, XSD + "string")):
+    if term is None or (
+        term["type"] in ("literal", "typed-literal")
+        and term["value"] == ""
+        and not term.get("xml:lang")
+        and term.get("datatype") in (None, XSD + "string")
+    ):
         return "UNBOUND"
     value = term["value"]
     if term["type"] in ("uri", "bnode"):
         return f"<{value}>" if term["type"] == "uri" else "_:b"
     datatype = term.get("datatype") or ""
-    if datatype.startswith(XSD) and datatype[len(XSD):] in NUMERIC:
+    if datatype.startswith(XSD) and datatype[len(XSD) :] in NUMERIC:
         try:
             number = Decimal(value).normalize()
             return f"{number:f}"
@@ -279,8 +333,9 @@ def normalise(term: dict[str, Any] | None) -> str:
 
 
 def _cases() -> list[tuple[str, dict[str, str]]]:
-    return [(query.name, values) for query in load_queries().values()
-            for values in sample_values(query)]
+    return [
+        (query.name, values) for query in load_queries().values() for values in sample_values(query)
+    ]
 
 
 CASES = _cases()
@@ -290,20 +345,24 @@ def test_every_saved_query_has_a_case() -> None:
     assert {name for name, _ in CASES} == set(load_queries())
 
 
-def test_push_replaces_graphs_on_the_oxigraph_server(oxigraph_server: dict[str, Any],
-                                                     embedded: ox.Store) -> None:
+def test_push_replaces_graphs_on_the_oxigraph_server(
+    oxigraph_server: dict[str, Any], embedded: ox.Store
+) -> None:
     # Pushing again must replace, not add: the server holds exactly the store's quads.
     push(embedded, oxigraph_server["store"])
     count = run_remote(oxigraph_server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert count == collections.Counter({(str(len(embedded)),): 1})
 
 
-def test_push_to_virtuoso_holds_every_graph(virtuoso_server: dict[str, Any],
-                                            embedded: ox.Store, graphs: list[str]) -> None:
-    rows = run_remote(virtuoso_server, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g "
-                                       "{ ?s ?p ?o } } GROUP BY ?g")
-    local = run_embedded(embedded, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g "
-                                   "{ ?s ?p ?o } } GROUP BY ?g")
+def test_push_to_virtuoso_holds_every_graph(
+    virtuoso_server: dict[str, Any], embedded: ox.Store, graphs: list[str]
+) -> None:
+    rows = run_remote(
+        virtuoso_server, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
+    local = run_embedded(
+        embedded, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
     assert rows == local
     assert len(rows) == len(graphs)
 
@@ -316,38 +375,47 @@ VIRTUOSO_DIFFERENCES: dict[str | tuple[str, ...], str] = {
     "(MIN(?q) AS ?quote)": (
         "Virtuoso 7.2 stores long strings as 'RDF boxes': MIN over them is not by code point "
         "(a different quote is picked), and CONCAT of the aggregate fails with SR066 "
-        "'incomplete RDF box -> VARCHAR'; MIN(STR(?q)) gives the same rows on both engines"),
+        "'incomplete RDF box -> VARCHAR'; MIN(STR(?q)) gives the same rows on both engines"
+    ),
     'IF(COUNT(?lead) > 0, "lead", "team")': (
         "Virtuoso 7.2 fails to compile an aggregate inside IF in a sub-select's projection "
         "(SQ156 'Bad dfe in sqlo_place_exp'): project COUNT(?lead) AS ?leads and BIND the IF "
-        "outside"),
+        "outside"
+    ),
     '(GROUP_CONCAT(DISTINCT ?text; separator=" | ") AS ?recommendations)': (
         "Virtuoso 7.2 cannot hold the concatenated recommendation texts of a visit in a "
         "temporary column (SR319 'Max row length is exceeded'); return the texts as rows, "
-        "or fewer characters per visit"),
+        "or fewer characters per visit"
+    ),
     ("oa:hasBody ?focus", "ORDER BY ?focus"): (
         "Virtuoso 7.2 gets the exclusion (FILTER NOT EXISTS or MINUS) wrong when the query "
         "also has ORDER BY ?focus: every statement passes it; the same query without the "
-        "ORDER BY gives the same rows as Oxigraph (leave the order to the caller)"),
+        "ORDER BY gives the same rows as Oxigraph (leave the order to the caller)"
+    ),
 }
 
 
 @pytest.mark.parametrize("engine", ["oxigraph_server", "virtuoso_server"])
-@pytest.mark.parametrize("name,values", CASES,
-                         ids=[f"{n}-{'-'.join(v) or 'required'}" for n, v in CASES])
+@pytest.mark.parametrize(
+    "name,values", CASES, ids=[f"{n}-{'-'.join(v) or 'required'}" for n, v in CASES]
+)
 def test_saved_query_gives_the_same_rows_as_the_embedded_store(
-        engine: str, name: str, values: dict[str, str], embedded: ox.Store,
-        request: pytest.FixtureRequest) -> None:
+    engine: str,
+    name: str,
+    values: dict[str, str],
+    embedded: ox.Store,
+    request: pytest.FixtureRequest,
+) -> None:
     endpoint = request.getfixturevalue(engine)
     query = load_queries()[name]
     # kg.queries.prepare takes the store for parameter types looked up in the graph.
     takes_source = "source" in inspect.signature(prepare).parameters
-    sparql = (prepare(query, values, source=embedded) if takes_source
-              else prepare(query, values))
+    sparql = prepare(query, values, source=embedded) if takes_source else prepare(query, values)
     if engine == "virtuoso_server":
         for pattern, reason in VIRTUOSO_DIFFERENCES.items():
-            if all(part in sparql for part in ((pattern,) if isinstance(pattern, str)
-                                               else pattern)):
+            if all(
+                part in sparql for part in ((pattern,) if isinstance(pattern, str) else pattern)
+            ):
                 request.applymarker(pytest.mark.xfail(reason=f"{name}: {reason}", strict=False))
     local = run_embedded(embedded, sparql)
     remote = run_remote(endpoint, sparql)
@@ -355,5 +423,5 @@ def test_saved_query_gives_the_same_rows_as_the_embedded_store(
     assert not missing and not extra, (
         f"{name} {values} differs on {engine}: "
         f"{sum(missing.values())} row(s) only in the embedded store, e.g. {list(missing)[:2]}; "
-        f"{sum(extra.values())} only on the server, e.g. {list(extra)[:2]}")
-
+        f"{sum(extra.values())} only on the server, e.g. {list(extra)[:2]}"
+    )

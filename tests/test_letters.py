@@ -43,10 +43,10 @@ def letter(text: str, context: Context, name: str = "letter.txt") -> Report:
 
 def assert_quotes_exact(report: Report) -> None:
     for item in [*report.recommendations, *report.findings]:
-        assert report.text[item.start:item.end] == item.text
+        assert report.text[item.start : item.end] == item.text
     for earlier in report.previous_inspections:
         assert earlier.start is not None and earlier.end is not None
-        assert "20" in report.text[earlier.start:earlier.end]
+        assert "20" in report.text[earlier.start : earlier.end]
 
 
 LETTERHEAD = """Ofsted
@@ -61,7 +61,9 @@ enquiries@ofsted.gov.uk
 www.gov.uk/ofsted
 """
 
-MONITORING = LETTERHEAD + """
+MONITORING = (
+    LETTERHEAD
+    + """
 12 March 2019
 
 Mr Andrew Carter
@@ -112,8 +114,11 @@ Yours sincerely
 Jane Doe-Smith
 Her Majesty's Inspector
 """
+)
 
-JTAI = LETTERHEAD + """
+JTAI = (
+    LETTERHEAD
+    + """
 14 September 2018
 
 Ms Jenny Coles, Director of Children's Services, Hertfordshire County Council
@@ -167,10 +172,13 @@ Her Majesty's Inspector of Constabulary
 Helen Davies
 Assistant Chief Inspector, HMI Probation
 """
+)
 
 # The JTAI layout from 2022: the dates in their own sentence, no team named, one address block
 # per addressee, post-nominals after a signatory's name.
-JTAI_2022 = LETTERHEAD + """
+JTAI_2022 = (
+    LETTERHEAD
+    + """
 1 September 2022
 
 Jane Doe
@@ -211,6 +219,7 @@ Chief Inspector of Healthcare, CQC
 Michelle Skeer OBE QPM
 His Majesty's Inspector of Constabulary
 """
+)
 
 
 def test_jtai_letter_2022_layout(plain: Context) -> None:
@@ -218,15 +227,24 @@ def test_jtai_letter_2022_layout(plain: Context) -> None:
     assert report.kind == "jtai"
     assert report.authority is not None and report.authority.name == "Sandwell"
     assert (report.letter_date, report.visit_start, report.visit_end) == (
-        "2022-09-01", "2022-07-11", "2022-07-15")
+        "2022-09-01",
+        "2022-07-11",
+        "2022-07-15",
+    )
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Yvette Stanley", True), ("Sean O'Kelly", False), ("Michelle Skeer", False)]
+        ("Yvette Stanley", True),
+        ("Sean O'Kelly", False),
+        ("Michelle Skeer", False),
+    ]
     assert report.addressee is not None
     assert (report.addressee.name, report.addressee.role) == (
-        "Jane Doe", "Director of Children's Services")
+        "Jane Doe",
+        "Director of Children's Services",
+    )
     assert report.scope == ["children and families who need help"]
     assert [r.text for r in report.recommendations] == [
-        "The quality of police referrals to children's social care."]
+        "The quality of police referrals to children's social care."
+    ]
     assert [f.text for f in report.findings] == [
         "Partners share a strong commitment to early help.",
         "Some referrals from the police lack detail.",
@@ -236,7 +254,9 @@ def test_jtai_letter_2022_layout(plain: Context) -> None:
 
 # 2020-21 letters: no scope sentence, "the lead inspector" never named, the signatory leads;
 # the whole address on one line; the previous inspection named by its month only.
-COVID_STYLE = LETTERHEAD + """
+COVID_STYLE = (
+    LETTERHEAD
+    + """
 9 April 2021
 
 Kathryn Boulton Redcar and Cleveland Seafield House Kirkleatham Street Redcar TS10 1SP
@@ -268,8 +288,11 @@ Yours sincerely
 Joy Howick
 Her Majesty's Inspector
 """
+)
 
-PRIORITY_STYLE = LETTERHEAD + """
+PRIORITY_STYLE = (
+    LETTERHEAD
+    + """
 26 October 2022
 
 Martin Gray
@@ -313,6 +336,7 @@ Yours sincerely
 Victoria Horsefield
 His Majesty's Inspector
 """
+)
 
 
 # A text copy with no blank line after "Dear ..." or after the headings, and one improvement
@@ -356,12 +380,19 @@ def test_tight_text_copy(plain: Context) -> None:
     report = letter(TIGHT, plain)
     assert report.title == "Focused visit to Barnsley local authority children's services"
     assert (report.letter_date, report.visit_start, report.visit_end) == (
-        "2019-06-03", "2019-05-01", "2019-05-02")
+        "2019-06-03",
+        "2019-05-01",
+        "2019-05-02",
+    )
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("John Roe", False), ("Jane Doe", True)]
+        ("John Roe", False),
+        ("Jane Doe", True),
+    ]
     assert report.addressee is not None
     assert (report.addressee.name, report.addressee.role) == (
-        "Jane Smith", "Director of Children's Services")
+        "Jane Smith",
+        "Director of Children's Services",
+    )
     assert report.scope == ["children in care", "care leavers"]
     assert [(r.text, r.section) for r in report.recommendations] == [
         ("The quality of pathway plans.", "What the local authority needs to improve"),
@@ -381,25 +412,47 @@ def test_monitoring_visit(plain: Context) -> None:
     assert report.kind == "monitoring-visit"
     assert report.authority is not None and report.authority.name == "Sunderland"
     assert (report.letter_date, report.visit_start, report.visit_end) == (
-        "2019-03-12", "2019-02-12", "2019-02-13")
+        "2019-03-12",
+        "2019-02-12",
+        "2019-02-13",
+    )
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Jane Doe-Smith", True), ("Peter McAllister", False)]
+        ("Jane Doe-Smith", True),
+        ("Peter McAllister", False),
+    ]
     assert report.addressee is not None
     assert (report.addressee.name, report.addressee.role) == (
-        "Andrew Carter", "Interim Director of Children's Services and Education")
+        "Andrew Carter",
+        "Interim Director of Children's Services and Education",
+    )
     assert report.scope == ["children in need of help and protection"]
     assert report.recommendations == []
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == [
-        ("2015-07", "Inadequate")]
+        ("2015-07", "Inadequate")
+    ]
     texts = [f.text for f in report.findings]
     assert texts[0] == "Senior leaders have made steady progress since the last monitoring visit."
-    assert "Management oversight is not yet consistently effective, and supervision does not " \
+    assert (
+        "Management oversight is not yet consistently effective, and supervision does not "
         "always challenge drift." in texts
-    assert not any(t.startswith(("A range of evidence", "In addition, we spoke", "Ofsted will",
-                                 "I am copying", "This letter", "Inspectors reviewed"))
-                   for t in texts)
+    )
+    assert not any(
+        t.startswith(
+            (
+                "A range of evidence",
+                "In addition, we spoke",
+                "Ofsted will",
+                "I am copying",
+                "This letter",
+                "Inspectors reviewed",
+            )
+        )
+        for t in texts
+    )
     assert {f.section for f in report.findings} == {
-        "Overview", "Findings and evaluation of progress"}
+        "Overview",
+        "Findings and evaluation of progress",
+    }
     assert_quotes_exact(report)
 
 
@@ -408,20 +461,32 @@ def test_jtai_letter(plain: Context) -> None:
     assert report.kind == "jtai"
     assert report.authority is not None and report.authority.name == "Hertfordshire"
     assert (report.letter_date, report.visit_start, report.visit_end) == (
-        "2018-09-14", "2018-07-09", "2018-07-13")
+        "2018-09-14",
+        "2018-07-09",
+        "2018-07-13",
+    )
     # No team is named: the signatories of the four inspectorates, Ofsted's first, lead.
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Yvette Stanley", True), ("Ursula Gallagher", False), ("Wendy Williams", False),
-        ("Helen Davies", False)]
+        ("Yvette Stanley", True),
+        ("Ursula Gallagher", False),
+        ("Wendy Williams", False),
+        ("Helen Davies", False),
+    ]
     assert report.addressee is not None
     assert (report.addressee.name, report.addressee.role) == (
-        "Jenny Coles", "Director of Children's Services")
+        "Jenny Coles",
+        "Director of Children's Services",
+    )
     assert report.scope == ["abuse and neglect"]
     assert [(r.text, r.section) for r in report.recommendations] == [
-        ("Partners should ensure that chronologies are used to understand cumulative neglect.",
-         "Areas for improvement"),
-        ("The police should improve the timeliness of their referrals to children's social care.",
-         "Areas for improvement"),
+        (
+            "Partners should ensure that chronologies are used to understand cumulative neglect.",
+            "Areas for improvement",
+        ),
+        (
+            "The police should improve the timeliness of their referrals to children's social care.",
+            "Areas for improvement",
+        ),
     ]
     sections = {f.section for f in report.findings}
     assert sections == {"Headline findings", "Case study: highly effective practice"}
@@ -434,13 +499,17 @@ def test_unnamed_lead_inspector_one_line_address(plain: Context) -> None:
     assert (report.visit_start, report.visit_end) == ("2020-12-30", "2021-01-02")
     # "the lead inspector" names nobody: the signatory leads, wherever the sentence names them.
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Louise Hollick", False), ("Joy Howick", True), ("Neil Penswick", False)]
+        ("Louise Hollick", False),
+        ("Joy Howick", True),
+        ("Neil Penswick", False),
+    ]
     assert report.addressee is not None
     assert (report.addressee.name, report.addressee.role) == ("Kathryn Boulton", None)
     assert report.scope == []
     assert report.recommendations == []
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == [
-        ("2019-12", None)]
+        ("2019-12", None)
+    ]
     assert [f.text for f in report.findings] == [
         "Since the inspection in December 2019, leaders have strengthened the front door.",
         "Children receive a prompt response.",
@@ -452,79 +521,147 @@ def test_unnamed_lead_inspector_one_line_address(plain: Context) -> None:
 def test_priority_action_and_named_lead(plain: Context) -> None:
     report = letter(PRIORITY_STYLE, plain)
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Jo Warburton", True), ("Victoria Horsefield", False)]
-    assert report.scope == ["children in care", "children in need",
-                            "children subject to a child protection plan", "care leavers"]
+        ("Jo Warburton", True),
+        ("Victoria Horsefield", False),
+    ]
+    assert report.scope == [
+        "children in care",
+        "children in need",
+        "children subject to a child protection plan",
+        "care leavers",
+    ]
     assert [(r.text, r.section, r.priority) for r in report.recommendations] == [
-        ("The identification and screening of risk and need.", "Areas for priority action",
-         "priority-and-immediate-action"),
-        ("The quality and effectiveness of children's case file audits.",
-         "What needs to improve in this area of social work practice", None),
+        (
+            "The identification and screening of risk and need.",
+            "Areas for priority action",
+            "priority-and-immediate-action",
+        ),
+        (
+            "The quality and effectiveness of children's case file audits.",
+            "What needs to improve in this area of social work practice",
+            None,
+        ),
     ]
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == [
-        ("2019-03", "Good")]
+        ("2019-03", "Good")
+    ]
     assert_quotes_exact(report)
 
 
-@pytest.mark.parametrize("sentence, expected", [
-    ("on 4 and 5 March 2020.", ("2020-03-04", "2020-03-05")),
-    ("on 30 September to 1 October 2019.", ("2019-09-30", "2019-10-01")),
-    ("between 7 and 8 August 2018.", ("2018-08-07", "2018-08-08")),
-    ("on 11 December and 12 December 2018.", ("2018-12-11", "2018-12-12")),
-    ("on 9, 10 and 11 May 2019.", ("2019-05-09", "2019-05-11")),
-    ("from 11 to 15 July 2022.", ("2022-07-11", "2022-07-15")),
-    ("on 27 February 2019.", ("2019-02-27", "2019-02-27")),
-    ("on 30 December 2020 to 2 January 2021.", ("2020-12-30", "2021-01-02")),
-    # a mistyped year in a real letter (Darlington 2023): a visit lasts days, not a year
-    ("on 24 October 2022 to 25 October 2023.", ("2023-10-24", "2023-10-25")),
-])
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("on 4 and 5 March 2020.", ("2020-03-04", "2020-03-05")),
+        ("on 30 September to 1 October 2019.", ("2019-09-30", "2019-10-01")),
+        ("between 7 and 8 August 2018.", ("2018-08-07", "2018-08-08")),
+        ("on 11 December and 12 December 2018.", ("2018-12-11", "2018-12-12")),
+        ("on 9, 10 and 11 May 2019.", ("2019-05-09", "2019-05-11")),
+        ("from 11 to 15 July 2022.", ("2022-07-11", "2022-07-15")),
+        ("on 27 February 2019.", ("2019-02-27", "2019-02-27")),
+        ("on 30 December 2020 to 2 January 2021.", ("2020-12-30", "2021-01-02")),
+        # a mistyped year in a real letter (Darlington 2023): a visit lasts days, not a year
+        ("on 24 October 2022 to 25 October 2023.", ("2023-10-24", "2023-10-25")),
+    ],
+)
 def test_visit_dates(sentence: str, expected: tuple[str, str]) -> None:
     found = visit_dates("This letter summarises the findings of the visit " + sentence)
     assert found is not None
     assert tuple(d.isoformat() for d in found) == expected
 
 
-@pytest.mark.parametrize("sentence, names, lead", [
-    ("The visit was carried out by Her Majesty's Inspector, Lisa Summers and Her Majesty's "
-     "Inspector, Nick Stacey.", ["Lisa Summers", "Nick Stacey"], None),
-    ("The inspectors were Neil Penswick, Her Majesty's Inspector, and Matthew Reed, Her "
-     "Majesty's Inspector.", ["Neil Penswick", "Matthew Reed"], None),
-    ("The inspectors were Brenda McInerney HMI and Matt Reed HMI.",
-     ["Brenda McInerney", "Matt Reed"], None),
-    ("Her Majesty's Inspectors Lisa Summers and Nick Stacey carried out this visit.",
-     ["Lisa Summers", "Nick Stacey"], None),
-    ("His Majesty's Inspectors for this visit were lead inspector Sophie Wales and team "
-     "inspectors Sally Sinclair and Mark Scanlon.",
-     ["Sophie Wales", "Sally Sinclair", "Mark Scanlon"], "Sophie Wales"),
-    ("The lead inspector was Jane Doe, HMI, supported by John Roe, Ofsted Inspector.",
-     ["Jane Doe", "John Roe"], "Jane Doe"),
-    ("Lisa Summers, Her Majesty's Inspector, led the visit with Nick Stacey, Ofsted Inspector.",
-     ["Lisa Summers", "Nick Stacey"], "Lisa Summers"),
-    ("This visit was carried out by Jane O'Neill-Brown (HMI), Tom van der Berg, Ofsted "
-     "Inspector, and Mary J. Smith, Senior HMI.",
-     ["Jane O'Neill-Brown", "Tom van der Berg", "Mary J. Smith"], None),
-    ("The lead inspector and the director of children's services agreed arrangements.", [], None),
-])
+@pytest.mark.parametrize(
+    "sentence, names, lead",
+    [
+        (
+            "The visit was carried out by Her Majesty's Inspector, Lisa Summers and Her Majesty's "
+            "Inspector, Nick Stacey.",
+            ["Lisa Summers", "Nick Stacey"],
+            None,
+        ),
+        (
+            "The inspectors were Neil Penswick, Her Majesty's Inspector, and Matthew Reed, Her "
+            "Majesty's Inspector.",
+            ["Neil Penswick", "Matthew Reed"],
+            None,
+        ),
+        (
+            "The inspectors were Brenda McInerney HMI and Matt Reed HMI.",
+            ["Brenda McInerney", "Matt Reed"],
+            None,
+        ),
+        (
+            "Her Majesty's Inspectors Lisa Summers and Nick Stacey carried out this visit.",
+            ["Lisa Summers", "Nick Stacey"],
+            None,
+        ),
+        (
+            "His Majesty's Inspectors for this visit were lead inspector Sophie Wales and team "
+            "inspectors Sally Sinclair and Mark Scanlon.",
+            ["Sophie Wales", "Sally Sinclair", "Mark Scanlon"],
+            "Sophie Wales",
+        ),
+        (
+            "The lead inspector was Jane Doe, HMI, supported by John Roe, Ofsted Inspector.",
+            ["Jane Doe", "John Roe"],
+            "Jane Doe",
+        ),
+        (
+            "Lisa Summers, Her Majesty's Inspector, led the visit with Nick Stacey, Ofsted Inspector.",
+            ["Lisa Summers", "Nick Stacey"],
+            "Lisa Summers",
+        ),
+        (
+            "This visit was carried out by Jane O'Neill-Brown (HMI), Tom van der Berg, Ofsted "
+            "Inspector, and Mary J. Smith, Senior HMI.",
+            ["Jane O'Neill-Brown", "Tom van der Berg", "Mary J. Smith"],
+            None,
+        ),
+        (
+            "The lead inspector and the director of children's services agreed arrangements.",
+            [],
+            None,
+        ),
+    ],
+)
 def test_inspectors_sentence(sentence: str, names: list[str], lead: str | None) -> None:
     assert inspectors_in(sentence) == (names, lead)
 
 
-@pytest.mark.parametrize("rest, expected", [
-    ("the local authority's arrangements for children in need, and children subject to a child "
-     "protection plan.", ["children in need", "children subject to a child protection plan"]),
-    ("the local authority's arrangements for the 'front door', the service that receives "
-     "contacts and referrals for the agency.", ["front door"]),
-    ("the local authority's arrangements for children in need and those subject to a protection "
-     "plan, including children receiving help from the disabled children service.",
-     ["children in need", "children subject to a protection plan"]),
-    ("the local authority's arrangements for the 'front door', the initial response to children "
-     "in need of help and protection, and the management of allegations of abuse, mistreatment "
-     "and poor practice by professionals.",
-     ["front door", "initial response to children in need of help and protection",
-      "management of allegations of abuse, mistreatment and poor practice by professionals"]),
-    ("the local authority's arrangements for care leavers aged 18 to 25, with a particular focus "
-     "on:", ["care leavers aged 18 to 25"]),
-])
+@pytest.mark.parametrize(
+    "rest, expected",
+    [
+        (
+            "the local authority's arrangements for children in need, and children subject to a child "
+            "protection plan.",
+            ["children in need", "children subject to a child protection plan"],
+        ),
+        (
+            "the local authority's arrangements for the 'front door', the service that receives "
+            "contacts and referrals for the agency.",
+            ["front door"],
+        ),
+        (
+            "the local authority's arrangements for children in need and those subject to a protection "
+            "plan, including children receiving help from the disabled children service.",
+            ["children in need", "children subject to a protection plan"],
+        ),
+        (
+            "the local authority's arrangements for the 'front door', the initial response to children "
+            "in need of help and protection, and the management of allegations of abuse, mistreatment "
+            "and poor practice by professionals.",
+            [
+                "front door",
+                "initial response to children in need of help and protection",
+                "management of allegations of abuse, mistreatment and poor practice by professionals",
+            ],
+        ),
+        (
+            "the local authority's arrangements for care leavers aged 18 to 25, with a particular focus "
+            "on:",
+            ["care leavers aged 18 to 25"],
+        ),
+    ],
+)
 def test_scope_items(rest: str, expected: list[str]) -> None:
     assert split_scope(rest) == expected
 
@@ -556,33 +693,53 @@ Her Majesty's Inspector
 """
 
 
-@pytest.mark.parametrize("sentence, expected", [
-    ("This was the third monitoring visit since the local authority was judged inadequate in "
-     "July 2018.", [("2018-07", "Inadequate")]),
-    ("Leeds was inspected in May 2019 and judged to be inadequate.",
-     [("2019-05", "Inadequate")]),
-    ("Since the last inspection in 2019, where services were judged to be requires improvement "
-     "to be good, leaders have improved.", [("2019", "Requires improvement to be good")]),
-    ("Since the ILACS inspection in March 2019, when the local authority was judged as "
-     "inadequate, leaders have acted.", [("2019-03", "Inadequate")]),
-    ("The local authority was last inspected in January 2017. It was judged to be good.",
-     [("2017-01", "Good")]),
-    # an area judgement is not the overall effectiveness grade
-    ("Since the previous inspection, in June 2020, when the experience and progress of children "
-     "in care was judged to require improvement to be good, leaders have acted.",
-     [("2020-06", None)]),
-    # not earlier inspections of the authority's children's services
-    ("At the last monitoring visit in May 2020, inspectors found weaknesses.", []),
-    ("The JTAI inspection in 2019 found strengths.", []),
-    ("The local area SEND inspection in 2018 identified weaknesses.", []),
-    ("Leaders will be ready for the next inspection in 2022.", []),
-    ("Since the last inspection, the director started in post in August 2017.", []),
-])
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        (
+            "This was the third monitoring visit since the local authority was judged inadequate in "
+            "July 2018.",
+            [("2018-07", "Inadequate")],
+        ),
+        (
+            "Leeds was inspected in May 2019 and judged to be inadequate.",
+            [("2019-05", "Inadequate")],
+        ),
+        (
+            "Since the last inspection in 2019, where services were judged to be requires improvement "
+            "to be good, leaders have improved.",
+            [("2019", "Requires improvement to be good")],
+        ),
+        (
+            "Since the ILACS inspection in March 2019, when the local authority was judged as "
+            "inadequate, leaders have acted.",
+            [("2019-03", "Inadequate")],
+        ),
+        (
+            "The local authority was last inspected in January 2017. It was judged to be good.",
+            [("2017-01", "Good")],
+        ),
+        # an area judgement is not the overall effectiveness grade
+        (
+            "Since the previous inspection, in June 2020, when the experience and progress of children "
+            "in care was judged to require improvement to be good, leaders have acted.",
+            [("2020-06", None)],
+        ),
+        # not earlier inspections of the authority's children's services
+        ("At the last monitoring visit in May 2020, inspectors found weaknesses.", []),
+        ("The JTAI inspection in 2019 found strengths.", []),
+        ("The local area SEND inspection in 2018 identified weaknesses.", []),
+        ("Leaders will be ready for the next inspection in 2022.", []),
+        ("Since the last inspection, the director started in post in August 2017.", []),
+    ],
+)
 def test_previous_inspections(sentence: str, expected: list, plain: Context) -> None:
     report = letter(SHORT.format(sentence), plain)
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == expected
     assert [(i.name, i.lead) for i in report.inspectors] == [
-        ("Jo Bloggs", True), ("Sam Smith", False)]
+        ("Jo Bloggs", True),
+        ("Sam Smith", False),
+    ]
     assert_quotes_exact(report)
 
 
@@ -640,82 +797,117 @@ def test_every_letter_pdf_yields_the_core_facts(path: Path, records: dict) -> No
 # Facts read by hand from the clean text of the PDFs (kg.text.read_source), across the years.
 HAND_CHECKED = {
     "stockton-on-tees_2018-05-11_focused-visit.pdf": dict(
-        letter_date="2018-05-11", visit=("2018-04-17", "2018-04-18"),
-        inspectors=["Brenda McInerney", "Matt Reed"], lead="Brenda McInerney",
+        letter_date="2018-05-11",
+        visit=("2018-04-17", "2018-04-18"),
+        inspectors=["Brenda McInerney", "Matt Reed"],
+        lead="Brenda McInerney",
         addressee=("Martin Gray", "Director of Children's Services"),
         n_recommendations=4,
         first="All children's reviews should outline a clear permanence plan, with specific "
-              "actions detailing how and when this will be achieved. Where there are delays in "
-              "children achieving permanency, this should be robustly challenged by independent "
-              "reviewing officers.",
-        previous=[("2016", None)]),
+        "actions detailing how and when this will be achieved. Where there are delays in "
+        "children achieving permanency, this should be robustly challenged by independent "
+        "reviewing officers.",
+        previous=[("2016", None)],
+    ),
     "darlington_2019-03-22_focused-visit.pdf": dict(
-        letter_date="2019-03-22", visit=("2019-02-27", "2019-02-27"),
-        inspectors=["Rachel Griffiths", "Neil Penswick"], lead="Rachel Griffiths",
+        letter_date="2019-03-22",
+        visit=("2019-02-27", "2019-02-27"),
+        inspectors=["Rachel Griffiths", "Neil Penswick"],
+        lead="Rachel Griffiths",
         addressee=("Suzanne Joyner", None),
         n_recommendations=5,
         first="The consistency and quality of assessments and plans.",
-        previous=[("2018-03", "Requires improvement to be good")]),
+        previous=[("2018-03", "Requires improvement to be good")],
+    ),
     "redcar-and-cleveland_2021-04-09_focused-visit.pdf": dict(
-        letter_date="2021-04-09", visit=("2021-02-23", "2021-02-24"),
-        inspectors=["Louise Hollick", "Joy Howick", "Neil Penswick", "Andy Whippey",
-                    "Stephen Bentham"],
+        letter_date="2021-04-09",
+        visit=("2021-02-23", "2021-02-24"),
+        inspectors=[
+            "Louise Hollick",
+            "Joy Howick",
+            "Neil Penswick",
+            "Andy Whippey",
+            "Stephen Bentham",
+        ],
         lead="Louise Hollick",  # "the lead inspector" is not named: the signatory leads
         addressee=("Kathryn Boulton", "Corporate Director for Children and Families"),
         n_recommendations=3,
         first="Social workers' caseloads, to have the capacity to support children and "
-              "families appropriately.",
-        previous=[]),
+        "families appropriately.",
+        previous=[],
+    ),
     "middlesbrough_2021-07-15_focused-visit.pdf": dict(
-        letter_date="2021-07-15", visit=("2021-05-26", "2021-05-27"),
-        inspectors=["Jan Edwards", "Victoria Horsefield", "Alison Smale", "Kathryn Grindrod",
-                    "Michele Costello"],
+        letter_date="2021-07-15",
+        visit=("2021-05-26", "2021-05-27"),
+        inspectors=[
+            "Jan Edwards",
+            "Victoria Horsefield",
+            "Alison Smale",
+            "Kathryn Grindrod",
+            "Michele Costello",
+        ],
         lead="Jan Edwards",
         addressee=("Sue Butcher", "Director of Children's Services"),
         n_recommendations=2,
         first="Management oversight and actions to ensure that vulnerable children and children "
-              "in care, including those with special educational needs and/or disabilities "
-              "(SEND), receive their full educational entitlement.",
-        previous=[("2019-12", None)]),
+        "in care, including those with special educational needs and/or disabilities "
+        "(SEND), receive their full educational entitlement.",
+        previous=[("2019-12", None)],
+    ),
     "stockton-on-tees_2022-10-26_focused-visit.pdf": dict(
-        letter_date="2022-10-26", visit=("2022-09-21", "2022-09-22"),
-        inspectors=["Jo Warburton", "Victoria Horsefield"], lead="Jo Warburton",
+        letter_date="2022-10-26",
+        visit=("2022-09-21", "2022-09-22"),
+        inspectors=["Jo Warburton", "Victoria Horsefield"],
+        lead="Jo Warburton",
         addressee=("Martin Gray", "Director of Children's Services"),
         n_recommendations=8,  # 3 for priority action, then 5 to improve
         first="The identification and screening of risk and need.",
-        previous=[]),
+        previous=[],
+    ),
     "redcar-and-cleveland_2023-08-08_focused-visit.pdf": dict(
-        letter_date="2023-08-08", visit=("2023-07-04", "2023-07-05"),
-        inspectors=["Teresa Godfrey", "Rachel Griffiths", "Cath Heron"], lead="Teresa Godfrey",
+        letter_date="2023-08-08",
+        visit=("2023-07-04", "2023-07-05"),
+        inspectors=["Teresa Godfrey", "Rachel Griffiths", "Cath Heron"],
+        lead="Teresa Godfrey",
         addressee=("Kathryn Boulton", "Corporate Director for Children and Families"),
         n_recommendations=2,
         first="Wider partnership understanding of threshold for referral to children's social "
-              "care.",
+        "care.",
         # only the help-and-protection judgement is stated, not overall effectiveness
-        previous=[("2022-06", None)]),
+        previous=[("2022-06", None)],
+    ),
     "darlington_2023-11-28_focused-visit.pdf": dict(
-        letter_date="2023-11-28", visit=("2023-10-24", "2023-10-25"),  # text: "2022 to ... 2023"
-        inspectors=["Nicki Shaw", "Ceri Evans"], lead="Nicki Shaw",
+        letter_date="2023-11-28",
+        visit=("2023-10-24", "2023-10-25"),  # text: "2022 to ... 2023"
+        inspectors=["Nicki Shaw", "Ceri Evans"],
+        lead="Nicki Shaw",
         addressee=("James Stroyan", "Group Director of People"),
         n_recommendations=2,
         first="The quality, recording and frequency of supervision provided for social workers.",
-        previous=[]),
+        previous=[],
+    ),
     "stockton-on-tees_2024-10-18_focused-visit.pdf": dict(
-        letter_date="2024-10-18", visit=("2024-09-18", "2024-09-19"),
-        inspectors=["Ceri Evans", "Monique Lindsay"], lead="Ceri Evans",
+        letter_date="2024-10-18",
+        visit=("2024-09-18", "2024-09-19"),
+        inspectors=["Ceri Evans", "Monique Lindsay"],
+        lead="Ceri Evans",
         addressee=("Majella McCarthy", "Director of Children's Services"),
         n_recommendations=1,
         first="The quality and frequency of social work supervision, including management "
-              "oversight of older children's progress and experiences.",
-        previous=[("2023-03", None)]),
+        "oversight of older children's progress and experiences.",
+        previous=[("2023-03", None)],
+    ),
     "middlesbrough_2026-01-27_focused-visit.pdf": dict(
-        letter_date="2026-01-27", visit=("2025-12-09", "2025-12-10"),
-        inspectors=["Nabeel Hussain", "Catherine Heron"], lead="Nabeel Hussain",
+        letter_date="2026-01-27",
+        visit=("2025-12-09", "2025-12-10"),
+        inspectors=["Nabeel Hussain", "Catherine Heron"],
+        lead="Nabeel Hussain",
         addressee=("Annabel Bates", "Director of Children's Services"),
         n_recommendations=4,
         first="The consistency of parental engagement in the multi-agency children's hub "
-              "(MACH). (outcome 2, national framework)",
-        previous=[]),
+        "(MACH). (outcome 2, national framework)",
+        previous=[],
+    ),
 }
 
 
@@ -731,14 +923,16 @@ def test_hand_checked_letters(name: str, records: dict) -> None:
     assert (report.addressee.name, report.addressee.role) == want["addressee"]
     assert len(report.recommendations) == want["n_recommendations"]
     assert report.recommendations[0].text == want["first"]
-    assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == \
-        want["previous"]
+    assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == want[
+        "previous"
+    ]
 
 
 def test_priority_action_group_in_a_real_letter(records: dict) -> None:
     report = records["stockton-on-tees_2022-10-26_focused-visit.pdf"]
     assert [r.priority for r in report.recommendations] == (
-        ["priority-and-immediate-action"] * 3 + [None] * 5)
+        ["priority-and-immediate-action"] * 3 + [None] * 5
+    )
     assert report.scope == ["front door"]
 
 
@@ -751,14 +945,15 @@ def test_letterhead_drawn_last_does_not_split_the_text(records: dict) -> None:
 
 
 def test_a_point_and_its_sub_points_are_one_recommendation(plain: Context) -> None:
-    """"... including:" with second-level bullets ("-- " in the clean text) or "(i)" items
+    """ "... including:" with second-level bullets ("-- " in the clean text) or "(i)" items
     under it is one point; the next first-level bullet is the next point."""
     text = TIGHT.replace(
         "The quality of pathway plans.\nThe timeliness of health assessments.\n",
         "\u25a0 Services to care leavers, including:\n\n\u2212 sufficiency of accommodation\n\n"
         "\u2212 access to their health histories.\n\n\u25a0 The timeliness of health assessments."
         "\n\n\u25a0 Scrutiny of children's needs where\n\n(i) they are privately fostered\n\n"
-        "(ii) they are known to the youth offending team.\n")
+        "(ii) they are known to the youth offending team.\n",
+    )
     report = letter(text, plain)
     assert [r.text for r in report.recommendations] == [
         "Services to care leavers, including:\n\n-- sufficiency of accommodation\n\n"

@@ -23,11 +23,27 @@ K = Namespace(KG)
 DOMAIN_MD = Path("/work/shared/docs/domain.md")
 # Theme ids of domain.md ("keep these ids").
 DOMAIN_THEME_IDS = [
-    "supervision", "management-oversight", "written-plans", "pre-proceedings",
-    "assessment-quality", "recording", "voice-of-child", "care-leavers", "health", "training",
-    "governance", "reviews", "connected-carers", "disabled-children", "thresholds",
-    "partnership", "front-door", "workforce-capacity", "quality-assurance", "private-fostering",
-]  # fmt: skip
+    "supervision",
+    "management-oversight",
+    "written-plans",
+    "pre-proceedings",
+    "assessment-quality",
+    "recording",
+    "voice-of-child",
+    "care-leavers",
+    "health",
+    "training",
+    "governance",
+    "reviews",
+    "connected-carers",
+    "disabled-children",
+    "thresholds",
+    "partnership",
+    "front-door",
+    "workforce-capacity",
+    "quality-assurance",
+    "private-fostering",
+]
 
 
 @cache
@@ -109,7 +125,9 @@ def test_every_family_of_the_registry_is_a_visit_kind_on_its_grade_scale() -> No
         for n, label in enumerate(scale.grades, start=1):
             iri = URIRef(f"{GRADE}{scale.id}/{slug(label)}")
             assert (str(g.value(iri, SKOS.prefLabel)), g.value(iri, SKOS.notation).toPython()) == (
-                label, n)
+                label,
+                n,
+            )
 
 
 def test_grade_scales_stay_distinct() -> None:
@@ -268,8 +286,9 @@ def _validate_store(data: str, *drop: tuple, add: str = "") -> list[str]:
             to_graph=ox.NamedNode(ONTOLOGY_GRAPH),
         )
     # pyshacl_max_focus=0: the SPARQL translation alone (pySHACL runs what it cannot cover)
-    report = validate_store(store, data_path(SHAPES_FILE), workers=1, pyshacl_max_focus=0,
-                            checks=False)  # the SHACL part only: checks have their own tests
+    report = validate_store(
+        store, data_path(SHAPES_FILE), workers=1, pyshacl_max_focus=0, checks=False
+    )  # the SHACL part only: checks have their own tests
     return [v.message for v in report.violations]
 
 

@@ -37,7 +37,7 @@ def store_dir(seed_texts_store: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def store(store_dir: Path):  # noqa: ANN201 - a pyoxigraph Store
+def store(store_dir: Path):
     graph = KnowledgeGraph.open_read_only(store_dir)
     yield graph.store
     graph.close()
@@ -55,7 +55,7 @@ def gold_recurring(authority: str, first: int, last: int, min_visits: int) -> se
     return {theme for theme, seen in visits.items() if len(seen) >= min_visits}
 
 
-def test_recurring_issues_for_hartlepool_include_the_gold_themes(store) -> None:  # noqa: ANN001
+def test_recurring_issues_for_hartlepool_include_the_gold_themes(store) -> None:
     result = run_saved(store, "recurring-issues", authority="Hartlepool")
     rows = result.values()
     themes = {row["theme"].rsplit("/", 1)[1] for row in rows}
@@ -70,24 +70,25 @@ def test_recurring_issues_for_hartlepool_include_the_gold_themes(store) -> None:
         assert len(row["quotes"].split(" | ")) == int(row["visits"])
 
 
-def test_supervision_recurs_2010_to_2020(store) -> None:  # noqa: ANN001
+def test_supervision_recurs_2010_to_2020(store) -> None:
     rows = run_saved(store, "recurring-issues", authority="Hartlepool").values()
     supervision = next(r for r in rows if r["theme"].endswith("/supervision"))
     assert (supervision["first_year"], supervision["last_year"]) == ("2010", "2020")
 
 
-def test_window_and_threshold_parameters_narrow_the_answer(store) -> None:  # noqa: ANN001
-    for params, window in (({"from_year": 2011}, (2011, 2022, 2)),
-                           ({"min_visits": 3}, (2010, 2022, 3)),
-                           ({"to_year": 2020}, (2010, 2020, 2))):
+def test_window_and_threshold_parameters_narrow_the_answer(store) -> None:
+    for params, window in (
+        ({"from_year": 2011}, (2011, 2022, 2)),
+        ({"min_visits": 3}, (2010, 2022, 3)),
+        ({"to_year": 2020}, (2010, 2020, 2)),
+    ):
         rows = run_saved(store, "recurring-issues", authority="Hartlepool", **params).values()
         themes = {row["theme"].rsplit("/", 1)[1] for row in rows}
         assert gold_recurring("Hartlepool", *window) <= themes
-        assert len(rows) < len(run_saved(store, "recurring-issues",
-                                         authority="Hartlepool").rows)
+        assert len(rows) < len(run_saved(store, "recurring-issues", authority="Hartlepool").rows)
 
 
-def test_limit_says_when_rows_were_cut(store) -> None:  # noqa: ANN001
+def test_limit_says_when_rows_were_cut(store) -> None:
     result = run_saved(store, "recurring-issues", authority="Hartlepool", limit=2)
     assert len(result.rows) == 2 and result.truncated
     full = run_saved(store, "recurring-issues", authority="Hartlepool")
@@ -109,7 +110,7 @@ def test_bad_values_are_refused() -> None:
         prepare(query, {"colour": "red"})
 
 
-def test_injected_text_is_only_a_string(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_injected_text_is_only_a_string(tmp_path: Path, store) -> None:
     (tmp_path / "by-text.rq").write_text(
         "#+ summary: recommendations with this exact text\n"
         "PREFIX kg: <https://w3id.org/ofsted-kg/def#>\n"
@@ -123,15 +124,21 @@ def test_injected_text_is_only_a_string(tmp_path: Path, store) -> None:  # noqa:
     assert before[0]["n"] != "0"
 
 
-def test_update_is_refused(store) -> None:  # noqa: ANN001
+def test_update_is_refused(store) -> None:
     with pytest.raises(QueryError, match="not allowed"):
         execute(store, "DROP ALL")
 
 
 def test_cli_query_formats(store_dir: Path) -> None:
     runner = CliRunner()
-    args = ["query", "recurring-issues", "--param", "authority=Hartlepool",
-            "--store", str(store_dir)]
+    args = [
+        "query",
+        "recurring-issues",
+        "--param",
+        "authority=Hartlepool",
+        "--store",
+        str(store_dir),
+    ]
     as_json = runner.invoke(app, [*args, "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
@@ -140,13 +147,15 @@ def test_cli_query_formats(store_dir: Path) -> None:
     assert "Supervision" in labels
     as_csv = runner.invoke(app, [*args, "--format", "csv"])
     assert as_csv.stdout.splitlines()[0].startswith("authority_name,theme,")
-    missing = runner.invoke(app, ["query", "recurring-issues", "--param", "authority=Narnia",
-                                  "--store", str(store_dir)])
+    missing = runner.invoke(
+        app, ["query", "recurring-issues", "--param", "authority=Narnia", "--store", str(store_dir)]
+    )
     assert missing.exit_code == 1
     assert "Narnia" in missing.output
 
 
 # ----------------------------------------------------------------- parameters, errors, timeouts
+
 
 def _saved(tmp_path: Path, name: str, text: str) -> Path:
     (tmp_path / f"{name}.rq").write_text(text, encoding="utf-8")
@@ -163,13 +172,14 @@ def gold_visits(inspector: str) -> set[str]:
     return {r["visit_start"] for r in GOLD if inspector in r["inspectors"]}
 
 
-def test_inspector_parameter_resolves_a_name_in_the_store(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_inspector_parameter_resolves_a_name_in_the_store(tmp_path: Path, store) -> None:
     directory = _saved(tmp_path, "by-inspector", BY_INSPECTOR)
     assert "inspector" == load_queries(directory)["by-inspector"].parameters[0].type
     expected = gold_visits("Lisa Summers")
     assert expected
-    rows = run_saved(store, "by-inspector", directory=directory,
-                     inspector="  lisa   SUMMERS ").values()
+    rows = run_saved(
+        store, "by-inspector", directory=directory, inspector="  lisa   SUMMERS "
+    ).values()
     starts = {row["visit"].rsplit("/", 1)[1] for row in rows}
     assert starts == expected
     with pytest.raises(QueryError, match=r"unknown inspector 'Lisa Sumers'.*Lisa Summers"):
@@ -181,13 +191,16 @@ def test_inspector_parameter_resolves_a_name_in_the_store(tmp_path: Path, store)
 def test_unknown_theme_lists_the_closest_names() -> None:
     query = load_queries()["recurring-issues"]
     theme = Parameter("theme", "_theme", "theme", True)
-    with pytest.raises(QueryError, match=r"unknown theme 'supervison'.*closest valid names: "
-                                         r"supervision"):
+    with pytest.raises(
+        QueryError,
+        match=r"unknown theme 'supervison'.*closest valid names: "
+        r"supervision",
+    ):
         to_term(query.name, theme, "supervison")
     assert to_term(query.name, theme, "Care Leavers").value.endswith("/theme/care-leavers")
 
 
-def test_syntax_error_points_at_the_users_line_and_column(tmp_path: Path, store) -> None:  # noqa: ANN001
+def test_syntax_error_points_at_the_users_line_and_column(tmp_path: Path, store) -> None:
     line = "SELECT ?v WHERE { ?v kg:startDate ?_since_date ; kg:kind FILTER(true) }"
     directory = _saved(tmp_path, "broken", f"#+ summary: broken\n#+ tags: [x]\n{line}\n")
     query = load_queries(directory)["broken"]
@@ -222,7 +235,7 @@ def _children() -> list[int]:
     return found
 
 
-def test_timeout_stops_a_runaway_query_and_leaves_no_process(store) -> None:  # noqa: ANN001
+def test_timeout_stops_a_runaway_query_and_leaves_no_process(store) -> None:
     before = _children()
     started = time.monotonic()
     with pytest.raises(QueryTimeout, match="stopped after 1 s"):
@@ -231,7 +244,7 @@ def test_timeout_stops_a_runaway_query_and_leaves_no_process(store) -> None:  # 
     assert _children() == before
 
 
-def test_timed_queries_give_the_same_answers(store) -> None:  # noqa: ANN001
+def test_timed_queries_give_the_same_answers(store) -> None:
     plain = run_saved(store, "recurring-issues", authority="Hartlepool")
     timed = run_saved(store, "recurring-issues", authority="Hartlepool", timeout=30)
     assert timed.columns == plain.columns and timed.rows == plain.rows
@@ -239,13 +252,14 @@ def test_timed_queries_give_the_same_answers(store) -> None:  # noqa: ANN001
     assert len(cut.rows) == 1 and cut.truncated
     graph = execute(store, "CONSTRUCT { ?v a kg:Visit } WHERE { ?v a kg:Visit }", timeout=30)
     assert graph.form == "graph" and len(graph.rows) == len(
-        execute(store, "SELECT DISTINCT ?v WHERE { ?v a kg:Visit }").rows)
+        execute(store, "SELECT DISTINCT ?v WHERE { ?v a kg:Visit }").rows
+    )
     assert execute(store, "ASK { ?v a kg:Visit }", timeout=30).boolean is True
     with pytest.raises(QueryError, match="not allowed"):
         execute(store, "INSERT DATA { <urn:a> <urn:b> <urn:c> }", timeout=30)
 
 
-def test_w3c_results_are_pyoxigraphs_own(store) -> None:  # noqa: ANN001
+def test_w3c_results_are_pyoxigraphs_own(store) -> None:
     result = run_saved(store, "recurring-issues", authority="Hartlepool")
     data = json.loads(result.serialize("json"))
     assert data["head"]["vars"] == result.columns
@@ -253,8 +267,9 @@ def test_w3c_results_are_pyoxigraphs_own(store) -> None:  # noqa: ANN001
     assert first["visits"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
     assert first["theme"]["type"] == "uri"
     xml = result.serialize("xml").decode()
-    assert xml.startswith('<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/'
-                          'sparql-results#">')
+    assert xml.startswith(
+        '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+    )
     back = ox.parse_query_results(xml, format=ox.QueryResultsFormat.XML)
     assert [[s[c] for c in result.columns] for s in back] == result.rows
     ask = execute(store, "ASK { ?v a kg:Visit }")
@@ -267,5 +282,6 @@ def test_w3c_results_are_pyoxigraphs_own(store) -> None:  # noqa: ANN001
     turtle = graph.serialize("turtle").decode()
     assert "a kg:Visit" in turtle
     assert len(list(ox.parse(graph.serialize("nquads"), format=ox.RdfFormat.N_QUADS))) == len(
-        graph.rows)
+        graph.rows
+    )
     assert json.loads(graph.serialize("jsonld"))

@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_docs_are_up_to_date_with_the_saved_queries() -> None:
     stale = stale_pages(docs_dir())
-    assert not stale, (f"docs/queries is out of date for {', '.join(stale)}: "
-                       "run `kg queries docs` and commit the pages")
+    assert not stale, (
+        f"docs/queries is out of date for {', '.join(stale)}: "
+        "run `kg queries docs` and commit the pages"
+    )
 
 
 def test_every_saved_query_gets_a_page_and_an_index_line(tmp_path: Path) -> None:

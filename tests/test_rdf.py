@@ -375,8 +375,10 @@ def test_themes_raised_at_a_visit_gather_the_items_per_theme() -> None:
     nodes = {q.subject.value for q in quads if q.object.value == T.ThemeAtVisit}
     # voice-of-child is only in a strength: no node
     assert nodes == {theme_node("supervision"), theme_node("written-plans")}
-    rec = {r.themes[0]: f"{VISIT}/recommendation/{vocab.text_key(r.text)}"
-           for r in report.recommendations}
+    rec = {
+        r.themes[0]: f"{VISIT}/recommendation/{vocab.text_key(r.text)}"
+        for r in report.recommendations
+    }
     w1, w2 = (f"{VISIT}/finding/{vocab.text_key(t)}" for t in (weak1, weak2))
     node = theme_node("supervision")
     assert node == VISIT + "/theme/supervision"
@@ -417,7 +419,8 @@ def test_themes_raised_at_a_visit_merge_across_files_of_the_visit() -> None:
     only_seed = "Supervision is patchy."
     seed.text += " " + only_seed
     seed.findings.append(
-        Finding(only_seed, "weakness", ["supervision"], *span(seed.text, only_seed)))
+        Finding(only_seed, "weakness", ["supervision"], *span(seed.text, only_seed))
+    )
     extra = "Supervision records are too brief."
     pdf_text = "Page 1 of 3\n" + TEXT.replace(". ", ".\n") + "\n" + extra
     pdf = make_report(text=pdf_text, sha="b" * 64, source="hpool.pdf")
@@ -425,8 +428,10 @@ def test_themes_raised_at_a_visit_merge_across_files_of_the_visit() -> None:
     seed_quads = rdf.report_quads(seed, vocab.source_graph_iri(seed.source))
     pdf_quads = rdf.report_quads(pdf, vocab.source_graph_iri(pdf.source))
     union = to_store(seed_quads + pdf_quads)
-    nodes = {q.subject.value for q in union.quads_for_pattern(
-        None, ox.NamedNode(T.type), ox.NamedNode(T.ThemeAtVisit))}
+    nodes = {
+        q.subject.value
+        for q in union.quads_for_pattern(None, ox.NamedNode(T.type), ox.NamedNode(T.ThemeAtVisit))
+    }
     assert nodes == {theme_node("supervision"), theme_node("written-plans")}
     node = theme_node("supervision")
     # one visit, one set of facts; the items of both files
@@ -443,9 +448,13 @@ def test_themes_raised_at_a_visit_merge_across_files_of_the_visit() -> None:
     assert values(to_store(pdf_quads), node, T.weaknessQuote) == {extra}
     # one lead item per kind and file, paired with its text by the file's named graph: the
     # least "IRI|text" of the pairs is the lead of the visit
-    pairs = {(r["i"].value, r["t"].value) for r in union.query(
-        f"SELECT ?g ?i ?t WHERE {{ GRAPH ?g {{ <{node}> <{T.leadWeakness}> ?i ; "
-        f"<{T.leadWeaknessQuote}> ?t }} }}")}
+    pairs = {
+        (r["i"].value, r["t"].value)
+        for r in union.query(
+            f"SELECT ?g ?i ?t WHERE {{ GRAPH ?g {{ <{node}> <{T.leadWeakness}> ?i ; "
+            f"<{T.leadWeaknessQuote}> ?t }} }}"
+        )
+    }
     assert pairs == {(weak_seed, only_seed), (weak_pdf, extra)}
     assert values(union, node, T.leadRecommendation) == {rec}
     for quads in (seed_quads, pdf_quads):
@@ -463,31 +472,46 @@ def _store(*reports: Report) -> ox.Store:
 
 def test_one_inspector_printed_two_ways_is_one_node_with_both_spellings() -> None:
     first = dataclasses.replace(make_report(), inspectors=[Inspector("Matt Reed", lead=True)])
-    second = dataclasses.replace(make_report(sha="b" * 64, source="other.pdf"),
-                                 visit_start="2021-05-04",
-                                 inspectors=[Inspector("Matthew Reed", lead=True)])
+    second = dataclasses.replace(
+        make_report(sha="b" * 64, source="other.pdf"),
+        visit_start="2021-05-04",
+        inspectors=[Inspector("Matthew Reed", lead=True)],
+    )
     store = _store(first, second)
-    nodes = {q.subject for q in store.quads_for_pattern(None, ox.NamedNode(T.type),
-                                                        ox.NamedNode(T.Inspector))}
+    nodes = {
+        q.subject
+        for q in store.quads_for_pattern(None, ox.NamedNode(T.type), ox.NamedNode(T.Inspector))
+    }
     assert nodes == {ox.NamedNode(vocab.inspector_iri("matthew-reed"))}
     node = nodes.pop()
     names = {q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(T.foaf_name), None)}
-    printed = {q.object.value
-               for q in store.quads_for_pattern(node, ox.NamedNode(T.alternateName), None)}
+    printed = {
+        q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(T.alternateName), None)
+    }
     assert (names, printed) == ({"Matthew Reed"}, {"Matt Reed"})
 
 
 def test_lscb_points_are_addressed_to_the_board_and_the_council_points_to_the_council() -> None:
     report = make_report()
     board_point = dataclasses.replace(report.recommendations[1], section="LSCB")
-    report = dataclasses.replace(report, recommendations=report.recommendations[:1],
-                                 lscb_recommendations=[board_point], reinspection=True)
+    report = dataclasses.replace(
+        report,
+        recommendations=report.recommendations[:1],
+        lscb_recommendations=[board_point],
+        reinspection=True,
+    )
     store = _store(report)
-    addressed = {q.object.value for q in store.quads_for_pattern(
-        None, ox.NamedNode(T.addressedTo), None)}
+    addressed = {
+        q.object.value for q in store.quads_for_pattern(None, ox.NamedNode(T.addressedTo), None)
+    }
     board = vocab.board_iri("E06000001")
     assert addressed == {vocab.authority_iri("E06000001"), board}
-    assert any(store.quads_for_pattern(ox.NamedNode(board), ox.NamedNode(T.boardOf),
-                                       ox.NamedNode(vocab.authority_iri("E06000001"))))
+    assert any(
+        store.quads_for_pattern(
+            ox.NamedNode(board),
+            ox.NamedNode(T.boardOf),
+            ox.NamedNode(vocab.authority_iri("E06000001")),
+        )
+    )
     flags = store.quads_for_pattern(None, ox.NamedNode(T.reinspection), None)
     assert [q.object.value for q in flags] == ["true"]

@@ -40,11 +40,24 @@ def cli() -> typer.Typer:
 
 
 @pytest.fixture(scope="module")
-def report(cli: typer.Typer, hartlepool_history_store: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(
+    cli: typer.Typer, hartlepool_history_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
-    result = CliRunner().invoke(cli, ["report", "--from", "2010", "--to", "2022", "--output",
-                                      str(out), "--store", str(hartlepool_history_store)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "--from",
+            "2010",
+            "--to",
+            "2022",
+            "--output",
+            str(out),
+            "--store",
+            str(hartlepool_history_store),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert re.match(r"wrote .*report\.html: 3 authorities, \d+ visits", result.stdout)
     return out
@@ -53,7 +66,7 @@ def report(cli: typer.Typer, hartlepool_history_store: Path,
 def section(document: str, anchor: str) -> str:
     start = document.index(f'id="{anchor}"')
     end = document.find('<section class="authority"', start + 1)
-    return document[start:end if end > 0 else None]
+    return document[start : end if end > 0 else None]
 
 
 class _Tags(HTMLParser):
@@ -100,49 +113,81 @@ def test_hartlepool_section_shows_the_gold_recurrences(report: Path) -> None:
             for rec in gold["recommendations"]:
                 for theme in rec["themes"]:
                     expected[(theme, int(gold["visit_start"][:4]))] += 1
-    cells = {(m[1], int(m[2])): int(m[3]) for m in re.finditer(
-        r'data-theme="[^"]*/theme/([a-z-]+)"><title>[^<]*, (\d{4}): (\d+) items?</title>', part)}
+    cells = {
+        (m[1], int(m[2])): int(m[3])
+        for m in re.finditer(
+            r'data-theme="[^"]*/theme/([a-z-]+)"><title>[^<]*, (\d{4}): (\d+) items?</title>', part
+        )
+    }
     for key, n in expected.items():
         assert cells.get(key, 0) >= n, key
     # Judgement history: the 2010 SLAC overall effectiveness grades of the gold file.
     for area, grades in GOLD[0]["judgements"].items():
         grade = grades["Overall effectiveness"]
-        assert re.search(rf"{re.escape(area)}: Overall effectiveness</td>.*?>{grade}</td>",
-                         part)
+        assert re.search(rf"{re.escape(area)}: Overall effectiveness</td>.*?>{grade}</td>", part)
 
 
 def test_every_quote_is_the_text_at_its_position_in_its_file(report: Path) -> None:
     document = report.read_text(encoding="utf-8")
-    quotes = re.findall(r'<q>(.*?)</q><cite><span class="source">(.*?)</span>, characters '
-                        r'<span class="position">(\d+)–(\d+)</span>', document, re.S)
+    quotes = re.findall(
+        r'<q>(.*?)</q><cite><span class="source">(.*?)</span>, characters '
+        r'<span class="position">(\d+)–(\d+)</span>',
+        document,
+        re.S,
+    )
     assert len(quotes) >= 20
     texts: dict[str, str] = {}
     for quote, name, start, end in quotes:
         if name not in texts:
             texts[name] = read_source(SEEDS / html.unescape(name)).text
-        assert texts[name][int(start):int(end)] == html.unescape(quote)
+        assert texts[name][int(start) : int(end)] == html.unescape(quote)
 
 
-def test_authority_filter_top_n_and_bad_input(cli: typer.Typer, hartlepool_history_store: Path,
-                                              tmp_path: Path) -> None:
+def test_authority_filter_top_n_and_bad_input(
+    cli: typer.Typer, hartlepool_history_store: Path, tmp_path: Path
+) -> None:
     runner = CliRunner()
     out = tmp_path / "one.html"
-    ok = runner.invoke(cli, ["report", "--authority", "Hartlepool Borough Council", "--top", "2",
-                             "-o", str(out), "--store", str(hartlepool_history_store)])
+    ok = runner.invoke(
+        cli,
+        [
+            "report",
+            "--authority",
+            "Hartlepool Borough Council",
+            "--top",
+            "2",
+            "-o",
+            str(out),
+            "--store",
+            str(hartlepool_history_store),
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     document = html.unescape(out.read_text(encoding="utf-8"))
     assert document.count('<section class="authority"') == 1
     assert 'id="national"' in document and "Middlesbrough" in document  # national: all
     assert "more recurring themes" in document and "more themes" in document  # rest summarised
-    for args, message in ((["--authority", "Atlantis"], "'Atlantis' is not the name"),
-                          (["--authority", "Darlington"], "no visits in the graph"),
-                          (["--from", "2023", "--to", "2012"], "period is empty"),
-                          (["--include", "rumours"], "--include must be one of")):
-        bad = runner.invoke(cli, ["report", *args, "-o", str(tmp_path / "x.html"),
-                                  "--store", str(hartlepool_history_store)])
+    for args, message in (
+        (["--authority", "Atlantis"], "'Atlantis' is not the name"),
+        (["--authority", "Darlington"], "no visits in the graph"),
+        (["--from", "2023", "--to", "2012"], "period is empty"),
+        (["--include", "rumours"], "--include must be one of"),
+    ):
+        bad = runner.invoke(
+            cli,
+            [
+                "report",
+                *args,
+                "-o",
+                str(tmp_path / "x.html"),
+                "--store",
+                str(hartlepool_history_store),
+            ],
+        )
         assert bad.exit_code == 1 and message in bad.stderr, bad.output
-    bad = runner.invoke(cli, ["report", "-o", str(tmp_path),
-                              "--store", str(hartlepool_history_store)])
+    bad = runner.invoke(
+        cli, ["report", "-o", str(tmp_path), "--store", str(hartlepool_history_store)]
+    )
     assert bad.exit_code == 1 and "is a directory" in bad.stderr
     missing = runner.invoke(cli, ["report", "-o", str(out), "--store", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "run `kg build` first" in missing.stderr
@@ -161,10 +206,17 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     profile = tempfile.mkdtemp(prefix="kg-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                 "--window-size=1100,900"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1100,900",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -181,10 +233,16 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(shot, target)
         text = hartlepool.text  # what a reader sees
-        for expected in ("Hartlepool", "Timeline of visits", "Judgement history",
-                         "Supervision: 2010 → 2020", "Care leavers: 2010 → 2022",
-                         "hartlepool_2010-07-16_slac-inspection.txt", "Martin Ayres",
-                         "Tracey Metcalfe"):
+        for expected in (
+            "Hartlepool",
+            "Timeline of visits",
+            "Judgement history",
+            "Supervision: 2010 → 2020",
+            "Care leavers: 2010 → 2022",
+            "hartlepool_2010-07-16_slac-inspection.txt",
+            "Martin Ayres",
+            "Tracey Metcalfe",
+        ):
             assert expected in text
         assert driver.find_element(By.ID, "national").find_elements(By.TAG_NAME, "svg")
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]

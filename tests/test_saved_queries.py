@@ -21,8 +21,16 @@ from kg.store import KnowledgeGraph
 ROOT = Path(__file__).resolve().parent.parent
 GOLD: list[dict[str, Any]] = json.loads((ROOT / "tests" / "data" / "gold_seeds.json").read_text())
 SLAC_RANK = {"Outstanding": "1", "Good": "2", "Adequate": "3", "Inadequate": "4"}
-MINE = ["theme-timeline", "authority-profile", "judgement-history", "inspector-history",
-        "unresolved-recommendations", "compare-authorities", "find-text", "earlier-inspections"]
+MINE = [
+    "theme-timeline",
+    "authority-profile",
+    "judgement-history",
+    "inspector-history",
+    "unresolved-recommendations",
+    "compare-authorities",
+    "find-text",
+    "earlier-inspections",
+]
 
 
 def shown(name: str) -> str:
@@ -31,14 +39,14 @@ def shown(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store():  # noqa: ANN201 - a pyoxigraph Store
+def store():
     graph = KnowledgeGraph.in_memory()
     result = build(sorted((ROOT / "seeds").glob("*.txt")), graph, workers=1)
     assert result.ok, result.errors
     return graph.store
 
 
-def rows(store, name: str, **params: Any) -> list[dict[str, str | None]]:  # noqa: ANN001
+def rows(store, name: str, **params: Any) -> list[dict[str, str | None]]:
     return run_saved(store, name, **params).values()
 
 
@@ -68,7 +76,7 @@ SAMPLE_PARAMS: dict[str, dict[str, str]] = {
 }
 
 
-def test_every_saved_query_has_a_full_header(store) -> None:  # noqa: ANN001
+def test_every_saved_query_has_a_full_header(store) -> None:
     """Summary, tags, and a description that says what each column of the answer means."""
     queries = load_queries()
     for name in MINE:
@@ -82,10 +90,11 @@ def test_every_saved_query_has_a_full_header(store) -> None:  # noqa: ANN001
 # --- theme-timeline --------------------------------------------------------------------------
 
 
-def test_theme_timeline_counts_the_gold_recommendations(store) -> None:  # noqa: ANN001
+def test_theme_timeline_counts_the_gold_recommendations(store) -> None:
     for theme in ("supervision", "care-leavers", "written-plans"):
-        got = {(r["year"], r["authority_name"]): r for r in rows(store, "theme-timeline",
-                                                                  theme=theme)}
+        got = {
+            (r["year"], r["authority_name"]): r for r in rows(store, "theme-timeline", theme=theme)
+        }
         for key, count in gold_recs(theme).items():
             # the tagger may find a theme the gold file does not list, never fewer
             assert int(got[key]["recommendations"]) >= count, (theme, key)
@@ -97,7 +106,7 @@ def test_theme_timeline_counts_the_gold_recommendations(store) -> None:  # noqa:
             assert row["visits"] == "1"  # one seed visit per authority and year
 
 
-def test_theme_timeline_binds_authority_and_theme_label(store) -> None:  # noqa: ANN001
+def test_theme_timeline_binds_authority_and_theme_label(store) -> None:
     everyone = rows(store, "theme-timeline", theme="supervision")
     hartlepool = rows(store, "theme-timeline", theme="Supervision", authority="Hartlepool")
     assert hartlepool == [r for r in everyone if r["authority_name"] == "Hartlepool"]
@@ -109,12 +118,11 @@ def test_theme_timeline_binds_authority_and_theme_label(store) -> None:  # noqa:
 # --- compare-authorities ---------------------------------------------------------------------
 
 
-def test_compare_authorities_counts_per_authority(store) -> None:  # noqa: ANN001
+def test_compare_authorities_counts_per_authority(store) -> None:
     expected: dict[str, int] = defaultdict(int)
     for (_, authority), count in gold_recs("care-leavers").items():
         expected[authority] += count
-    got = {r["authority_name"]: r for r in rows(store, "compare-authorities",
-                                                theme="care-leavers")}
+    got = {r["authority_name"]: r for r in rows(store, "compare-authorities", theme="care-leavers")}
     for authority, count in expected.items():
         assert got[authority]["recommendations"] == str(count)
     hartlepool = got["Hartlepool"]
@@ -123,11 +131,14 @@ def test_compare_authorities_counts_per_authority(store) -> None:  # noqa: ANN00
     assert list(got) == sorted(got, key=lambda a: -int(got[a]["visits"]))
 
 
-def test_compare_authorities_period(store) -> None:  # noqa: ANN001
-    got = {r["authority_name"]: r for r in rows(store, "compare-authorities",
-                                                theme="care-leavers", from_year=2015)}
-    later = sum(n for (y, a), n in gold_recs("care-leavers").items()
-                if a == "Hartlepool" and y >= "2015")
+def test_compare_authorities_period(store) -> None:
+    got = {
+        r["authority_name"]: r
+        for r in rows(store, "compare-authorities", theme="care-leavers", from_year=2015)
+    }
+    later = sum(
+        n for (y, a), n in gold_recs("care-leavers").items() if a == "Hartlepool" and y >= "2015"
+    )
     assert got["Hartlepool"]["recommendations"] == str(later)
     assert got["Hartlepool"]["first_year"] == "2022"
     assert rows(store, "compare-authorities", theme="care-leavers", to_year=2009) == []
@@ -136,28 +147,33 @@ def test_compare_authorities_period(store) -> None:  # noqa: ANN001
 # --- authority-profile -----------------------------------------------------------------------
 
 
-def test_authority_profile_has_every_gold_visit(store) -> None:  # noqa: ANN001
+def test_authority_profile_has_every_gold_visit(store) -> None:
     got = rows(store, "authority-profile", authority="Hartlepool")
-    gold = sorted((r for r in GOLD if r["authority"] == "Hartlepool"),
-                  key=lambda r: r["visit_start"])
+    gold = sorted(
+        (r for r in GOLD if r["authority"] == "Hartlepool"), key=lambda r: r["visit_start"]
+    )
     assert [r["start_date"] for r in got] == [g["visit_start"] for g in gold]
     for row, report in zip(got, gold, strict=True):
         assert row["end_date"] == report["visit_end"]
         assert row["kind_iri"].endswith("/" + report["kind"])
         inspectors = set(row["inspectors"].split("; "))
-        assert inspectors == {f"{shown(n)} (lead)" if n == report["lead_inspector"] else shown(n)
-                              for n in report["inspectors"]}
+        assert inspectors == {
+            f"{shown(n)} (lead)" if n == report["lead_inspector"] else shown(n)
+            for n in report["inspectors"]
+        }
         assert row["recommendation_count"] == str(len(report["recommendations"]))
         listed = norm(row["recommendations"])
         for rec in report["recommendations"]:
             assert norm(rec["text"]) in listed
-        graded = {f"{section} / {area}: {grade}"
-                  for section, areas in report["judgements"].items()
-                  for area, grade in areas.items()}
+        graded = {
+            f"{section} / {area}: {grade}"
+            for section, areas in report["judgements"].items()
+            for area, grade in areas.items()
+        }
         assert set((row["grades"] or "").split("; ")) - {""} == graded
 
 
-def test_authority_profile_needs_a_known_authority(store) -> None:  # noqa: ANN001
+def test_authority_profile_needs_a_known_authority(store) -> None:
     [row] = rows(store, "authority-profile", authority="E06000002")  # by GSS code
     assert row["start_date"] == "2018-08-07" and row["kind"] == "Focused visit"
     with pytest.raises(QueryError, match="required"):
@@ -169,11 +185,14 @@ def test_authority_profile_needs_a_known_authority(store) -> None:  # noqa: ANN0
 # --- judgement-history -----------------------------------------------------------------------
 
 
-def test_judgement_history_keeps_the_slac_scale(store) -> None:  # noqa: ANN001
+def test_judgement_history_keeps_the_slac_scale(store) -> None:
     got = rows(store, "judgement-history")
-    expected = {(section, area, grade)
-                for report in GOLD for section, areas in report["judgements"].items()
-                for area, grade in areas.items()}
+    expected = {
+        (section, area, grade)
+        for report in GOLD
+        for section, areas in report["judgements"].items()
+        for area, grade in areas.items()
+    }
     assert {(r["section"], r["area"], r["grade"]) for r in got} == expected
     assert len(got) == len(expected)
     for row in got:
@@ -184,7 +203,7 @@ def test_judgement_history_keeps_the_slac_scale(store) -> None:  # noqa: ANN001
     assert keys == sorted(keys)
 
 
-def test_judgement_history_binds_authority(store) -> None:  # noqa: ANN001
+def test_judgement_history_binds_authority(store) -> None:
     assert len(rows(store, "judgement-history", authority="Hartlepool")) == 29
     assert rows(store, "judgement-history", authority="Middlesbrough") == []  # ungraded
 
@@ -192,22 +211,33 @@ def test_judgement_history_binds_authority(store) -> None:  # noqa: ANN001
 # --- inspector-history -----------------------------------------------------------------------
 
 
-def test_inspector_history_lists_visits_and_co_inspectors(store) -> None:  # noqa: ANN001
+def test_inspector_history_lists_visits_and_co_inspectors(store) -> None:
     expected = set()
     for report in GOLD:
         for name in report["inspectors"]:
-            others = {f"{shown(o)} (lead)" if o == report["lead_inspector"] else shown(o)
-                      for o in report["inspectors"] if o != name}
+            others = {
+                f"{shown(o)} (lead)" if o == report["lead_inspector"] else shown(o)
+                for o in report["inspectors"]
+                if o != name
+            }
             role = "lead" if name == report["lead_inspector"] else "team"
-            expected.add((shown(name), role, report["visit_start"], report["authority"],
-                          frozenset(others)))
-    got = {(r["inspector_name"], r["role"], r["start_date"], r["authority_name"],
-            frozenset((r["co_inspectors"] or "").split("; ")) - {""})
-           for r in rows(store, "inspector-history")}
+            expected.add(
+                (shown(name), role, report["visit_start"], report["authority"], frozenset(others))
+            )
+    got = {
+        (
+            r["inspector_name"],
+            r["role"],
+            r["start_date"],
+            r["authority_name"],
+            frozenset((r["co_inspectors"] or "").split("; ")) - {""},
+        )
+        for r in rows(store, "inspector-history")
+    }
     assert got == expected
 
 
-def test_inspector_history_binds_one_inspector(store) -> None:  # noqa: ANN001
+def test_inspector_history_binds_one_inspector(store) -> None:
     got = rows(store, "inspector-history", inspector="Lisa Summers")
     gold = sorted(r["visit_start"] for r in GOLD if "Lisa Summers" in r["inspectors"])
     assert [r["start_date"] for r in got] == gold
@@ -219,20 +249,25 @@ def test_inspector_history_binds_one_inspector(store) -> None:  # noqa: ANN001
 # --- unresolved-recommendations -------------------------------------------------------------
 
 
-def test_unresolved_recommendations_follow_the_gold_themes(store) -> None:  # noqa: ANN001
-    got = {(r["recommended_on"], norm(r["recommendation"]), r["theme"].rsplit("/", 1)[1]): r
-           for r in rows(store, "unresolved-recommendations")}
+def test_unresolved_recommendations_follow_the_gold_themes(store) -> None:
+    got = {
+        (r["recommended_on"], norm(r["recommendation"]), r["theme"].rsplit("/", 1)[1]): r
+        for r in rows(store, "unresolved-recommendations")
+    }
     checked = 0
     for report in GOLD:
         for rec in report["recommendations"]:
             for theme in rec["themes"]:
                 later = sorted(
-                    (other["visit_start"], [norm(x["text"]) for x in other["recommendations"]
-                                            if theme in x["themes"]])
+                    (
+                        other["visit_start"],
+                        [norm(x["text"]) for x in other["recommendations"] if theme in x["themes"]],
+                    )
                     for other in GOLD
                     if other["authority"] == report["authority"]
                     and other["visit_start"] > report["visit_start"]
-                    and any(theme in x["themes"] for x in other["recommendations"]))
+                    and any(theme in x["themes"] for x in other["recommendations"])
+                )
                 if not later:
                     continue
                 row = got[(report["visit_start"], norm(rec["text"]), theme)]
@@ -250,7 +285,7 @@ def test_unresolved_recommendations_follow_the_gold_themes(store) -> None:  # no
         assert row["raised_as"] in ("recommendation", "weakness") and row["later_quote"]
 
 
-def test_unresolved_recommendations_bind_authority(store) -> None:  # noqa: ANN001
+def test_unresolved_recommendations_bind_authority(store) -> None:
     everyone = rows(store, "unresolved-recommendations")
     assert {r["authority_name"] for r in everyone} == {"Hartlepool"}  # one visit elsewhere
     assert rows(store, "unresolved-recommendations", authority="Hartlepool") == everyone
@@ -266,21 +301,25 @@ def clean_texts() -> dict[str, str]:
     return {p.name: extract_file(p).text for p in sorted((ROOT / "seeds").glob("*.txt"))}
 
 
-def test_find_text_all_words_with_offsets(store, clean_texts) -> None:  # noqa: ANN001
+def test_find_text_all_words_with_offsets(store, clean_texts) -> None:
     got = rows(store, "find-text", words="  Supervision   FREQUENCY ")
     assert got
     for row in got:
         text = clean_texts[row["file_name"]]
-        assert text[int(row["start"]):int(row["end"])] == row["quote"]
+        assert text[int(row["start"]) : int(row["end"])] == row["quote"]
         assert "supervision" in row["text"].lower() and "frequency" in row["text"].lower()
         assert row["statement"] in ("recommendation", "finding")
-    expected = {norm(rec["text"]) for report in GOLD for rec in report["recommendations"]
-                if "supervision" in rec["text"].lower() and "frequency" in rec["text"].lower()}
+    expected = {
+        norm(rec["text"])
+        for report in GOLD
+        for rec in report["recommendations"]
+        if "supervision" in rec["text"].lower() and "frequency" in rec["text"].lower()
+    }
     found = {norm(r["text"]) for r in got if r["statement"] == "recommendation"}
     assert expected and expected <= found
 
 
-def test_find_text_phrase_and_nothing(store) -> None:  # noqa: ANN001
+def test_find_text_phrase_and_nothing(store) -> None:
     phrase = rows(store, "find-text", words="formal supervision", match="phrase")
     assert phrase and all("formal supervision" in r["text"].lower() for r in phrase)
     any_order = rows(store, "find-text", words="supervision formal")
@@ -295,17 +334,21 @@ def test_find_text_phrase_and_nothing(store) -> None:  # noqa: ANN001
 # --- earlier-inspections ---------------------------------------------------------------------
 
 
-def test_earlier_inspections_quote_the_gold_grades(store) -> None:  # noqa: ANN001
-    expected = {(r["authority"], p["date"], p["overall_effectiveness"], r["visit_start"])
-                for r in GOLD for p in r["previous_inspections"]}
+def test_earlier_inspections_quote_the_gold_grades(store) -> None:
+    expected = {
+        (r["authority"], p["date"], p["overall_effectiveness"], r["visit_start"])
+        for r in GOLD
+        for p in r["previous_inspections"]
+    }
     got = rows(store, "earlier-inspections")
-    assert {(r["authority_name"], r["earlier_date"], r["quoted_grade"], r["mentioned_on"])
-            for r in got} == expected
+    assert {
+        (r["authority_name"], r["earlier_date"], r["quoted_grade"], r["mentioned_on"]) for r in got
+    } == expected
     [hartlepool] = [r for r in got if r["authority_name"] == "Hartlepool"]
     assert hartlepool["quoted_scale"].startswith("ILACS")  # July 2018: an ILACS grade
     assert hartlepool["graph_visit"] is None  # the 2018 inspection is not among the seeds
 
 
-def test_earlier_inspections_bind_authority(store) -> None:  # noqa: ANN001
+def test_earlier_inspections_bind_authority(store) -> None:
     got = rows(store, "earlier-inspections", authority="Redcar and Cleveland")
     assert [(r["earlier_date"], r["quoted_grade"]) for r in got] == [("2017-01", None)]

@@ -40,9 +40,21 @@ def store_dir(seed_texts_store: Path) -> Path:
 def server(store_dir: Path) -> Iterator[str]:
     """``kg serve`` started as users start it, on a free port; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-c", "from kg.cli import app; app()", "serve", "--store",
-         str(store_dir), "--port", "0", "--timeout", str(TIMEOUT)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from kg.cli import app; app()",
+            "serve",
+            "--store",
+            str(store_dir),
+            "--port",
+            "0",
+            "--timeout",
+            str(TIMEOUT),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NO_PROXY": "*"},
     )
     assert process.stdout is not None
@@ -73,8 +85,13 @@ def embedded(store_dir: Path) -> Iterator[ox.Store]:
     graph.close()
 
 
-def http(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
-         method: str | None = None) -> tuple[int, str, bytes]:
+def http(
+    url: str,
+    *,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    method: str | None = None,
+) -> tuple[int, str, bytes]:
     """(status, content type, body), also for error statuses."""
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -92,26 +109,33 @@ def form(**fields: str) -> bytes:
 # --- a real client library -----------------------------------------------------------------
 
 
-def test_sparqlwrapper_gets_the_same_answer_as_the_embedded_store(server: str,
-                                                                  embedded: ox.Store) -> None:
+def test_sparqlwrapper_gets_the_same_answer_as_the_embedded_store(
+    server: str, embedded: ox.Store
+) -> None:
     from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
     sparql = SPARQLWrapper(server + "sparql")
     sparql.setMethod(POST)
     sparql.setReturnFormat(JSON)
-    sparql.setQuery("PREFIX kg: <https://w3id.org/ofsted-kg/def#> "
-                    "SELECT ?kind (COUNT(DISTINCT ?v) AS ?n) "
-                    "WHERE { ?v a kg:Visit ; kg:kind ?kind } GROUP BY ?kind ORDER BY ?kind")
+    sparql.setQuery(
+        "PREFIX kg: <https://w3id.org/ofsted-kg/def#> "
+        "SELECT ?kind (COUNT(DISTINCT ?v) AS ?n) "
+        "WHERE { ?v a kg:Visit ; kg:kind ?kind } GROUP BY ?kind ORDER BY ?kind"
+    )
     rows = sparql.queryAndConvert()["results"]["bindings"]
     remote = {(r["kind"]["value"], int(r["n"]["value"])) for r in rows}
-    local = execute(embedded, "SELECT ?kind (COUNT(DISTINCT ?v) AS ?n) WHERE "
-                              "{ ?v a kg:Visit ; kg:kind ?kind } GROUP BY ?kind").values()
+    local = execute(
+        embedded,
+        "SELECT ?kind (COUNT(DISTINCT ?v) AS ?n) WHERE "
+        "{ ?v a kg:Visit ; kg:kind ?kind } GROUP BY ?kind",
+    ).values()
     assert remote == {(r["kind"], int(r["n"])) for r in local}
     assert sum(n for _, n in remote) == 5  # five seed texts, five visits
 
 
-def test_rdflib_sparqlstore_runs_a_saved_query_with_bound_parameters(server: str,
-                                                                     embedded: ox.Store) -> None:
+def test_rdflib_sparqlstore_runs_a_saved_query_with_bound_parameters(
+    server: str, embedded: ox.Store
+) -> None:
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
     query = prepare(get_query("recurring-issues"), {"authority": "Hartlepool"})
@@ -124,36 +148,49 @@ def test_rdflib_sparqlstore_runs_a_saved_query_with_bound_parameters(server: str
 
 # --- content negotiation ------------------------------------------------------------------
 
-SELECT = "SELECT ?v ?start WHERE { ?v a <https://w3id.org/ofsted-kg/def#Visit> ; " \
-         "<https://w3id.org/ofsted-kg/def#startDate> ?start } ORDER BY ?start"
-CONSTRUCT = "CONSTRUCT { ?v a <https://w3id.org/ofsted-kg/def#Visit> } WHERE " \
-            "{ ?v a <https://w3id.org/ofsted-kg/def#Visit> }"
+SELECT = (
+    "SELECT ?v ?start WHERE { ?v a <https://w3id.org/ofsted-kg/def#Visit> ; "
+    "<https://w3id.org/ofsted-kg/def#startDate> ?start } ORDER BY ?start"
+)
+CONSTRUCT = (
+    "CONSTRUCT { ?v a <https://w3id.org/ofsted-kg/def#Visit> } WHERE "
+    "{ ?v a <https://w3id.org/ofsted-kg/def#Visit> }"
+)
 
 
-@pytest.mark.parametrize("accept,check", [
-    ("application/sparql-results+json",
-     lambda body: len(json.loads(body)["results"]["bindings"]) == 5),
-    ("application/sparql-results+xml", lambda body: body.count(b"<result>") == 5),
-    ("text/csv", lambda body: len(list(csv.reader(io.StringIO(body.decode())))) == 6),
-    ("text/tab-separated-values", lambda body: len(body.decode().strip().splitlines()) == 6),
-])
-def test_select_results_by_accept_header(server: str, accept: str, check) -> None:  # noqa: ANN001
-    status, kind, body = http(server + "sparql?" + urllib.parse.urlencode({"query": SELECT}),
-                              headers={"Accept": accept})
+@pytest.mark.parametrize(
+    "accept,check",
+    [
+        (
+            "application/sparql-results+json",
+            lambda body: len(json.loads(body)["results"]["bindings"]) == 5,
+        ),
+        ("application/sparql-results+xml", lambda body: body.count(b"<result>") == 5),
+        ("text/csv", lambda body: len(list(csv.reader(io.StringIO(body.decode())))) == 6),
+        ("text/tab-separated-values", lambda body: len(body.decode().strip().splitlines()) == 6),
+    ],
+)
+def test_select_results_by_accept_header(server: str, accept: str, check) -> None:
+    status, kind, body = http(
+        server + "sparql?" + urllib.parse.urlencode({"query": SELECT}), headers={"Accept": accept}
+    )
     assert status == 200
     assert kind.startswith(accept)
     assert check(body)
 
 
-@pytest.mark.parametrize("accept,fmt", [
-    ("text/turtle", ox.RdfFormat.TURTLE),
-    ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    ("application/ld+json", ox.RdfFormat.JSON_LD),
-])
-def test_construct_results_by_accept_header(server: str, accept: str,
-                                            fmt: ox.RdfFormat) -> None:
-    status, kind, body = http(server + "sparql", data=form(query=CONSTRUCT),
-                              headers={"Accept": accept})
+@pytest.mark.parametrize(
+    "accept,fmt",
+    [
+        ("text/turtle", ox.RdfFormat.TURTLE),
+        ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+        ("application/ld+json", ox.RdfFormat.JSON_LD),
+    ],
+)
+def test_construct_results_by_accept_header(server: str, accept: str, fmt: ox.RdfFormat) -> None:
+    status, kind, body = http(
+        server + "sparql", data=form(query=CONSTRUCT), headers={"Accept": accept}
+    )
     assert status == 200 and kind.startswith(accept)
     triples = list(ox.parse(body, format=fmt))
     assert len(triples) == 5
@@ -161,8 +198,11 @@ def test_construct_results_by_accept_header(server: str, accept: str,
 
 
 def test_post_with_sparql_query_body_and_format_parameter(server: str) -> None:
-    status, kind, body = http(server + "query?format=csv", data=SELECT.encode(),
-                              headers={"Content-Type": "application/sparql-query"})
+    status, kind, body = http(
+        server + "query?format=csv",
+        data=SELECT.encode(),
+        headers={"Content-Type": "application/sparql-query"},
+    )
     assert status == 200 and kind.startswith("text/csv")
     assert body.decode().splitlines()[0].strip() == "v,start"
 
@@ -177,8 +217,10 @@ def test_service_description(server: str) -> None:
 
 
 def test_no_cors_headers_unless_asked(server: str) -> None:
-    request = urllib.request.Request(server + "sparql?" + urllib.parse.urlencode(
-        {"query": "ASK {}"}), headers={"Origin": "http://example.org"})
+    request = urllib.request.Request(
+        server + "sparql?" + urllib.parse.urlencode({"query": "ASK {}"}),
+        headers={"Origin": "http://example.org"},
+    )
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as response:
         assert response.headers.get("Access-Control-Allow-Origin") is None
 
@@ -200,14 +242,20 @@ def test_updates_are_refused_with_403(server: str, store_dir: Path, how: str) ->
     elif how == "update-form":
         status, _, body = http(server + "sparql", data=form(update=update))
     elif how == "update-body":
-        status, _, body = http(server + "sparql", data=update.encode(),
-                               headers={"Content-Type": "application/sparql-update"})
+        status, _, body = http(
+            server + "sparql",
+            data=update.encode(),
+            headers={"Content-Type": "application/sparql-update"},
+        )
     else:
         status, _, body = http(server + "update", data=form(update=update))
     assert status == 403
     assert b"read-only" in body
-    status, _, body = http(server + "sparql", data=form(
-        query="ASK { <https://example.org/a> ?p ?o }"), headers={"Accept": "application/json"})
+    status, _, body = http(
+        server + "sparql",
+        data=form(query="ASK { <https://example.org/a> ?p ?o }"),
+        headers={"Accept": "application/json"},
+    )
     assert json.loads(body)["boolean"] is False
 
 
@@ -217,8 +265,11 @@ def test_query_over_the_timeout_is_504_and_the_server_keeps_serving(server: str)
     assert status == 504
     assert b"timeout" in body
     assert time.monotonic() - started < TIMEOUT + 3
-    status, _, body = http(server + "sparql", data=form(query="ASK { ?s ?p ?o }"),
-                           headers={"Accept": "application/sparql-results+json"})
+    status, _, body = http(
+        server + "sparql",
+        data=form(query="ASK { ?s ?p ?o }"),
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert status == 200 and json.loads(body)["boolean"] is True
 
 
@@ -241,36 +292,42 @@ def test_queries_lists_every_saved_query_with_parameters(server: str) -> None:
     assert listed["recurring-issues"]["summary"]
 
 
-def test_saved_query_binds_parameters_as_on_the_command_line(server: str,
-                                                             embedded: ox.Store) -> None:
+def test_saved_query_binds_parameters_as_on_the_command_line(
+    server: str, embedded: ox.Store
+) -> None:
     params = {"authority": "Hartlepool", "to_year": "2020"}
-    status, kind, body = http(server + "queries/recurring-issues?" + urllib.parse.urlencode(
-        {**params, "format": "json"}))
+    status, kind, body = http(
+        server + "queries/recurring-issues?" + urllib.parse.urlencode({**params, "format": "json"})
+    )
     assert status == 200 and kind.startswith("application/sparql-results+json")
-    remote = {(b["theme"]["value"], b["visits"]["value"])
-              for b in json.loads(body)["results"]["bindings"]}
-    local = {(r["theme"], r["visits"])
-             for r in execute(embedded, prepare(get_query("recurring-issues"), params)).values()}
+    remote = {
+        (b["theme"]["value"], b["visits"]["value"]) for b in json.loads(body)["results"]["bindings"]
+    }
+    local = {
+        (r["theme"], r["visits"])
+        for r in execute(embedded, prepare(get_query("recurring-issues"), params)).values()
+    }
     assert remote == local and remote
     # The same by Accept header, as CSV.
-    status, kind, body = http(server + "queries/recurring-issues?authority=Hartlepool",
-                              headers={"Accept": "text/csv"})
+    status, kind, body = http(
+        server + "queries/recurring-issues?authority=Hartlepool", headers={"Accept": "text/csv"}
+    )
     assert status == 200 and kind.startswith("text/csv")
     assert body.decode().splitlines()[0].startswith("authority_name,theme,")
 
 
-def test_inspector_parameters_are_looked_up_in_the_graph(server: str,
-                                                         embedded: ox.Store) -> None:
+def test_inspector_parameters_are_looked_up_in_the_graph(server: str, embedded: ox.Store) -> None:
     import inspect
 
-    taking = [q for q in load_queries().values()
-              if any(p.type == "inspector" for p in q.parameters)]
+    taking = [
+        q for q in load_queries().values() if any(p.type == "inspector" for p in q.parameters)
+    ]
     assert taking, "inspector-history takes an inspector parameter"
     for query in taking:
-        values = {next(p.name for p in query.parameters if p.type == "inspector"):
-                  "Martin Ayres"}
-        status, _, body = http(server + f"queries/{query.name}?" + urllib.parse.urlencode(
-            {**values, "format": "csv"}))
+        values = {next(p.name for p in query.parameters if p.type == "inspector"): "Martin Ayres"}
+        status, _, body = http(
+            server + f"queries/{query.name}?" + urllib.parse.urlencode({**values, "format": "csv"})
+        )
         assert status == 200, body
         keyword = "source" if "source" in inspect.signature(prepare).parameters else "store"
         local = execute(embedded, prepare(query, values, **{keyword: embedded}))
@@ -278,19 +335,25 @@ def test_inspector_parameters_are_looked_up_in_the_graph(server: str,
 
 
 def test_saved_query_values_cannot_inject_sparql(server: str) -> None:
-    status, _, body = http(server + "queries/recurring-issues?" + urllib.parse.urlencode(
-        {"include": 'weaknesses" } } # ', "format": "json"}))
+    status, _, body = http(
+        server
+        + "queries/recurring-issues?"
+        + urllib.parse.urlencode({"include": 'weaknesses" } } # ', "format": "json"})
+    )
     assert status == 400
     assert b"include must be one of" in body
 
 
-@pytest.mark.parametrize("path,status,message", [
-    ("queries/no-such-query", 404, b"no saved query named"),
-    ("queries/recurring-issues?colour=red", 400, b"unknown parameter(s) colour"),
-    ("queries/recurring-issues?from_year=soon", 400, b"whole number"),
-    ("queries/recurring-issues?authority=Atlantis", 400, b"Atlantis"),
-    ("queries/recurring-issues?format=pdf", 400, b"unknown format"),
-])
+@pytest.mark.parametrize(
+    "path,status,message",
+    [
+        ("queries/no-such-query", 404, b"no saved query named"),
+        ("queries/recurring-issues?colour=red", 400, b"unknown parameter(s) colour"),
+        ("queries/recurring-issues?from_year=soon", 400, b"whole number"),
+        ("queries/recurring-issues?authority=Atlantis", 400, b"Atlantis"),
+        ("queries/recurring-issues?format=pdf", 400, b"unknown format"),
+    ],
+)
 def test_bad_saved_query_requests(server: str, path: str, status: int, message: bytes) -> None:
     got, _, body = http(server + path)
     assert got == status
@@ -300,7 +363,7 @@ def test_bad_saved_query_requests(server: str, path: str, status: int, message: 
 # --- the browser page ------------------------------------------------------------------------
 
 
-def chrome(tmp_path: Path):  # noqa: ANN201 - a selenium WebDriver
+def chrome(tmp_path: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -309,10 +372,18 @@ def chrome(tmp_path: Path):  # noqa: ANN201 - a selenium WebDriver
         require(path, path, "apt-get install chromium chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path / 'chrome-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chrome-profile'}",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
@@ -327,8 +398,10 @@ def test_page_runs_a_saved_query_with_a_parameter(server: str, tmp_path: Path) -
         driver.get(server + "#recurring-issues")
         wait = WebDriverWait(driver, 20)
         wait.until(ec.presence_of_element_located((By.ID, "param-authority")))
-        listed = [b.get_attribute("data-query")
-                  for b in driver.find_elements(By.CSS_SELECTOR, "#query-list button")]
+        listed = [
+            b.get_attribute("data-query")
+            for b in driver.find_elements(By.CSS_SELECTOR, "#query-list button")
+        ]
         assert set(listed) == set(load_queries())
         # Defaults are filled, enumerated values are a select.
         assert driver.find_element(By.ID, "param-from_year").get_attribute("value") == "2010"
@@ -339,12 +412,15 @@ def test_page_runs_a_saved_query_with_a_parameter(server: str, tmp_path: Path) -
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#results-table tbody tr")))
         headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#results-table th")]
         assert headers[:3] == ["authority_name", "theme", "theme_label"]
-        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-                for tr in driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")]
+        rows = [
+            [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")
+        ]
         assert rows and all(row[0] == "Hartlepool" for row in rows)
         assert "Supervision" in {row[2] for row in rows}
-        assert driver.find_element(By.ID, "download-csv").get_attribute("href").endswith(
-            "format=csv")
+        assert (
+            driver.find_element(By.ID, "download-csv").get_attribute("href").endswith("format=csv")
+        )
         # The SPARQL editor started from the vendored assets (no network).
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#yasgui .CodeMirror")))
         driver.execute_script("document.getElementById('results').scrollIntoView()")
@@ -355,8 +431,9 @@ def test_page_runs_a_saved_query_with_a_parameter(server: str, tmp_path: Path) -
         run_button = driver.find_element(By.CSS_SELECTOR, "#yasgui .yasqe_queryButton")
         driver.execute_script("arguments[0].scrollIntoView()", run_button)
         run_button.click()
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR,
-                                                   "#yasgui .yasr table tbody tr")))
+        wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "#yasgui .yasr table tbody tr"))
+        )
         cells = driver.find_element(By.CSS_SELECTOR, "#yasgui .yasr table tbody").text
         assert "kind:focused-visit" in cells
     finally:
@@ -373,13 +450,16 @@ def test_cors_headers_when_asked(store_dir: Path) -> None:
     from kg.serve import serving
 
     with serving(store_dir, port=0, cors=True, timeout=5) as running:
-        status, _, _ = http(running.url + "sparql", method="OPTIONS",
-                            headers={"Origin": "http://example.org",
-                                     "Access-Control-Request-Method": "POST"})
+        status, _, _ = http(
+            running.url + "sparql",
+            method="OPTIONS",
+            headers={"Origin": "http://example.org", "Access-Control-Request-Method": "POST"},
+        )
         assert status == 204
         request = urllib.request.Request(
             running.url + "sparql?" + urllib.parse.urlencode({"query": "ASK {}"}),
-            headers={"Origin": "http://example.org"})
+            headers={"Origin": "http://example.org"},
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(request) as response:
             assert response.headers.get("Access-Control-Allow-Origin") == "*"
@@ -412,6 +492,9 @@ def test_a_runaway_query_does_not_keep_the_engine_busy(store_dir: Path) -> None:
             pass
         assert not _busy(running.app.engine.process)
         assert first.poll() is not None or not _busy(first)
-        status, _, body = http(running.url + "sparql", data=form(query="ASK { ?s ?p ?o }"),
-                               headers={"Accept": "application/sparql-results+json"})
+        status, _, body = http(
+            running.url + "sparql",
+            data=form(query="ASK { ?s ?p ?o }"),
+            headers={"Accept": "application/sparql-results+json"},
+        )
         assert status == 200 and json.loads(body)["boolean"] is True

@@ -15,11 +15,27 @@ from kg.themes import ThemeTagger
 
 GOLD = Path(__file__).parent / "data" / "gold_seeds.json"
 DOMAIN_THEME_IDS = [
-    "supervision", "management-oversight", "written-plans", "pre-proceedings",
-    "assessment-quality", "recording", "voice-of-child", "care-leavers", "health", "training",
-    "governance", "reviews", "connected-carers", "disabled-children", "thresholds",
-    "partnership", "front-door", "workforce-capacity", "quality-assurance", "private-fostering",
-]  # fmt: skip
+    "supervision",
+    "management-oversight",
+    "written-plans",
+    "pre-proceedings",
+    "assessment-quality",
+    "recording",
+    "voice-of-child",
+    "care-leavers",
+    "health",
+    "training",
+    "governance",
+    "reviews",
+    "connected-carers",
+    "disabled-children",
+    "thresholds",
+    "partnership",
+    "front-door",
+    "workforce-capacity",
+    "quality-assurance",
+    "private-fostering",
+]
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +204,8 @@ def test_tagger_on_recommendations_tagged_blind_after_it_was_tuned(tagger: Theme
     guards against falling back."""
     items = json.loads((THEMES_GOLD.parent / "themes_heldout.json").read_text(encoding="utf-8"))
     assert not {i["file"] for i in items} & {
-        i["file"] for i in json.loads(THEMES_GOLD.read_text(encoding="utf-8"))}
+        i["file"] for i in json.loads(THEMES_GOLD.read_text(encoding="utf-8"))
+    }
     precision, recall = _precision_recall(tagger, items)
     assert precision >= 0.80 and recall >= 0.83, (precision, recall)
 
@@ -198,11 +215,14 @@ def test_a_purpose_clause_adds_no_theme_but_the_group_of_children_it_names(
 ) -> None:
     assert tagger.tag("The quality of supervision so that plans progress.") == ["supervision"]
     assert "disabled-children" in tagger.tag(
-        "The quality of assessments so that the needs of disabled children are explored.")
+        "The quality of assessments so that the needs of disabled children are explored."
+    )
     # nothing before the clause: the whole point is read
     assert tagger.tag("Better so that plans for children progress.") == ["written-plans"]
 
 
 def test_a_cross_reference_to_the_national_framework_is_not_read(tagger: ThemeTagger) -> None:
-    assert tagger.tag("Quality of management oversight (enabler: leaders drive conditions for "
-                      "effective practice, national framework)") == ["management-oversight"]
+    assert tagger.tag(
+        "Quality of management oversight (enabler: leaders drive conditions for "
+        "effective practice, national framework)"
+    ) == ["management-oversight"]

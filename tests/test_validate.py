@@ -60,9 +60,7 @@ def store(built: list[ox.Quad]) -> ox.Store:
 def check(store: ox.Store) -> kv.Report:
     """The report, after checking that the SPARQL engine alone (pySHACL running nothing it
     covers) reports exactly the same."""
-    report = kv.validate_store(
-        store, SHAPES, workers=1, pyshacl_max_focus=MAX_FOCUS, checks=False
-    )
+    report = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=MAX_FOCUS, checks=False)
     alone = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=0, checks=False)
     assert [v.to_json() for v in alone.violations] == [v.to_json() for v in report.violations]
     return report
@@ -107,8 +105,14 @@ def test_a_data_check_row_is_a_violation_beside_the_shapes(store: ox.Store) -> N
     letter = ox.NamedNode(T.letterDate)
     for q in list(store.quads_for_pattern(ox.NamedNode(report_iri), letter, None)):
         store.remove(q)
-    store.add(quad(report_iri, T.letterDate, ox.Literal(
-        "2019-01-01", datatype=ox.NamedNode(vocab.XSD + "date")), graph(FV_TXT)))
+    store.add(
+        quad(
+            report_iri,
+            T.letterDate,
+            ox.Literal("2019-01-01", datatype=ox.NamedNode(vocab.XSD + "date")),
+            graph(FV_TXT),
+        )
+    )
     assert check(store).conforms  # the SHACL shapes alone see nothing wrong
     report = kv.validate_store(store, SHAPES, workers=1, pyshacl_max_focus=0)
     [v] = report.violations
@@ -167,12 +171,24 @@ def test_a_grade_off_the_framework_scale(store: ox.Store) -> None:
 def test_a_theme_at_visit_that_disagrees_with_its_visit_and_items(store: ox.Store) -> None:
     """The node derived from a visit's items must keep agreeing with them."""
     g = graph(SLAC)
-    node, year, rec = (one(store, f"""SELECT ?n ?y ?r WHERE {{ GRAPH <{g}> {{
+    node, year, rec = (
+        one(
+            store,
+            f"""SELECT ?n ?y ?r WHERE {{ GRAPH <{g}> {{
         ?n a kg:ThemeAtVisit ; kg:visitYear ?y ; kg:raisedInRecommendation ?r }} }} LIMIT 1""",
-        v) for v in ("n", "y", "r"))
+            v,
+        )
+        for v in ("n", "y", "r")
+    )
     store.remove(quad(node.value, T.visitYear, year, g))
-    store.add(quad(node.value, T.visitYear, ox.Literal("1999", datatype=ox.NamedNode(
-        vocab.XSD + "integer")), g))
+    store.add(
+        quad(
+            node.value,
+            T.visitYear,
+            ox.Literal("1999", datatype=ox.NamedNode(vocab.XSD + "integer")),
+            g,
+        )
+    )
     store.add(quad(node.value, T.raisedInWeakness, rec.value, g))  # not a finding
     report = check(store)
     bad = found(report, node.value, "must agree with its visit")
@@ -185,9 +201,16 @@ def test_a_theme_at_visit_whose_lead_items_disagree_with_its_items(store: ox.Sto
     """A lead item must be one of the node's items of its kind, and a lead quote the text of
     a lead item."""
     g = graph(SLAC)
-    node, quote, rec = (one(store, f"""SELECT ?n ?q ?r WHERE {{ GRAPH <{g}> {{
+    node, quote, rec = (
+        one(
+            store,
+            f"""SELECT ?n ?q ?r WHERE {{ GRAPH <{g}> {{
         ?n a kg:ThemeAtVisit ; kg:leadRecommendationQuote ?q ; kg:raisedInRecommendation ?r }}
-        }} LIMIT 1""", v) for v in ("n", "q", "r"))
+        }} LIMIT 1""",
+            v,
+        )
+        for v in ("n", "q", "r")
+    )
     store.remove(quad(node.value, T.leadRecommendationQuote, quote, g))
     store.add(quad(node.value, T.leadRecommendationQuote, ox.Literal("Not a text of it."), g))
     store.add(quad(node.value, T.leadWeakness, rec.value, g))  # not a weakness of the node

@@ -12,17 +12,24 @@ import typer
 from kg.analytics import GRAPH_FORMATS, GRAPH_KINDS, INCLUDES
 
 FromOption = Annotated[
-    int | None, typer.Option("--from", help="First year (visit start), inclusive.",
-                             show_default=False)]
+    int | None,
+    typer.Option("--from", help="First year (visit start), inclusive.", show_default=False),
+]
 ToOption = Annotated[
-    int | None, typer.Option("--to", help="Last year (visit start), inclusive.",
-                             show_default=False)]
+    int | None, typer.Option("--to", help="Last year (visit start), inclusive.", show_default=False)
+]
 IncludeOption = Annotated[
-    str, typer.Option("--include", help="What counts as being told: recommendations, or "
-                                        "weaknesses (recommendations and weakness findings).")]
+    str,
+    typer.Option(
+        "--include",
+        help="What counts as being told: recommendations, or "
+        "weaknesses (recommendations and weakness findings).",
+    ),
+]
 AuthorityOption = Annotated[
-    str | None, typer.Option("--authority", help="One authority (name or GSS code).",
-                             show_default=False)]
+    str | None,
+    typer.Option("--authority", help="One authority (name or GSS code).", show_default=False),
+]
 
 
 def _check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -34,26 +41,39 @@ def _check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``kg graph export`` and ``kg report`` to the ``kg`` app."""
-    graph_app = typer.Typer(help="Graph analytics exported for network tools.",
-                            no_args_is_help=True)
+    graph_app = typer.Typer(
+        help="Graph analytics exported for network tools.", no_args_is_help=True
+    )
     app.add_typer(graph_app, name="graph")
 
     @graph_app.command("export")
     def export_command(
         kind: Annotated[str, typer.Option("--kind", help="recurrence, inspectors or themes.")],
-        fmt: Annotated[str | None, typer.Option(
-            "--format", "-f", help="graphml, gexf or json (d3 node-link); default: from the "
-                                   "--output suffix, else graphml.", show_default=False)] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                    help="Write to a file (default: stdout).")]
-        = None,
+        fmt: Annotated[
+            str | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="graphml, gexf or json (d3 node-link); default: from the "
+                "--output suffix, else graphml.",
+                show_default=False,
+            ),
+        ] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write to a file (default: stdout).")
+        ] = None,
         authority: AuthorityOption = None,
         from_year: FromOption = None,
         to_year: ToOption = None,
         include: IncludeOption = "recommendations",
-        store: Annotated[Path | None, typer.Option(
-            "--store", help="Store directory (default: ./kg-store, or $KG_STORE if set).",
-            show_default=False)] = None,
+        store: Annotated[
+            Path | None,
+            typer.Option(
+                "--store",
+                help="Store directory (default: ./kg-store, or $KG_STORE if set).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Export the recurrence, inspector or theme co-occurrence graph for network tools.
 
@@ -70,8 +90,13 @@ def register(app: typer.Typer) -> None:
         graph = _open_read_only(store)
         try:
             selected = resolve_authority(authority) if authority else None
-            data = load(graph.store, authority=selected, from_year=from_year, to_year=to_year,
-                        include=include)  # type: ignore[arg-type]
+            data = load(
+                graph.store,
+                authority=selected,
+                from_year=from_year,
+                to_year=to_year,
+                include=include,
+            )  # type: ignore[arg-type]
             result = export_graph(data, kind, include)  # type: ignore[arg-type]
             if output is None:
                 write_graph(result, fmt, sys.stdout.buffer)
@@ -85,8 +110,11 @@ def register(app: typer.Typer) -> None:
         finally:
             graph.close()
         if output is not None:
-            print(f"wrote {output}: {result.number_of_nodes()} nodes, "
-                  f"{result.number_of_edges()} edges ({kind}, {fmt})", file=sys.stderr)
+            print(
+                f"wrote {output}: {result.number_of_nodes()} nodes, "
+                f"{result.number_of_edges()} edges ({kind}, {fmt})",
+                file=sys.stderr,
+            )
 
     @app.command("report")
     def report_command(
@@ -95,12 +123,20 @@ def register(app: typer.Typer) -> None:
         from_year: FromOption = None,
         to_year: ToOption = None,
         include: IncludeOption = "recommendations",
-        top: Annotated[int, typer.Option("--top", min=1,
-                                         help="Rows per chart or table before the rest is "
-                                              "summarised.")] = 15,
-        store: Annotated[Path | None, typer.Option(
-            "--store", help="Store directory (default: ./kg-store, or $KG_STORE if set).",
-            show_default=False)] = None,
+        top: Annotated[
+            int,
+            typer.Option(
+                "--top", min=1, help="Rows per chart or table before the rest is summarised."
+            ),
+        ] = 15,
+        store: Annotated[
+            Path | None,
+            typer.Option(
+                "--store",
+                help="Store directory (default: ./kg-store, or $KG_STORE if set).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Write a self-contained HTML report of recurring issues (no network needed).
 
@@ -114,14 +150,22 @@ def register(app: typer.Typer) -> None:
             raise _fail(f"error: --output {output} is a directory; give a file name")
         graph = _open_read_only(store)
         try:
-            summary = write_report(graph.store, output, authority=authority,
-                                   from_year=from_year, to_year=to_year,
-                                   include=include, top=top)  # type: ignore[arg-type]
+            summary = write_report(
+                graph.store,
+                output,
+                authority=authority,
+                from_year=from_year,
+                to_year=to_year,
+                include=include,
+                top=top,
+            )  # type: ignore[arg-type]
         except AnalyticsError as error:
             raise _fail(f"error: {error}") from None
         finally:
             graph.close()
         authorities = "authority" if summary.authorities == 1 else "authorities"
-        print(f"wrote {output}: {summary.authorities} {authorities}, {summary.visits} visits, "
-              f"{summary.chains} recurring themes, {summary.bytes / 1024:.0f} KiB in "
-              f"{summary.seconds:.1f} s")
+        print(
+            f"wrote {output}: {summary.authorities} {authorities}, {summary.visits} visits, "
+            f"{summary.chains} recurring themes, {summary.bytes / 1024:.0f} KiB in "
+            f"{summary.seconds:.1f} s"
+        )

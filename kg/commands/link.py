@@ -28,8 +28,11 @@ LIST_FORMATS = ("table", "csv", "json")
 # module's globals, and kg.cli imports this module while it is being loaded).
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Store directory (default: ./kg-store, or $KG_STORE if set).",
-                 show_default=False),
+    typer.Option(
+        "--store",
+        help="Store directory (default: ./kg-store, or $KG_STORE if set).",
+        show_default=False,
+    ),
 ]
 
 
@@ -40,15 +43,20 @@ def _write(text: str, output: Path | None) -> None:
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
-def _rows_out(title: str, columns: list[str], rows: list[list[Any]], fmt: str,
-              output: Path | None = None) -> None:
+def _rows_out(
+    title: str, columns: list[str], rows: list[list[Any]], fmt: str, output: Path | None = None
+) -> None:
     from kg.cli import _fail, _table, out
 
     if fmt not in LIST_FORMATS:
         raise _fail(f"error: --format must be one of {', '.join(LIST_FORMATS)} (got {fmt!r})")
     if fmt == "json":
-        _write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], indent=2,
-                          ensure_ascii=False), output)
+        _write(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows], indent=2, ensure_ascii=False
+            ),
+            output,
+        )
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -86,8 +94,9 @@ def visits_of(graph: KnowledgeGraph, authority_iri: str) -> list[dict[str, str |
         v = q.subject
         if not any(True for _ in store.quads_for_pattern(v, rdf_type, visit_type, None)):
             continue  # an earlier inspection a report mentions, not a visit in the store
-        entry = found.setdefault(v.value, {"visit": v.value, "kind": None, "start": None,
-                                           "graphs": set()})
+        entry = found.setdefault(
+            v.value, {"visit": v.value, "kind": None, "start": None, "graphs": set()}
+        )
         entry["graphs"].add(q.graph_name.value)
         for k in store.quads_for_pattern(v, ox.NamedNode(KG + "kind"), None, None):
             entry["kind"] = k.object.value.removeprefix(KIND)
@@ -95,9 +104,14 @@ def visits_of(graph: KnowledgeGraph, authority_iri: str) -> list[dict[str, str |
             entry["start"] = s.object.value
     rows = []
     for entry in found.values():
-        rows.append({"visit": entry["visit"], "kind": entry["kind"], "start": entry["start"],
-                     "sources": ", ".join(sorted(g.rsplit("/", 1)[-1]
-                                                 for g in entry["graphs"]))})
+        rows.append(
+            {
+                "visit": entry["visit"],
+                "kind": entry["kind"],
+                "start": entry["start"],
+                "sources": ", ".join(sorted(g.rsplit("/", 1)[-1] for g in entry["graphs"])),
+            }
+        )
     return sorted(rows, key=lambda r: (r["start"] or "", r["kind"] or ""))
 
 
@@ -106,8 +120,10 @@ def _maybe_open(store: Path | None) -> KnowledgeGraph | None:
     from kg.cli import _open_read_only, _store_path
 
     if not (_store_path(store) / "CURRENT").exists():
-        print(f"note: no store at {_store_path(store)} (run `kg build`): visits not counted",
-              file=sys.stderr)
+        print(
+            f"note: no store at {_store_path(store)} (run `kg build`): visits not counted",
+            file=sys.stderr,
+        )
         return None
     return _open_read_only(store)
 
@@ -134,19 +150,23 @@ def register(app: typer.Typer) -> None:
     """Add ``kg authorities`` and ``kg link`` to the main app."""
     authorities_app = typer.Typer(
         help="Every English children's services authority: codes, history, visits.",
-        invoke_without_command=True)
+        invoke_without_command=True,
+    )
     app.add_typer(authorities_app, name="authorities")
-    link_app = typer.Typer(help="Link statistics tables keyed by authority (RDF Data Cube) "
-                                "and export the authority crosswalk.", no_args_is_help=True)
+    link_app = typer.Typer(
+        help="Link statistics tables keyed by authority (RDF Data Cube) "
+        "and export the authority crosswalk.",
+        no_args_is_help=True,
+    )
     app.add_typer(link_app, name="link")
 
     @authorities_app.callback()
     def authorities_command(
         ctx: typer.Context,
-        include_all: Annotated[bool, typer.Option(
-            "--all", help="Include abolished councils (predecessors).")] = False,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")]
-        = "table",
+        include_all: Annotated[
+            bool, typer.Option("--all", help="Include abolished councils (predecessors).")
+        ] = False,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
         store: StoreOption = None,
     ) -> None:
         """List the authorities: name, GSS code, DfE number, region, visits in the store."""
@@ -159,8 +179,7 @@ def register(app: typer.Typer) -> None:
         counts = visit_counts(graph) if graph is not None else None
         rows = []
         for a in AuthorityIndex.load().all(include_predecessors=include_all):
-            visits = counts.get(vocab.authority_iri(a.gss_code), 0) if counts is not None \
-                else None
+            visits = counts.get(vocab.authority_iri(a.gss_code), 0) if counts is not None else None
             row: list[Any] = [a.name, a.gss_code, a.dfe_la_code, a.region_name, visits]
             if include_all:
                 row.append(a.abolished)
@@ -172,8 +191,9 @@ def register(app: typer.Typer) -> None:
 
     @authorities_app.command("show")
     def authorities_show_command(
-        name: Annotated[str, typer.Argument(help="A name as reports write it, a GSS code or "
-                                                 "a DfE LA number.")],
+        name: Annotated[
+            str, typer.Argument(help="A name as reports write it, a GSS code or a DfE LA number.")
+        ],
         fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
         store: StoreOption = None,
     ) -> None:
@@ -199,38 +219,58 @@ def register(app: typer.Typer) -> None:
             "area": vocab.area_iri(a.gss_code),
             "established": a.established,
             "abolished": a.abolished,
-            "predecessors": [{"name": p.name, "gss_code": p.gss_code,
-                              "dfe_la_code": p.dfe_la_code, "date": p.effective_date}
-                             for p in a.predecessors],
-            "successors": [{"name": s.name, "gss_code": s.gss_code,
-                            "dfe_la_code": s.dfe_la_code, "date": s.effective_date}
-                           for s in a.successors],
-            "code_changes": [{"from": r.old_gss_code, "to": r.new_gss_code,
-                              "date": r.effective_date} for r in a.recodes],
+            "predecessors": [
+                {
+                    "name": p.name,
+                    "gss_code": p.gss_code,
+                    "dfe_la_code": p.dfe_la_code,
+                    "date": p.effective_date,
+                }
+                for p in a.predecessors
+            ],
+            "successors": [
+                {
+                    "name": s.name,
+                    "gss_code": s.gss_code,
+                    "dfe_la_code": s.dfe_la_code,
+                    "date": s.effective_date,
+                }
+                for s in a.successors
+            ],
+            "code_changes": [
+                {"from": r.old_gss_code, "to": r.new_gss_code, "date": r.effective_date}
+                for r in a.recodes
+            ],
             "visits": visits if graph is not None else None,
         }
         if fmt == "json":
             print(json.dumps(info, indent=2, ensure_ascii=False))
             return
-        lines = [f"{a.name}" + (f" (abolished {a.abolished})" if a.abolished else ""),
-                 f"  IRI          {iri}",
-                 f"  GSS code     {a.gss_code}"
-                 + (f" (formerly {', '.join(a.former_gss_codes)})" if a.former_gss_codes
-                    else ""),
-                 f"  DfE LA no.   {a.dfe_la_code or '-'}",
-                 f"  region       {a.region_name or '-'}"
-                 + (f" ({a.region_gss_code})" if a.region_gss_code else ""),
-                 f"  Wikidata     {info['wikidata'] or '-'}",
-                 f"  area         {info['area']}"]
+        lines = [
+            f"{a.name}" + (f" (abolished {a.abolished})" if a.abolished else ""),
+            f"  IRI          {iri}",
+            f"  GSS code     {a.gss_code}"
+            + (f" (formerly {', '.join(a.former_gss_codes)})" if a.former_gss_codes else ""),
+            f"  DfE LA no.   {a.dfe_la_code or '-'}",
+            f"  region       {a.region_name or '-'}"
+            + (f" ({a.region_gss_code})" if a.region_gss_code else ""),
+            f"  Wikidata     {info['wikidata'] or '-'}",
+            f"  area         {info['area']}",
+        ]
         for r in a.recodes:
-            lines.append(f"  code change  {r.old_gss_code} -> {r.new_gss_code} "
-                         f"on {r.effective_date}")
+            lines.append(
+                f"  code change  {r.old_gss_code} -> {r.new_gss_code} on {r.effective_date}"
+            )
         for p in a.predecessors:
-            lines.append(f"  predecessor  {p.name} ({p.gss_code}, DfE {p.dfe_la_code or '-'}),"
-                         f" replaced on {p.effective_date}")
+            lines.append(
+                f"  predecessor  {p.name} ({p.gss_code}, DfE {p.dfe_la_code or '-'}),"
+                f" replaced on {p.effective_date}"
+            )
         for s in a.successors:
-            lines.append(f"  successor    {s.name} ({s.gss_code}, DfE {s.dfe_la_code or '-'}),"
-                         f" from {s.effective_date}")
+            lines.append(
+                f"  successor    {s.name} ({s.gss_code}, DfE {s.dfe_la_code or '-'}),"
+                f" from {s.effective_date}"
+            )
         if graph is None:
             lines.append("  visits       (no store)")
         else:
@@ -242,13 +282,20 @@ def register(app: typer.Typer) -> None:
     @link_app.command("import")
     def link_import_command(
         file: Annotated[Path, typer.Argument(help="A CSV table keyed by authority.")],
-        dataset: Annotated[str, typer.Option("--dataset", "-d", help="Short name (its graph: "
-                                             ".../graph/dataset/NAME).")],
-        area_column: Annotated[str | None, typer.Option(
-            help="Column holding GSS codes, DfE LA numbers or names (default: detected).")]
-        = None,
-        period_column: Annotated[str | None, typer.Option(
-            help="Column holding the period, e.g. time_period (default: detected).")] = None,
+        dataset: Annotated[
+            str,
+            typer.Option("--dataset", "-d", help="Short name (its graph: .../graph/dataset/NAME)."),
+        ],
+        area_column: Annotated[
+            str | None,
+            typer.Option(
+                help="Column holding GSS codes, DfE LA numbers or names (default: detected)."
+            ),
+        ] = None,
+        period_column: Annotated[
+            str | None,
+            typer.Option(help="Column holding the period, e.g. time_period (default: detected)."),
+        ] = None,
         title: Annotated[str | None, typer.Option(help="A title for the dataset.")] = None,
         store: StoreOption = None,
     ) -> None:
@@ -258,8 +305,9 @@ def register(app: typer.Typer) -> None:
         from kg.store import KnowledgeGraph
 
         try:
-            quads, report = dataset_quads(file, dataset, area_column=area_column,
-                                          period_column=period_column, title=title)
+            quads, report = dataset_quads(
+                file, dataset, area_column=area_column, period_column=period_column, title=title
+            )
         except DatasetError as error:
             raise _fail(f"error: {error}") from None
         try:
@@ -274,8 +322,9 @@ def register(app: typer.Typer) -> None:
 
     @link_app.command("import-defaults")
     def link_import_defaults_command(
-        force: Annotated[bool, typer.Option("--force", help="Re-import unchanged files too.")]
-        = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Re-import unchanged files too.")
+        ] = False,
         store: StoreOption = None,
     ) -> None:
         """Link the data shipped in datasets/ (DfE tables, Ofsted's ILACS record): what
@@ -300,8 +349,7 @@ def register(app: typer.Typer) -> None:
 
     @link_app.command("list")
     def link_list_command(
-        fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")]
-        = "table",
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
         store: StoreOption = None,
     ) -> None:
         """List the imported datasets."""
@@ -311,14 +359,14 @@ def register(app: typer.Typer) -> None:
         graph = _open_read_only(store)
         rows = list_datasets(graph.store)
         columns = ["dataset", "title", "file", "observations", "measures", "graph"]
-        _rows_out(f"{len(rows)} dataset(s)", columns, [[r[c] for c in columns] for r in rows],
-                  fmt)
+        _rows_out(f"{len(rows)} dataset(s)", columns, [[r[c] for c in columns] for r in rows], fmt)
 
     @link_app.command("export")
     def link_export_command(
         fmt: Annotated[str, typer.Option("--format", "-f", help="csv or turtle")] = "csv",
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")]
-        = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write to a file.")
+        ] = None,
     ) -> None:
         """Write the authority crosswalk: our IRI, name, GSS, DfE, Wikidata, area, region,
         predecessors/successors (every authority, abolished ones included)."""

@@ -106,4 +106,4 @@ def _title_regions(text: str, title: Title) -> tuple[str, ...]:
     line_start = text.rfind("\n", 0, title.start) + 1
     line_end = text.find("\n", title.end)
     line_end = line_end if line_end > 0 else len(text)
-    return text[line_start:line_end], text[max(0, line_start - 300): line_end + 300]
+    return text[line_start:line_end], text[max(0, line_start - 300) : line_end + 300]

@@ -39,8 +39,9 @@ MONTH_RE = (
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
 )
 # "4 March 2020", "04 June 2010", "4th March 2020"
-DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_RE})\.?,?\s+(\d{{4}})\b",
-                            re.IGNORECASE)
+DAY_MONTH_YEAR = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_RE})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,20 @@ def parse_date(day: str | int, month: str, year: str | int) -> date | None:
 
 
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def dates_in_words(text: str) -> str:
@@ -171,8 +184,22 @@ def date_range(text: str) -> tuple[date, date] | None:
 
 # Sentence boundaries: ., ! or ? followed by space and a capital/quote/digit; not after
 # common abbreviations.
-_ABBREVIATIONS = ("e.g", "i.e", "etc", "Mr", "Mrs", "Ms", "Dr", "St", "No", "para", "Cllr",
-                  "approx", "vs", "Prof")
+_ABBREVIATIONS = (
+    "e.g",
+    "i.e",
+    "etc",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "St",
+    "No",
+    "para",
+    "Cllr",
+    "approx",
+    "vs",
+    "Prof",
+)
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])['\")]?\s+(?=['\"(]?[A-Z0-9])")
 # The same break, found from its punctuation mark (group 1 is the break itself): a pattern that
 # starts with a lookbehind is tried at every character and made sentences() slow.
@@ -186,12 +213,12 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tup
             origin = block.body_start
         else:
             origin = block.start
-        body = text[origin:block.end]
+        body = text[origin : block.end]
         pos = 0
         for m in _SENTENCE_BREAK_AT.finditer(body):
             # the word before the break, from a short tail (slicing the whole prefix was
             # quadratic); the tail ends in . ! or ? so it never ends in a space
-            word = body[max(0, m.start(1) - 200):m.start(1)].rsplit(None, 1)[-1]
+            word = body[max(0, m.start(1) - 200) : m.start(1)].rsplit(None, 1)[-1]
             if word.rstrip(".!?'\")") in _ABBREVIATIONS:
                 continue
             piece_end = m.start(1)
@@ -261,14 +288,15 @@ _EARLIER_GRADE = re.compile(
     rf"(?:to\s+be\s+|as\s+)?({GRADE_WORDS})\b",
     re.IGNORECASE,
 )
-_OVERALL_GRADE = re.compile(rf"^\s*(?:- )?overall\s+effectiveness\s*:?\s*({GRADE_WORDS})\b",
-                            re.IGNORECASE)
+_OVERALL_GRADE = re.compile(
+    rf"^\s*(?:- )?overall\s+effectiveness\s*:?\s*({GRADE_WORDS})\b", re.IGNORECASE
+)
 
 
 def _earlier_date(sentence: str, trigger: re.Match[str]) -> str | None:
     """The date of the inspection a trigger names: "in January 2013", "in 2019" near it."""
-    after = sentence[trigger.start():trigger.end() + 160]
-    before = sentence[max(0, trigger.start() - 90):trigger.start()]
+    after = sentence[trigger.start() : trigger.end() + 160]
+    before = sentence[max(0, trigger.start() - 90) : trigger.start()]
     for region in (after, before):
         m = _MONTH_YEAR.search(region)
         if m:
@@ -335,17 +363,18 @@ def _earlier_mention(
     trigger = _EARLIER_TRIGGER.search(sentence)
     if not trigger:
         return None
-    tail = sentence[trigger.end():trigger.end() + 80]
-    subject = re.match(r"\s*(?:report\s+)?of\s+(.{0,80}?)(?:\s+(?:was|were|in|on)\b|[,.]|$)",
-                       tail)
-    qualifier = sentence[trigger.start():trigger.end()]
+    tail = sentence[trigger.end() : trigger.end() + 80]
+    subject = re.match(r"\s*(?:report\s+)?of\s+(.{0,80}?)(?:\s+(?:was|were|in|on)\b|[,.]|$)", tail)
+    qualifier = sentence[trigger.start() : trigger.end()]
     if _NOT_SERVICES_INSPECTION.search(qualifier) or (
         subject and _NOT_SERVICES_INSPECTION.search(subject.group(1))
     ):
         return None
     when = _earlier_date(sentence, trigger)
-    if when is None or (before and when > before[: len(when)]) or (
-        before and when == before[: len(when)] and len(when) > 4
+    if (
+        when is None
+        or (before and when > before[: len(when)])
+        or (before and when == before[: len(when)] and len(when) > 4)
     ):
         return None
     grade, explicit, quote_end = _earlier_grade(text, spans, index)
@@ -391,8 +420,14 @@ def _merge_earlier(
             same_year = entry[0][:4] == when[:4] and (len(entry[0]) == 4 or len(when) == 4)
             if not (same_date or same_year):
                 continue
-            if grade is None or entry[1] is None or grade == entry[1] or (
-                same_year and not same_date) or explicit or entry[4]:
+            if (
+                grade is None
+                or entry[1] is None
+                or grade == entry[1]
+                or (same_year and not same_date)
+                or explicit
+                or entry[4]
+            ):
                 target = entry
                 break
         if target is None:

@@ -95,8 +95,10 @@ _RECS = re.compile(
     r"|priority and immediate action$"
     r"|recommendations?$|areas for (?:improvement|development)$)"
 )
-_PRIORITY = re.compile(r"^(?:priority and immediate action|immediate action|areas for improvement)"
-                       r"\s*:?$")
+_PRIORITY = re.compile(
+    r"^(?:priority and immediate action|immediate action|areas for improvement)"
+    r"\s*:?$"
+)
 _TIMESCALE = re.compile(
     r"^(immediately|within\s+(?:one|two|three|four|six|nine|twelve|\d{1,2})\s+months?)\s*:?$"
 )
@@ -162,8 +164,12 @@ def _strip_grade(text: str) -> tuple[str, str | None]:
 
 def _is_heading(block: Block) -> bool:
     """A heading or table cell: short, no closing full stop (or a short judgement statement)."""
-    if (len(block.text) > 400 or block.is_bullet or _TABLE_ROW.match(block.text)
-            or _NUMBER.match(block.text)):
+    if (
+        len(block.text) > 400
+        or block.is_bullet
+        or _TABLE_ROW.match(block.text)
+        or _NUMBER.match(block.text)
+    ):
         return False
     if is_heading(block, max_words=30):
         return True
@@ -176,14 +182,21 @@ def _graded(heading: str, following: Block | None) -> bool:
     if _grade_tail(heading):
         return True
     return following is not None and bool(
-        re.fullmatch(rf"\s*(?:{GRADE_WORDS}|grade\s+\d.*)\.?\s*", following.text, re.I))
+        re.fullmatch(rf"\s*(?:{GRADE_WORDS}|grade\s+\d.*)\.?\s*", following.text, re.I)
+    )
 
 
 def _same_form(block: Block | None, section: _Section) -> bool:
     """Whether ``block`` is a point laid out like the section's last point (both bullets, or
     both numbered): what follows a topic heading inside a list of points."""
-    last = next((b for b in reversed(section.items) if b.start not in section.headings
-                 and not _NONE_TO_IMPROVE.match(b.text)), None)
+    last = next(
+        (
+            b
+            for b in reversed(section.items)
+            if b.start not in section.headings and not _NONE_TO_IMPROVE.match(b.text)
+        ),
+        None,
+    )
     if block is None:
         return False
     if last is None:  # the first point: any point
@@ -193,8 +206,9 @@ def _same_form(block: Block | None, section: _Section) -> bool:
     return bool(_NUMBER.match(last.text)) and bool(_NUMBER.match(block.text))
 
 
-def _sections(text: str, part: str | None = None, *, lscb: bool = False,
-              table_first: bool = False) -> list[_Section]:
+def _sections(
+    text: str, part: str | None = None, *, lscb: bool = False, table_first: bool = False
+) -> list[_Section]:
     """Cut the report into sections at the headings the framework uses.
 
     ``part`` is the part the report opens in; with ``lscb`` its headings switch between the
@@ -220,8 +234,7 @@ def _sections(text: str, part: str | None = None, *, lscb: bool = False,
             current.items.append(block)  # the closing table: its rows look like headings
             continue
         heading = _is_heading(block)
-        if (table_first and table and not started and not heading
-                and len(line.split()) >= 25):
+        if table_first and table and not started and not heading and len(line.split()) >= 25:
             started = True  # the summary under a table with no "Overall effectiveness" row
             current = _Section("Overall effectiveness", "content", part)
             out.append(current)
@@ -265,14 +278,22 @@ def _sections(text: str, part: str | None = None, *, lscb: bool = False,
                 role = "content"
         elif _CONTENT.match(key) or new_part != part:
             role = "content"
-        if role == "content" and not started and table_first and not (
-            key.startswith("overall effectiveness")
+        if (
+            role == "content"
+            and not started
+            and table_first
+            and not (key.startswith("overall effectiveness"))
         ):
             role = None  # ILACS page-1 table rows: the summary starts after "Overall effectiveness"
         following = every[index + 1] if index + 1 < len(every) else None
-        if (role == "content" and current.role == "recs" and new_part == part
-                and not _ENDS_POINTS.search(key) and not _graded(line, following)
-                and _same_form(following, current)):
+        if (
+            role == "content"
+            and current.role == "recs"
+            and new_part == part
+            and not _ENDS_POINTS.search(key)
+            and not _graded(line, following)
+            and _same_form(following, current)
+        ):
             role = None  # a topic heading among the points ("Help and protection" / "12. ...")
         if role is None:
             current.items.append(block)  # a sub-heading or table cell: the section goes on
@@ -292,8 +313,10 @@ _PUBLISHED = re.compile(
     r"(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})",
     re.IGNORECASE | re.MULTILINE,
 )
-_DATES = re.compile(r"^(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:?\s*(.*)$",
-                    re.IGNORECASE | re.MULTILINE)
+_DATES = re.compile(
+    r"^(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:?\s*(.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _ROLE = re.compile(
     r"(?:^|(?<=[.;]\s)|(?<=\s)(?=(?-i:[A-Z])[a-z ]+inspectors?\s*:))"
     r"(?P<role>Reporting|Lead|Deputy lead|Assistant lead|Team|Shadow|Additional|Associate)"
@@ -301,8 +324,16 @@ _ROLE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # Rank of each role in the team listing; shadow inspectors observe and are not on the team.
-_ROLE_ORDER = {"reporting": 0, "lead": 0, "deputy lead": 1, "assistant lead": 1, "team": 2,
-               "additional": 2, "associate": 2, "shadow": None}
+_ROLE_ORDER = {
+    "reporting": 0,
+    "lead": 0,
+    "deputy lead": 1,
+    "assistant lead": 1,
+    "team": 2,
+    "additional": 2,
+    "associate": 2,
+    "shadow": None,
+}
 _TITLES = re.compile(
     r"\((?:[^()]*?(?:HMI|OI|AI|inspector|Inspector)[^()]*)\)"
     r"|,?\s*(?:Senior\s+)?(?:Her|His)\s+Majesty'?s\s+Inspectors?|\bSenior\s+(?=S?HMI\b)"
@@ -321,7 +352,7 @@ def _front_dates(report: Report, text: str) -> None:
         report.publication_date = day.isoformat() if day else None
     m = _DATES.search(head)
     if m:
-        rest = m.group(1) or head[m.end(): m.end() + 120]
+        rest = m.group(1) or head[m.end() : m.end() + 120]
         found = date_range(rest)
         if found:
             report.visit_start, report.visit_end = (d.isoformat() for d in found)
@@ -342,8 +373,8 @@ def _inspectors(text: str) -> list[Inspector]:
         roles = list(_ROLE.finditer(line))
         for index, m in enumerate(roles):
             stop = roles[index + 1].start() if index + 1 < len(roles) else len(line)
-            names = line[m.end():stop]
-            following = text[line_end:line_end + 300].lstrip("\n").split("\n", 1)[0]
+            names = line[m.end() : stop]
+            following = text[line_end : line_end + 300].lstrip("\n").split("\n", 1)[0]
             if not names.strip():  # the names on the next line ("Lead inspector\nJane Smith")
                 names = following
             elif stop == len(line) and re.search(r"(?:,|\band|&)\s*$", names):
@@ -391,8 +422,9 @@ def read_sif(text: str, family: Family, context: Context) -> Report:
     report = _front(text, family)
     board_only = family.parts == ("LSCB",)
     sections = _sections(text, family.parts[0], lscb=not board_only)
-    report.judgements = (_lscb_judgement(text, sections) if board_only
-                         else _sif_judgements(text, sections))
+    report.judgements = (
+        _lscb_judgement(text, sections) if board_only else _sif_judgements(text, sections)
+    )
     report.scope = _table_scope(report.judgements)
     _points_and_findings(report, sections, family, context)
     return report
@@ -419,15 +451,19 @@ def _front(text: str, family: Family) -> Report:
 def _table_scope(judgements: list[Judgement]) -> list[str]:
     """The judgement areas, first letter lowercased, overall effectiveness left out; the
     board when it was reviewed."""
-    scope = [_lower_first(j.area) for j in judgements
-             if j.section != "LSCB" and j.area.lower() != "overall effectiveness"]
+    scope = [
+        _lower_first(j.area)
+        for j in judgements
+        if j.section != "LSCB" and j.area.lower() != "overall effectiveness"
+    ]
     if any(j.section == "LSCB" for j in judgements):
         scope.append("the local safeguarding children board")
     return scope
 
 
-def _points_and_findings(report: Report, sections: list[_Section], family: Family,
-                         context: Context) -> None:
+def _points_and_findings(
+    report: Report, sections: list[_Section], family: Family, context: Context
+) -> None:
     text = report.text
     points = _recommendations(text, sections, family, context)
     report.recommendations = [p for p in points if p.section != "LSCB"]
@@ -451,28 +487,43 @@ def _lower_first(text: str) -> str:
 _LEADERSHIP = [
     "Ambition and prioritisation",
     "Evaluation, including performance management, quality assurance and workforce development",
-    "User engagement", "Partnerships", "Equality and diversity", "Value for money",
+    "User engagement",
+    "Partnerships",
+    "Equality and diversity",
+    "Value for money",
 ]
 _SLAC_FRAMEWORK: dict[str, dict[str, list[str]]] = {
     "safeguarding services": {
         "overall": ["Overall effectiveness", "Capacity for improvement"],
         "outcomes": ["Children and young people are safe", "Children and young people feel safe"],
-        "provision": ["Service responsiveness including complaints",
-                      "Assessment and direct work with children and families",
-                      "Case planning, review and recording"],
+        "provision": [
+            "Service responsiveness including complaints",
+            "Assessment and direct work with children and families",
+            "Case planning, review and recording",
+        ],
         "leadership": _LEADERSHIP,
     },
     "services for looked after children": {
         "overall": ["Overall effectiveness", "Capacity for improvement"],
-        "outcomes": ["Being healthy", "Staying safe", "Enjoying and achieving",
-                     "Making a positive contribution", "Economic well-being"],
-        "provision": ["Service responsiveness", "Assessment and direct work with children",
-                      "Case planning, review and recording"],
+        "outcomes": [
+            "Being healthy",
+            "Staying safe",
+            "Enjoying and achieving",
+            "Making a positive contribution",
+            "Economic well-being",
+        ],
+        "provision": [
+            "Service responsiveness",
+            "Assessment and direct work with children",
+            "Case planning, review and recording",
+        ],
         "leadership": _LEADERSHIP,
     },
 }
-_SLAC_AREAS = {part: [a for group in groups.values() for a in group]
-               for part, groups in _SLAC_FRAMEWORK.items()}
+_SLAC_AREAS = {
+    part: [a for group in groups.values() for a in group]
+    for part, groups in _SLAC_FRAMEWORK.items()
+}
 # How a grade statement names an outcome area ("Services to promote the health of looked
 # after children are adequate."); other areas are named by their own first words.
 _SLAC_ALIASES = {
@@ -484,17 +535,25 @@ _SLAC_ALIASES = {
     "Making a positive contribution": r"\bpositive contribution\b",
     "Economic well-being": r"\beconomic well-?being\b",
 }
-_SLAC_STATED = re.compile(r"\b(?:is|are)\s+(?:judged\s+to\s+be\s+)?"
-                          r"(outstanding|good|adequate|inadequate)\b", re.I)
-_SLAC_GROUPS = (("outcomes", re.compile(r"^(?:outcomes for|the effectiveness of services)")),
-                ("provision", re.compile(r"^(?:the )?quality of provision")),
-                ("leadership", re.compile(r"^leadership and management")),
-                ("overall", re.compile(r"^(?:overall effectiveness|capacity for improvement)")))
+_SLAC_STATED = re.compile(
+    r"\b(?:is|are)\s+(?:judged\s+to\s+be\s+)?"
+    r"(outstanding|good|adequate|inadequate)\b",
+    re.I,
+)
+_SLAC_GROUPS = (
+    ("outcomes", re.compile(r"^(?:outcomes for|the effectiveness of services)")),
+    ("provision", re.compile(r"^(?:the )?quality of provision")),
+    ("leadership", re.compile(r"^leadership and management")),
+    ("overall", re.compile(r"^(?:overall effectiveness|capacity for improvement)")),
+)
 
 
 def _slac_part_name(text: str) -> str:
-    return ("services for looked after children" if "looked after" in text.lower()
-            else "safeguarding services")
+    return (
+        "services for looked after children"
+        if "looked after" in text.lower()
+        else "safeguarding services"
+    )
 
 
 def _slac_scope(sections: list[_Section]) -> list[str]:
@@ -509,15 +568,15 @@ def _slac_scope(sections: list[_Section]) -> list[str]:
 def _slac_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     """The Record of main findings table, completed from each part's own grade statements."""
     grades: dict[str, dict[str, str]] = {}
-    table = next((s for s in sections if (s.name or "").lower().startswith("record of main")),
-                 None)
+    table = next((s for s in sections if (s.name or "").lower().startswith("record of main")), None)
     if table is not None:
         part = None
         pending = ""  # an area whose grade (or the rest of whose name) is on the next line
         lines = [x.strip() for b in table.items for x in b.text.split("\n") if x.strip()]
         for line in lines:
-            if re.fullmatch(r"(?:safeguarding services|services for looked after children)",
-                            line, re.I):
+            if re.fullmatch(
+                r"(?:safeguarding services|services for looked after children)", line, re.I
+            ):
                 part, pending = _slac_part_name(line), ""
                 continue
             m = re.fullmatch(r"(.*?)[\t ]*\b(Outstanding|Good|Adequate|Inadequate)", line)
@@ -546,8 +605,7 @@ def _slac_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     return out
 
 
-def _slac_fill(section: _Section, grades: dict[str, str],
-               framework: dict[str, list[str]]) -> None:
+def _slac_fill(section: _Section, grades: dict[str, str], framework: dict[str, list[str]]) -> None:
     """Grades a part states for framework areas its table row is missing."""
     name = (section.name or "").lower()
     group = next((g for g, pattern in _SLAC_GROUPS if pattern.match(name)), None)
@@ -565,11 +623,15 @@ def _slac_fill(section: _Section, grades: dict[str, str],
                     break
         return
     statements = [one_line(section.heading.text)] if section.heading else []
-    statements += [re.split(r"(?<=\.)\s", _NUMBER.sub("", b.text), maxsplit=1)[0]
-                   for b in section.items if b.start not in section.headings]
+    statements += [
+        re.split(r"(?<=\.)\s", _NUMBER.sub("", b.text), maxsplit=1)[0]
+        for b in section.items
+        if b.start not in section.headings
+    ]
     for area in missing:
         alias = _SLAC_ALIASES.get(area) or (
-            r"^(?:the\s+)?" + r"\s+".join(re.escape(w) for w in area.split()[:2]))
+            r"^(?:the\s+)?" + r"\s+".join(re.escape(w) for w in area.split()[:2])
+        )
         for statement in statements:
             grade = re.search(r"\bgrade\s+\d\s*\(?(\w+)\)?\s*$", statement, re.I)
             stated = grade or _SLAC_STATED.search(statement)
@@ -618,8 +680,14 @@ def _lscb_judgement(text: str, sections: list[_Section]) -> list[Judgement]:
 
 def _front_text(text: str, sections: list[_Section]) -> str:
     """The front page, one line: up to the end of the first summary or judgement heading."""
-    end = next((s.heading.end for s in sections
-                if s.role in ("content", "recs") and s.heading is not None), 8000)
+    end = next(
+        (
+            s.heading.end
+            for s in sections
+            if s.role in ("content", "recs") and s.heading is not None
+        ),
+        8000,
+    )
     return re.sub(r"\s+", " ", text[: min(end, 8000)])
 
 
@@ -629,8 +697,7 @@ def _sif_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     out: list[Judgement] = []
     m = _SIF_OVERALL.search(front)
     if m:
-        out.append(Judgement("local authority", "Overall effectiveness",
-                             SIF.spell(m.group(1))))
+        out.append(Judgement("local authority", "Overall effectiveness", SIF.spell(m.group(1))))
     for m in _SIF_ROW.finditer(front):
         area = m.group(2).strip()
         if all(j.area != area for j in out):
@@ -638,8 +705,11 @@ def _sif_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     out.extend(_lscb_judgement(text, sections))
     if not any(_SIF_ROW.finditer(front)):  # no page-1 table: the body's judgement headings
         for j in _heading_judgements(sections, SIF, "local authority"):
-            j.area = re.sub(r"^The experiences? and progress of (children)",
-                            lambda m: m.group(1).capitalize(), j.area)
+            j.area = re.sub(
+                r"^The experiences? and progress of (children)",
+                lambda m: m.group(1).capitalize(),
+                j.area,
+            )
             j.area = re.sub(r"^Experience and", "Experiences and", j.area)
             if all(j.area != o.area for o in out):
                 out.insert(len(out) - (out[-1].section == "LSCB" if out else 0), j)
@@ -654,9 +724,11 @@ _ILACS_ROW = re.compile(
 def _ilacs_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     """The page-1 'Judgement Grade' table, or the body's judgement headings if it is missing."""
     front = _front_text(text, sections)
-    m = re.search(r"\bJudge?ment\s+Grade\b(.*?\bOverall effectiveness\s+"
-                  r"(?:Outstanding|Good|Requires improvement(?: to be good)?|Inadequate))",
-                  front)
+    m = re.search(
+        r"\bJudge?ment\s+Grade\b(.*?\bOverall effectiveness\s+"
+        r"(?:Outstanding|Good|Requires improvement(?: to be good)?|Inadequate))",
+        front,
+    )
     out: list[Judgement] = []
     if m:
         for row in _ILACS_ROW.finditer(m.group(1)):
@@ -667,8 +739,9 @@ def _ilacs_judgements(text: str, sections: list[_Section]) -> list[Judgement]:
     return out
 
 
-def _heading_judgements(sections: list[_Section], scale: GradeScale,
-                        section: str | None) -> list[Judgement]:
+def _heading_judgements(
+    sections: list[_Section], scale: GradeScale, section: str | None
+) -> list[Judgement]:
     out: list[Judgement] = []
     for s in sections:
         if s.role != "content" or s.heading is None or s.part == "LSCB":
@@ -687,8 +760,9 @@ def _heading_judgements(sections: list[_Section], scale: GradeScale,
 # ------------------------------------------------------------------------ recommendations
 
 
-def _recommendations(text: str, sections: list[_Section], family: Family,
-                     context: Context) -> list[Recommendation]:
+def _recommendations(
+    text: str, sections: list[_Section], family: Family, context: Context
+) -> list[Recommendation]:
     """Every improvement point, verbatim, with its part and its timescale or priority group."""
     out: list[Recommendation] = []
     for s in sections:
@@ -703,8 +777,10 @@ def _recommendations(text: str, sections: list[_Section], family: Family,
         items = s.items
         before = len(out)
         # numbered points (not a numbered introduction to bullet points)
-        numbered = sum(bool(_NUMBER.match(b.text)) and not b.text.rstrip().endswith(":")
-                       for b in items) >= 2
+        numbered = (
+            sum(bool(_NUMBER.match(b.text)) and not b.text.rstrip().endswith(":") for b in items)
+            >= 2
+        )
         index = 0
         while index < len(items):
             block = items[index]
@@ -740,8 +816,11 @@ def _recommendations(text: str, sections: list[_Section], family: Family,
             quote = text[start:end]
             if len(quote.split()) < 3 or _NONE_TO_IMPROVE.match(quote):
                 continue
-            out.append(Recommendation(quote, section, timescale, priority,
-                                      _themes(context, quote), start, end))
+            out.append(
+                Recommendation(
+                    quote, section, timescale, priority, _themes(context, quote), start, end
+                )
+            )
     return out
 
 
@@ -750,7 +829,9 @@ _LEAD_IN = re.compile(r":\s*$|\bthe\s+following\b[^.:]{0,60}[.:]\s*$|^the\s+foll
 # A statement that a group is empty ("There are no priority or immediate actions."): no point.
 _NONE_TO_IMPROVE = re.compile(
     r"^(?:there\s+(?:are|were)\s+no\b|(?:the\s+)?inspect\w*\s+did\s+not\s+(?:find|identify)"
-    r"\s+any\b|no\s+(?:areas|priority|immediate)\b)", re.I)
+    r"\s+any\b|no\s+(?:areas|priority|immediate)\b)",
+    re.I,
+)
 
 
 def _timescale(line: str) -> str:
@@ -759,8 +840,9 @@ def _timescale(line: str) -> str:
 
 
 def _priority(line: str) -> str:
-    return ("areas-for-improvement" if "areas for" in line.lower()
-            else "priority-and-immediate-action")
+    return (
+        "areas-for-improvement" if "areas for" in line.lower() else "priority-and-immediate-action"
+    )
 
 
 # ------------------------------------------------------------------------------ findings
@@ -779,8 +861,9 @@ def _findings(text: str, sections: list[_Section], context: Context) -> list[Fin
                 quote = text[a:b]
                 if len(quote.split()) < 3:
                     continue
-                out.append(Finding(quote, _polarity(context, quote), _themes(context, quote),
-                                   a, b, s.name))
+                out.append(
+                    Finding(quote, _polarity(context, quote), _themes(context, quote), a, b, s.name)
+                )
     return out
 
 

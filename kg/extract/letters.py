@@ -57,16 +57,22 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- layout
 
 _DEAR = re.compile(r"^Dear\b", re.I)
-_SIGN_OFF = re.compile(r"^(?:Yours?\s+(?:sincerely|faithfully|truly)|Kind\s+regards|With\s+best"
-                       r"\s+wishes|Best\s+wishes)\b", re.I)
+_SIGN_OFF = re.compile(
+    r"^(?:Yours?\s+(?:sincerely|faithfully|truly)|Kind\s+regards|With\s+best"
+    r"\s+wishes|Best\s+wishes)\b",
+    re.I,
+)
 # A signature with no sign-off above it: a name line, then the signatory's title.
-_SIGNATURE = re.compile(r"^[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3}\n(?:Senior )?(?:Her|His) Majesty's"
-                        r" Inspector|^[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3},? (?:S?HMI)$")
+_SIGNATURE = re.compile(
+    r"^[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3}\n(?:Senior )?(?:Her|His) Majesty's"
+    r" Inspector|^[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){1,3},? (?:S?HMI)$"
+)
 # Ofsted's own letterhead (address, phone, web): never the addressee, never a heading.
 _LETTERHEAD = re.compile(r"\bOfsted\b|Piccadilly|gov\.uk|@|Textphone|\b0300\s*123", re.I)
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
 _FULL_DATE = re.compile(
-    rf"^(?:\w+day,?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH_RE}\.?,?\s+\d{{4}}\.?$", re.I)
+    rf"^(?:\w+day,?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH_RE}\.?,?\s+\d{{4}}\.?$", re.I
+)
 
 # Section headings that hold improvement points, in any wording Ofsted has used.
 _IMPROVE_HEADING = re.compile(
@@ -168,7 +174,8 @@ def _is_address_like(block: Block) -> bool:
         return False
     lines = block.text.split("\n")
     return all(len(x.split()) <= 8 and not x.rstrip().endswith(".") for x in lines) and bool(
-        _POSTCODE.search(block.text))
+        _POSTCODE.search(block.text)
+    )
 
 
 _KNOWN_HEADING = re.compile(
@@ -186,13 +193,19 @@ def _split_run_on(items: list[Block], text: str) -> tuple[list[Block], set[int]]
     split: set[int] = set()
     for block in items:
         first, sep, rest = block.text.partition("\n")
-        heading = _DEAR.match(first) or _KNOWN_HEADING.fullmatch(first.strip()) or (
-            _IMPROVE_HEADING.match(first) and len(first.split()) <= 16
-            and not first.rstrip().endswith((".", ":")))
+        heading = (
+            _DEAR.match(first)
+            or _KNOWN_HEADING.fullmatch(first.strip())
+            or (
+                _IMPROVE_HEADING.match(first)
+                and len(first.split()) <= 16
+                and not first.rstrip().endswith((".", ":"))
+            )
+        )
         if sep and rest.strip() and heading and not block.is_bullet:
             rest_start = block.start + len(first) + 1
             out.append(Block(first.rstrip(), block.start, block.start + len(first.rstrip())))
-            out.append(Block(text[rest_start:block.end], rest_start, block.end))
+            out.append(Block(text[rest_start : block.end], rest_start, block.end))
             split.add(rest_start)
         else:
             out.append(block)
@@ -209,15 +222,29 @@ def _layout(text: str) -> _Layout:
                 title = i
                 break
     if title is None:
-        title = next((i for i, b in enumerate(items[:60]) if re.match(
-            r"(?:focused|monitoring)\s+visit\s+(?:to|of)\b|joint\s+targeted\s+area\s+inspection",
-            b.text, re.I)), None)
+        title = next(
+            (
+                i
+                for i, b in enumerate(items[:60])
+                if re.match(
+                    r"(?:focused|monitoring)\s+visit\s+(?:to|of)\b|joint\s+targeted\s+area\s+inspection",
+                    b.text,
+                    re.I,
+                )
+            ),
+            None,
+        )
     first = (title if title is not None else (dear if dear is not None else -1)) + 1
-    sign_off = next((i for i in range(first, len(items)) if _SIGN_OFF.match(items[i].text)),
-                    None)
+    sign_off = next((i for i in range(first, len(items)) if _SIGN_OFF.match(items[i].text)), None)
     if sign_off is None:  # no "Yours sincerely": the signature block itself ends the letter
-        sign_off = next((i for i in range(len(items) - 1, max(first, len(items) - 8) - 1, -1)
-                         if _SIGNATURE.match(items[i].text)), None)
+        sign_off = next(
+            (
+                i
+                for i in range(len(items) - 1, max(first, len(items) - 8) - 1, -1)
+                if _SIGNATURE.match(items[i].text)
+            ),
+            None,
+        )
     end = sign_off if sign_off is not None else len(items)
     intro: list[Block] = []
     sections: list[_Section] = []
@@ -254,8 +281,11 @@ def _is_letterhead_block(block: Block) -> bool:
     if len(block.text) > 400:
         return False
     lines = block.text.split("\n")
-    return (all(len(x.split()) <= 6 for x in lines) and not block.text.rstrip().endswith(".")
-            and _LETTERHEAD.search(block.text) is not None)
+    return (
+        all(len(x.split()) <= 6 for x in lines)
+        and not block.text.rstrip().endswith(".")
+        and _LETTERHEAD.search(block.text) is not None
+    )
 
 
 # --------------------------------------------------------------------------- entry point
@@ -267,14 +297,19 @@ def read_letter(text: str, family: Family, context: Context) -> Report:
     layout = _layout(text)
     if layout.title is not None:
         report.title = one_line(layout.items[layout.title].text)
-    head_end = layout.items[layout.dear].start if layout.dear is not None else (
-        layout.items[layout.title].start if layout.title is not None else min(len(text), 3000))
+    head_end = (
+        layout.items[layout.dear].start
+        if layout.dear is not None
+        else (
+            layout.items[layout.title].start if layout.title is not None else min(len(text), 3000)
+        )
+    )
     report.letter_date = _letter_date(layout, head_end, text)
     opening = [span for blk in layout.opening() for span in layout.sentences(blk)]
     visit_index = _visit_dates(report, text, opening)
     # the inspectors are named in or after the visit sentence, rarely before it
     at = visit_index or 0
-    _inspectors(report, layout, text, opening[at:at + 12] + opening[:at], set())
+    _inspectors(report, layout, text, opening[at : at + 12] + opening[:at], set())
     report.addressee = _addressee(layout)
     report.scope = _scope(report, layout, text)
     _sections(report, layout, text, context)
@@ -307,10 +342,16 @@ _DATE_LIST = re.compile(
     rf"(?:\s+(?:of\s+)?{MONTH_RE}\.?)?(?:,?\s+\d{{4}})?)*",
     re.I,
 )
-_VISIT_SENTENCE = re.compile(r"\b(?:summarises|took\s+place|carried\s+out|undert(?:ook|aken)"
-                             r"|conducted|on\s+site)\b", re.I)
-_VISIT_WORDS = re.compile(r"\b(?:visit|inspection|inspected|took\s+place|carried\s+out|undert"
-                          r"(?:ook|aken)|on\s+site|summarises)", re.I)
+_VISIT_SENTENCE = re.compile(
+    r"\b(?:summarises|took\s+place|carried\s+out|undert(?:ook|aken)"
+    r"|conducted|on\s+site)\b",
+    re.I,
+)
+_VISIT_WORDS = re.compile(
+    r"\b(?:visit|inspection|inspected|took\s+place|carried\s+out|undert"
+    r"(?:ook|aken)|on\s+site|summarises)",
+    re.I,
+)
 
 
 def visit_dates(sentence: str) -> tuple[date, date] | None:
@@ -371,10 +412,25 @@ def _visit_dates(report: Report, text: str, spans: list[tuple[int, int]]) -> int
 # --------------------------------------------------------------------------- inspectors
 
 _HONORIFIC = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "cllr", "councillor"}
-_PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "du", "le", "la", "del", "bin",
-              "ter", "st"}
+_PARTICLES = {
+    "de",
+    "van",
+    "von",
+    "der",
+    "den",
+    "da",
+    "di",
+    "du",
+    "le",
+    "la",
+    "del",
+    "bin",
+    "ter",
+    "st",
+}
 _NOT_NAME = {
-    w.lower() for w in (
+    w.lower()
+    for w in (
         "The This These That Those Her His Their Our Majesty Majesty's Inspector Inspectors "
         "HMI HMIs OI Ofsted Lead Team Senior Social Care Quality Commission CQC Constabulary "
         "Probation Police Fire Rescue Service Services Inspectorate Council Chief National "
@@ -423,11 +479,14 @@ def _name_runs(text: str, stop: set[str] = frozenset()) -> list[str]:
             close()
             continue
         is_name = (
-            lowered not in _NOT_NAME and token not in stop
+            lowered not in _NOT_NAME
+            and token not in stop
             and not re.search(r"['’]s$", token)
             and not (len(token) <= 4 and sum(c.isupper() for c in token) >= 2)  # BSc, PhD
-            and (re.fullmatch(r"[A-Z][A-Za-zÀ-ÿ'’-]*[a-zà-ÿ][A-Za-zÀ-ÿ'’-]*", token) is not None
-                 or (re.fullmatch(r"[A-Z]\.?", token) is not None and bool(current)))
+            and (
+                re.fullmatch(r"[A-Z][A-Za-zÀ-ÿ'’-]*[a-zà-ÿ][A-Za-zÀ-ÿ'’-]*", token) is not None
+                or (re.fullmatch(r"[A-Z]\.?", token) is not None and bool(current))
+            )
         )
         if is_name:
             current.append(token)
@@ -442,23 +501,28 @@ def _name_runs(text: str, stop: set[str] = frozenset()) -> list[str]:
 
 
 def _same_person(a: str, b: str) -> bool:
-    """"Matt Reed" and "Matthew Reed" are the same inspector; different surnames are not."""
+    """ "Matt Reed" and "Matthew Reed" are the same inspector; different surnames are not."""
     if a.lower() == b.lower():
         return True
     ta, tb = a.lower().split(), b.lower().split()
     return ta[-1] == tb[-1] and (ta[0].startswith(tb[0]) or tb[0].startswith(ta[0]))
 
 
-def _inspectors(report: Report, layout: _Layout, text: str, spans: list[tuple[int, int]],
-                stop: set[str]) -> None:
+def _inspectors(
+    report: Report, layout: _Layout, text: str, spans: list[tuple[int, int]], stop: set[str]
+) -> None:
     """Inspectors in the order the inspectors sentence names them; the lead is the one named
     "lead inspector", else the letter's signatory (added if the sentence missed them)."""
     named: list[str] = []
     lead: str | None = None
     for a, b in spans:
         sentence = text[a:b]
-        if not re.search(r"\binspectors?\b|\bHMIs?\b|\bled\s+by\b|\bled\s+(?:the|this)\s+"
-                         r"(?:visit|inspection)\b", sentence, re.I):
+        if not re.search(
+            r"\binspectors?\b|\bHMIs?\b|\bled\s+by\b|\bled\s+(?:the|this)\s+"
+            r"(?:visit|inspection)\b",
+            sentence,
+            re.I,
+        ):
             continue
         if re.search(r"\bchief\s+inspector\b.*\bis\s+leading\b", sentence, re.I):
             continue  # "Her Majesty's Chief Inspector ... is leading Ofsted's work" (2020-21)
@@ -506,8 +570,8 @@ def _signatories(layout: _Layout, stop: set[str]) -> list[str]:
         return []
     found: list[str] = []
     sign_block = layout.items[layout.sign_off]
-    lines = sign_block.text.split("\n")[0 if _SIGNATURE.match(sign_block.text) else 1:]
-    for block in layout.items[layout.sign_off + 1: layout.sign_off + 12]:
+    lines = sign_block.text.split("\n")[0 if _SIGNATURE.match(sign_block.text) else 1 :]
+    for block in layout.items[layout.sign_off + 1 : layout.sign_off + 12]:
         lines.extend(block.text.split("\n"))
     for line in lines:
         line = line.strip()
@@ -543,23 +607,31 @@ def _addressee(layout: _Layout) -> Addressee | None:
     dear_name = re.sub(r"^Dear\s+", "", dear_line, flags=re.I).strip(" ,.:;")
     dear_words = [w for w in dear_name.split() if w.lower().rstrip(".") not in _HONORIFIC]
     dear_person = " ".join(dear_words) if _looks_like_person(" ".join(dear_words)) else None
-    candidates = [b for b in layout.items[:layout.dear]
-                  if not _LETTERHEAD.search(b.text) and not _FULL_DATE.match(one_line(b.text))]
+    candidates = [
+        b
+        for b in layout.items[: layout.dear]
+        if not _LETTERHEAD.search(b.text) and not _FULL_DATE.match(one_line(b.text))
+    ]
 
     def matches_dear(line: str) -> bool:
         words = [w.strip(",.").lower() for w in line.split()]
         return bool(dear_words) and all(w.lower() in words for w in dear_words)
 
-    chosen = (next((b for b in candidates if matches_dear(b.text.split("\n")[0])), None)
-              or next((b for b in candidates if _looks_like_person(b.text.split("\n")[0])), None)
-              or next(iter(candidates), None))
+    chosen = (
+        next((b for b in candidates if matches_dear(b.text.split("\n")[0])), None)
+        or next((b for b in candidates if _looks_like_person(b.text.split("\n")[0])), None)
+        or next(iter(candidates), None)
+    )
     if chosen is None:
         return Addressee(dear_person, None)
     lines = [x.strip() for x in chosen.text.split("\n") if x.strip()]
     first = lines[0]
     name_part, comma, rest = first.partition(",")
-    if len(lines) == 1 and not (comma and _looks_like_person(name_part)) and (
-            _POSTCODE.search(first) or len(first.split()) > 6):
+    if (
+        len(lines) == 1
+        and not (comma and _looks_like_person(name_part))
+        and (_POSTCODE.search(first) or len(first.split()) > 6)
+    ):
         # The whole address on one line: the name is its opening words, matched to "Dear".
         return Addressee(_name_from_line(first, dear_words), None)
     if _looks_like_person(name_part):
@@ -577,8 +649,10 @@ def _role(lines: list[str], joiner: str) -> str | None:
     role: list[str] = []
     for line in lines:
         continuation = bool(role) and (
-            line[:1].islower() or line.startswith(("&", "and ")) or
-            role[-1].endswith((",", "&", " and", " of", " for")))
+            line[:1].islower()
+            or line.startswith(("&", "and "))
+            or role[-1].endswith((",", "&", " and", " of", " for"))
+        )
         if (_JOB_WORDS.search(line) or continuation) and not _ADDRESS_WORDS.search(line):
             role.append(line)
         else:
@@ -595,9 +669,12 @@ def _strip_honorific(name: str) -> str:
 
 def _looks_like_person(line: str) -> bool:
     words = _strip_honorific(line.split(",")[0]).split()
-    return (2 <= len(words) <= 5 and not _JOB_WORDS.search(line.split(",")[0])
-            and not _ADDRESS_WORDS.search(line.split(",")[0])
-            and all(w[:1].isupper() or w.lower() in _PARTICLES for w in words))
+    return (
+        2 <= len(words) <= 5
+        and not _JOB_WORDS.search(line.split(",")[0])
+        and not _ADDRESS_WORDS.search(line.split(",")[0])
+        and all(w[:1].isupper() or w.lower() in _PARTICLES for w in words)
+    )
 
 
 def _name_from_line(line: str, dear_words: list[str]) -> str | None:
@@ -610,7 +687,7 @@ def _name_from_line(line: str, dear_words: list[str]) -> str | None:
             end = lowered.index(last) + 1
             if len(dear_words) == 1 and dear_words[0].lower() == lowered[0]:
                 end = 2  # "Dear Kathryn": given name, so the surname follows it
-            return " ".join(w.strip(",") for w in words[:max(end, 2)])
+            return " ".join(w.strip(",") for w in words[: max(end, 2)])
     return " ".join(w.strip(",") for w in words[:2]) or None
 
 
@@ -637,8 +714,11 @@ _SCOPE_CUT = re.compile(
     r"|:\s*$|\.\s*$",
     re.I,
 )
-_ITEM_HEAD = re.compile(r"^(?:the|those|a|an|all|how|whether|children|young|care)\b"
-                        r"|^[a-z]+ing\b(?:\s+\S+){3}", re.I)
+_ITEM_HEAD = re.compile(
+    r"^(?:the|those|a|an|all|how|whether|children|young|care)\b"
+    r"|^[a-z]+ing\b(?:\s+\S+){3}",
+    re.I,
+)
 
 
 def _scope(report: Report, layout: _Layout, text: str) -> list[str]:
@@ -650,13 +730,21 @@ def _scope(report: Report, layout: _Layout, text: str) -> list[str]:
         for a, b in layout.sentences(block):
             sentence = one_line(text[a:b])
             m = _SCOPE_SENTENCE.search(sentence)
-            if not m or re.match(r"(?:a\s+(?:wide\s+)?range|a\s+sample|evidence|a\s+number|"
-                                 r"(?:a\s+)?(?:variety|selection))", m.group("rest"), re.I):
+            if not m or re.match(
+                r"(?:a\s+(?:wide\s+)?range|a\s+sample|evidence|a\s+number|"
+                r"(?:a\s+)?(?:variety|selection))",
+                m.group("rest"),
+                re.I,
+            ):
                 continue
-            if re.search(r"\balso\b", sentence[:m.start("rest")], re.I):
+            if re.search(r"\balso\b", sentence[: m.start("rest")], re.I):
                 continue
-            rank = 0 if re.search(r"looked\s+at", sentence, re.I) and re.search(
-                r"arrangements|progress", sentence, re.I) else 1
+            rank = (
+                0
+                if re.search(r"looked\s+at", sentence, re.I)
+                and re.search(r"arrangements|progress", sentence, re.I)
+                else 1
+            )
             candidates.append((rank, m.group("rest"), block))
     if candidates:
         candidates.sort(key=lambda c: c[0])
@@ -667,10 +755,10 @@ def _scope(report: Report, layout: _Layout, text: str) -> list[str]:
         if re.search(r"\bfollowing\b|:\s*$", rest):  # "... in the following areas:" + bullets
             index = next(i for i, b in enumerate(layout.items) if b.start == block.start)
             bullets = []
-            for item in layout.items[index + 1:index + 13]:
+            for item in layout.items[index + 1 : index + 13]:
                 if not item.is_bullet:
                     break
-                bullets.append(_clean_item(one_line(text[item.body_start:item.end])))
+                bullets.append(_clean_item(one_line(text[item.body_start : item.end])))
             return [b for b in bullets if b]
     if report.kind == "jtai" and report.title:
         m = re.search(r"response\s+to\s+(.+?)(?:\s+in\s+[A-Z][^,]*)?$", report.title)
@@ -683,7 +771,7 @@ def split_scope(rest: str) -> list[str]:
     """Split "A, B, C and D" into items; an Oxford "and" closes the list, an appositive
     ("the 'front door', the service that receives contacts") describes the item before it."""
     m = _SCOPE_CUT.search(rest)
-    body = rest[:m.start()] if m else rest
+    body = rest[: m.start()] if m else rest
     body = _SCOPE_LEAD.sub("", body.strip())
     body = _SCOPE_LEAD.sub("", body.strip())
     if re.match(r"^(?:the\s+)?following\b", body, re.I):
@@ -742,8 +830,7 @@ def _split_and(piece: str) -> list[str]:
     out = [parts[0]]
     for part in parts[1:]:
         first = part.split()[0].lower() if part.split() else ""
-        new_item = len(part.split()) >= 2 and (_ITEM_HEAD.match(part) is not None or
-                                               first == head)
+        new_item = len(part.split()) >= 2 and (_ITEM_HEAD.match(part) is not None or first == head)
         if new_item and len(out[-1].split()) >= 2:
             out.append(part)
         else:
@@ -780,8 +867,7 @@ def _sections(report: Report, layout: _Layout, text: str, context: Context) -> N
     report.findings = findings
 
 
-def _recommendations(section: _Section, text: str,
-                     context: Context) -> list[Recommendation]:
+def _recommendations(section: _Section, text: str, context: Context) -> list[Recommendation]:
     """Each bullet of an improvement section, verbatim; numbered or plain paragraphs when the
     section has no bullets. A lead-in ("... the following areas:") is not an item."""
     body = [b for b in section.body if not _is_address_like(b) and not _is_letterhead_block(b)]
@@ -789,8 +875,9 @@ def _recommendations(section: _Section, text: str,
     if not items:
         items = [b for b in body if re.match(r"\d{1,3}\.\s", b.text)]
     if not items:  # plain paragraphs, or one point per line in a text copy
-        items = [line for b in body if not b.text.rstrip().endswith(":")
-                 for line in _lines_as_items(b)]
+        items = [
+            line for b in body if not b.text.rstrip().endswith(":") for line in _lines_as_items(b)
+        ]
     priority = None
     if section.heading and _PRIORITY_HEADING.search(section.heading):
         priority = PRIORITIES[0]
@@ -805,9 +892,17 @@ def _recommendations(section: _Section, text: str,
         quote = text[start:end]
         if len(quote.strip()) < 3:
             continue
-        out.append(Recommendation(text=quote, section=section.heading, timescale=None,
-                                  priority=priority, themes=context.themes(quote),
-                                  start=start, end=end))
+        out.append(
+            Recommendation(
+                text=quote,
+                section=section.heading,
+                timescale=None,
+                priority=priority,
+                themes=context.themes(quote),
+                start=start,
+                end=end,
+            )
+        )
     return out
 
 
@@ -823,8 +918,7 @@ def _lines_as_items(block: Block) -> list[Block]:
     return out
 
 
-def _findings(section: _Section, layout: _Layout, text: str,
-              context: Context) -> list[Finding]:
+def _findings(section: _Section, layout: _Layout, text: str, context: Context) -> list[Finding]:
     """Every sentence of a findings section except visit-method and closing boilerplate."""
     out = []
     skip_list = False  # bullets that finish a boilerplate lead-in ("... a focus on:")
@@ -842,9 +936,16 @@ def _findings(section: _Section, layout: _Layout, text: str,
                 continue
             if sentence.rstrip().endswith(":") and len(sentence.split()) < 6:
                 continue
-            out.append(Finding(text=sentence, polarity=context.polarity(sentence),
-                               themes=context.themes(sentence), start=a, end=b,
-                               section=section.heading))
+            out.append(
+                Finding(
+                    text=sentence,
+                    polarity=context.polarity(sentence),
+                    themes=context.themes(sentence),
+                    start=a,
+                    end=b,
+                    section=section.heading,
+                )
+            )
     return out
 
 
@@ -871,7 +972,8 @@ _DATED_INSPECTION = re.compile(
     re.I,
 )
 _SENTENCE_GRADE = re.compile(
-    rf"\b(?:judged|rated|graded)\s+(?:to\s+be\s+|as\s+(?:being\s+)?|to\s+)?({_GRADE})\b", re.I)
+    rf"\b(?:judged|rated|graded)\s+(?:to\s+be\s+|as\s+(?:being\s+)?|to\s+)?({_GRADE})\b", re.I
+)
 # Inspections of one service or setting, or of other inspectorates' remits: not an inspection
 # of the authority's children's services.
 _OTHER_INSPECTION = re.compile(
@@ -931,12 +1033,14 @@ def _date_belongs_to_inspection(sentence: str, when: str) -> bool:
     month = MONTH_NAMES[int(when[5:7]) - 1] if len(when) >= 7 else None
     pattern = rf"(?:\d{{1,2}}\s+)?{month}\s+{year}" if month else rf"(?<!\d){year}(?!\d)"
     for m in re.finditer(pattern, sentence, re.I):
-        links = list(re.finditer(r"inspect(?:ion|ed)\b", sentence[:m.start()], re.I))
+        links = list(re.finditer(r"inspect(?:ion|ed)\b", sentence[: m.start()], re.I))
         if links and re.fullmatch(
-                r"(?:\s*\([^)]*\))?,?(?:\s+[\w'()-]+){0,4}?\s+(?:in|during|on|of|dated)\s+",
-                sentence[links[-1].end():m.start()], re.I):
+            r"(?:\s*\([^)]*\))?,?(?:\s+[\w'()-]+){0,4}?\s+(?:in|during|on|of|dated)\s+",
+            sentence[links[-1].end() : m.start()],
+            re.I,
+        ):
             return True
-        if re.match(r"\s+(?:[\w()-]+\s+){0,2}?inspection\b", sentence[m.end():], re.I):
+        if re.match(r"\s+(?:[\w()-]+\s+){0,2}?inspection\b", sentence[m.end() :], re.I):
             return True
     return False
 
@@ -946,7 +1050,8 @@ def _merge(entries: list[EarlierInspection], new: EarlierInspection) -> None:
     one of the two gives only the year); keep the most precise date and any grade."""
     for entry in entries:
         same = entry.date == new.date or (
-            entry.date[:4] == new.date[:4] and (len(entry.date) == 4 or len(new.date) == 4))
+            entry.date[:4] == new.date[:4] and (len(entry.date) == 4 or len(new.date) == 4)
+        )
         if not same:
             continue
         if len(new.date) > len(entry.date):
