@@ -35,6 +35,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -135,13 +136,17 @@ class Memory:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def rss_mb(self) -> float:
-        total = 0
-        for p in [self.process, *self.process.children(recursive=True)]:
+        return sum(self.split_mb())
+
+    def split_mb(self) -> tuple[float, float]:
+        """(front, engine) RSS in MB: which of the two holds any growth."""
+        engine = 0
+        for p in self.process.children(recursive=True):
             try:
-                total += p.memory_info().rss
+                engine += p.memory_info().rss
             except Exception:  # a child replaced meanwhile
                 pass
-        return total / 2**20
+        return self.process.memory_info().rss / 2**20, engine / 2**20
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -207,6 +212,7 @@ def load(
         t.join()
     elapsed = time.perf_counter() - began
     after = memory.rss_mb() if memory else float("nan")
+    front, engine = memory.split_mb() if memory else (float("nan"), float("nan"))
     level_samples = memory.samples[samples_from:] if memory else []
     every = sorted(x for per in timings for _, x in per)
     saved = sorted(x for per in timings for kind, x in per if kind == "saved")
@@ -225,6 +231,8 @@ def load(
         "rss_before_mb": round(before, 1),
         "rss_max_mb": round(max(level_samples, default=after), 1),
         "rss_after_mb": round(after, 1),
+        "front_after_mb": round(front, 1),
+        "engine_after_mb": round(engine, 1),
     }
 
 
@@ -278,14 +286,15 @@ def table(label: str, levels: list[dict[str, object]], direct: dict[str, object]
         "(requests drawn in turn from the mix; RSS is the front plus its Oxigraph engine):",
         "",
         "| clients | requests | req/s | median ms | p99 ms | one-authority saved p99 ms "
-        "| errors | RSS start → max → end MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| errors | RSS start → max → end MB | end: front + engine MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in levels:
         lines.append(
             f"| {r['clients']} | {r['requests']} | {r['rps']} | {r['median_ms']} | {r['p99_ms']} "
             f"| {r['saved_p99_ms']} | {r['errors']} "
-            f"| {r['rss_before_mb']} → {r['rss_max_mb']} → {r['rss_after_mb']} |"
+            f"| {r['rss_before_mb']} → {r['rss_max_mb']} → {r['rss_after_mb']} "
+            f"| {r['front_after_mb']} + {r['engine_after_mb']} |"
         )
     if direct is not None:
         first = levels[0]
@@ -344,14 +353,17 @@ def main() -> None:
             serve.kill()
             raise SystemExit("kg serve did not start")
         port = int(match.group(1))
-        results: list[dict[str, object]] = []
+        results: list[dict[str, Any]] = []
         try:
             load(port, mix, 1, 3.0, None)  # warm up
             with Memory(serve.pid) as memory:
-                for clients in levels:
+                # The last level twice: memory that keeps rising under the same load is a
+                # leak; a higher plateau at more clients is their threads and caches.
+                for clients in [*levels, levels[-1]]:
                     result = load(port, mix, clients, args.seconds, memory)
                     print(json.dumps(result), file=sys.stderr)
                     results.append(result)
+                results[-1]["clients"] = f"{levels[-1]} again"
         finally:
             serve.terminate()
             serve.wait(10)
