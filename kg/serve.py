@@ -1147,6 +1147,14 @@ def _transcode(stream: _EngineStream, graph: bool, fmt: Any, writer: _AnswerWrit
         ox.parse_query_results(stream, format=ox.QueryResultsFormat.JSON).serialize(writer, fmt)
 
 
+class _Listener(ThreadingHTTPServer):
+    """The stdlib server with a longer accept queue than its 5: 16 clients connecting at once
+    must not find it full."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Server:
     """The running pair: Oxigraph on a private port and the front on ``host:port``."""
 
@@ -1184,7 +1192,7 @@ class Server:
         )
         handler = type("BoundHandler", (Handler,), {"app": self.app})
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            self.httpd = _Listener((host, port), handler)
         except OSError as error:
             raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
         self.httpd.daemon_threads = True
