@@ -22,7 +22,7 @@ from kg.api import QueryError, run_query
 from kg.cli import app as cli
 from kg.serve import ANSWER_BUFFER, serving
 
-REQUEST_TIMEOUT = 1.5
+REQUEST_TIMEOUT = 3.0
 
 
 class FakeEndpoint:
