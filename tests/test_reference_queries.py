@@ -92,11 +92,7 @@ LISTS: dict[str, dict[str, str]] = {
 # Differences that are bugs of the tuned query (queries/reference/README.md), not bent into
 # the twin: these columns are compared by their lexical value, and
 # test_a_reported_difference_is_still_there fails once one is fixed.
-REPORTED: dict[tuple[str, str], str] = {
-    ("unresolved-recommendations", "next_raised_on"): (
-        "the tuned query cuts the date out of a packed string key: a plain string, not xsd:date"
-    ),
-}
+REPORTED: dict[tuple[str, str], str] = {}
 
 
 def readme_pairs() -> dict[str, str | None]:
