@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import vocab
+from kg.errors import KgError
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -68,7 +69,7 @@ _UPDATE = re.compile(
 )
 
 
-class ServeError(RuntimeError):
+class ServeError(KgError, RuntimeError):
     """The server could not start (no store, no oxigraph binary, port in use...)."""
 
 
@@ -175,8 +176,12 @@ class Upstream:
     body: bytes
 
 
-class QueryTimeout(Exception):
-    pass
+class UpstreamTimeout(KgError):
+    """Oxigraph did not answer (completely) within the time limit (not ``kg.queries.QueryTimeout``,
+    which is a query of the local store stopped at its deadline)."""
+
+    def __init__(self, problem: str = "the SPARQL server did not answer in time") -> None:
+        super().__init__(problem)
 
 
 def _fetch(
@@ -203,7 +208,7 @@ def _fetch(
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise QueryTimeout
+                raise UpstreamTimeout
             if conn.sock is not None:
                 conn.sock.settimeout(left)
             chunk = response.read1(65536)
@@ -212,10 +217,10 @@ def _fetch(
             chunks.append(chunk)
         return Upstream(response.status, response.getheader("Content-Type", ""), b"".join(chunks))
     except TimeoutError:
-        raise QueryTimeout from None
+        raise UpstreamTimeout from None
     except http.client.IncompleteRead:
         # Oxigraph cut the body: its own timeout cancelled the query while streaming.
-        raise QueryTimeout from None
+        raise UpstreamTimeout from None
     finally:
         conn.close()
 
@@ -289,7 +294,7 @@ class App:
             return _fetch(
                 self.upstream, method, path, body=body, headers=headers, timeout=self.timeout
             )
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._watch_runaway()
             raise
         finally:
@@ -575,7 +580,7 @@ class Handler(BaseHTTPRequestHandler):
             accept = "text/turtle"
         try:
             answer = self.app.fetch("GET", "/query", body=None, headers={"Accept": accept})
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._text(504, "the service description timed out")
             return
         host = (
@@ -599,7 +604,7 @@ class Handler(BaseHTTPRequestHandler):
                 body=form.encode(),
                 headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
             )
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._text(
                 504,
                 f"the query did not finish within the {self.app.timeout:g} s "

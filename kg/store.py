@@ -17,6 +17,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.errors import KgError
 from kg.resources import data_path
 from kg.vocab import T
 
@@ -32,7 +33,7 @@ def default_store_path() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
-class StoreMissingError(Exception):
+class StoreMissingError(KgError):
     """Raised when a read-only open finds no store (so the CLI can say: run ``kg build``)."""
 
 
