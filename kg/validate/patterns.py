@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -47,6 +48,14 @@ def nt(term: rdflib.term.Node) -> str:
             return str(ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))))
         return str(ox.Literal(str(term)))
     raise Uncompilable(f"blank node {term} as a constraint parameter")
+
+
+def execute(store: ox.Store, query: str, **dataset: Any) -> list[dict[str, Any]]:
+    """The rows of a SELECT, as dicts (``dataset``: pyoxigraph's default-graph options)."""
+    result = store.query(query, **dataset)
+    assert isinstance(result, ox.QuerySolutions)
+    names = [v.value for v in result.variables]
+    return [{name: row[name] for name in names} for row in result]
 
 
 def shape_id(node: rdflib.term.Node) -> str:
@@ -117,12 +126,12 @@ class ReferenceGraphs:
         typed: set[str] = set()
         if graphs:
             values = "VALUES ?x { " + " ".join(f"<{g}>" for g in graphs) + " }"
-            for row in store.query(
-                f"SELECT DISTINCT ?p WHERE {{ {values} GRAPH ?x {{ ?s ?p ?o }} }}"
+            for row in execute(
+                store, f"SELECT DISTINCT ?p WHERE {{ {values} GRAPH ?x {{ ?s ?p ?o }} }}"
             ):
                 predicates.add(row["p"].value)
-            for row in store.query(
-                f"SELECT DISTINCT ?c WHERE {{ {values} GRAPH ?x {{ ?s {TYPE} ?c }} }}"
+            for row in execute(
+                store, f"SELECT DISTINCT ?c WHERE {{ {values} GRAPH ?x {{ ?s {TYPE} ?c }} }}"
             ):
                 typed.add(row["c"].value)
         return cls(store, graphs, frozenset(predicates), frozenset(typed))
@@ -130,7 +139,8 @@ class ReferenceGraphs:
     def subclasses(self, cls: str) -> tuple[str, ...]:
         """``cls`` and its subclasses, by the subclass axioms of all graphs together."""
         if cls not in self._subclasses:
-            rows = self.store.query(
+            rows = execute(
+                self.store,
                 f"SELECT DISTINCT ?c WHERE {{ ?c {SUBCLASS}+ <{cls}> }}",
                 use_default_graph_as_union=True,
             )

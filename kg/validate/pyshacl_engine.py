@@ -34,6 +34,7 @@ from kg.validate.patterns import (
     ReferenceGraphs,
     Render,
     Uncompilable,
+    execute,
     has_implicit_target,
     path_iris,
     path_sparql,
@@ -49,11 +50,10 @@ PYSHACL_MAX_FOCUS = 2000
 
 
 def _count_targets(store: ox.Store, target: str) -> int:
-    rows = list(
-        store.query(
-            f"SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE {{ {target} }}",
-            use_default_graph_as_union=True,
-        )
+    rows = execute(
+        store,
+        f"SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE {{ {target} }}",
+        use_default_graph_as_union=True,
     )
     return int(rows[0]["n"].value) if rows else 0
 
@@ -119,7 +119,7 @@ def pyshacl_plan(
             if path is not None and shape not in compiled.uncompilable:
                 link = render.path(sg, path, "?this", "?_v")
                 query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {target} {link} }}"
-                rows = list(store.query(query, use_default_graph_as_union=True))
+                rows = execute(store, query, use_default_graph_as_union=True)
                 if int(rows[0]["n"].value) > max_focus:
                     plan.dropped.append((shape, path_sparql(sg, path)))
                     continue
@@ -147,7 +147,9 @@ def pyshacl_plan(
         named = [*sg.objects(node, SH.targetClass)] + [node] * has_implicit_target(sg, node)
         classes |= {c for cls in named for c in ctx.subclasses(str(cls))}
         if any((node, t, None) in sg for t in TARGETS if t != SH.targetClass):
-            others.append(Render(ctx, False).target(sg, node, "?f"))
+            other = Render(ctx, False).target(sg, node, "?f")
+            if other is not None:
+                others.append(other)
     focus = f"{Render.values('?_fc', sorted(classes))} ?f {TYPE} ?_fc ."
     if others:
         focus = " UNION ".join("{ " + p + " }" for p in [focus, *others])
@@ -213,11 +215,11 @@ def run_pyshacl(
     import pyshacl
 
     sg = rdflib.Graph().parse(data=shapes_text, format="turtle")
-    for shape, path in dropped:
+    for shape, dropped_path in dropped:
         node = shape_node(shape)
         for prop in list(sg.objects(node, SH.property)):
             prop_path = sg.value(prop, SH.path)
-            if prop_path is not None and path_sparql(sg, prop_path) == path:
+            if prop_path is not None and path_sparql(sg, prop_path) == dropped_path:
                 sg.remove((node, SH.property, prop))
     keep = {shape_node(s) for s in shapes}
     for node in {s for t in TARGETS for s in sg.subjects(t, None)} - keep:
@@ -237,6 +239,7 @@ def run_pyshacl(
         return []
     parents = {prop: node for node, prop in sg.subject_objects(SH.property)}
     out = []
+    path: str | None
     for result in results.subjects(RDF.type, SH.ValidationResult):
         source = results.value(result, SH.sourceShape)
         path_node = sg.value(source, SH.path)

@@ -14,18 +14,10 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib.namespace import RDF, RDFS
 
-from kg.validate.patterns import ReferenceGraphs, Render
+from kg.validate.patterns import ReferenceGraphs, Render, execute
 from kg.validate.results import UNION, Found, FoundKey, found_key
 from kg.validate.shapes import Check, CompiledShapes
 from kg.validate.terms import ox_key
-
-
-def execute(store: ox.Store, query: str, **dataset: Any) -> list[dict[str, Any]]:
-    """The rows of a SELECT, as dicts (``dataset``: pyoxigraph's default-graph options)."""
-    result = store.query(query, **dataset)
-    assert isinstance(result, ox.QuerySolutions)
-    names = [v.value for v in result.variables]
-    return [{name: row[name] for name in names} for row in result]
 
 
 def _read(check: Check, rows: list[dict[str, Any]]) -> Iterator[tuple[int, Any, Any, Any]]:
@@ -91,7 +83,7 @@ def shared_nodes(store: ox.Store, into: Iterable[str]) -> list[Any]:
         inverse = f"UNION {{ {Render.values('?p', into)} GRAPH ?g {{ ?s ?p ?x }} }}"
     query = f"""SELECT ?x WHERE {{ {{ GRAPH ?g {{ ?x ?p ?o }} }} {inverse} }}
         GROUP BY ?x HAVING (COUNT(DISTINCT ?g) > 1)"""
-    return [row["x"] for row in store.query(query)]
+    return [row["x"] for row in execute(store, query)]
 
 
 def shared_store(store: ox.Store, shared: list[Any], into: Iterable[str]) -> ox.Store:

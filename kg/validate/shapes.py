@@ -459,11 +459,11 @@ class Sparql(Component):
         )
 
 
-def _registry(*classes: type[Component]) -> dict[URIRef, Component]:
+def _registry(*classes: type[Component]) -> dict[rdflib.term.Node, Component]:
     return {cls.parameter: cls() for cls in classes}
 
 
-COMPONENTS: dict[URIRef, Component] = _registry(
+COMPONENTS: dict[rdflib.term.Node, Component] = _registry(
     MinCount,
     MaxCount,
     Datatype,
