@@ -18,6 +18,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from kg.errors import KgError
+
 # Deeper bracket nesting than this is refused: Oxigraph's parser overflows its stack (and the
 # engine dies) somewhere between 1,000 and 10,000 levels; real queries use under 20.
 MAX_NESTING = 128
@@ -51,7 +53,7 @@ class Service:
     endpoint: str | None
 
 
-class Refused(ValueError):
+class Refused(KgError, ValueError):
     """The query may not run on this server; the message says why (a 400 to the client)."""
 
 

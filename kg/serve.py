@@ -60,6 +60,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import query_guard, vocab
+from kg.errors import KgError
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ _UPDATE = re.compile(
 )
 
 
-class ServeError(RuntimeError):
+class ServeError(KgError, RuntimeError):
     """The server could not start (no store, no oxigraph binary, port in use...)."""
 
 
@@ -224,8 +225,12 @@ class Upstream:
     body: bytes
 
 
-class QueryTimeout(Exception):
-    pass
+class UpstreamTimeout(KgError):
+    """Oxigraph did not answer (completely) within the time limit (not ``kg.queries.QueryTimeout``,
+    which is a query of the local store stopped at its deadline)."""
+
+    def __init__(self, problem: str = "the SPARQL server did not answer in time") -> None:
+        super().__init__(problem)
 
 
 class EngineDown(Exception):
@@ -260,7 +265,7 @@ def _fetch(
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise QueryTimeout
+                raise UpstreamTimeout
             if conn.sock is not None:
                 conn.sock.settimeout(left)
             chunk = response.read1(65536)
@@ -269,10 +274,10 @@ def _fetch(
             chunks.append(chunk)
         return Upstream(response.status, response.getheader("Content-Type", ""), b"".join(chunks))
     except TimeoutError:
-        raise QueryTimeout from None
+        raise UpstreamTimeout from None
     except http.client.IncompleteRead:
         # Oxigraph cut the body: its own timeout cancelled the query while streaming.
-        raise QueryTimeout from None
+        raise UpstreamTimeout from None
     finally:
         conn.close()
 
@@ -342,13 +347,13 @@ class _EngineStream(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise QueryTimeout
+            raise UpstreamTimeout
         if self.conn.sock is not None:
             self.conn.sock.settimeout(left)
         try:
             n = self.response.readinto(buffer)
         except TimeoutError:
-            raise QueryTimeout from None
+            raise UpstreamTimeout from None
         if len(self.head) < ANSWER_BUFFER:
             self.head += bytes(memoryview(buffer)[:n])
         return n
@@ -538,7 +543,7 @@ class App:
             return _fetch(
                 self.upstream, method, path, body=body, headers=headers, timeout=self.timeout
             )
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._watch_runaway()
             raise
         finally:
@@ -575,12 +580,12 @@ class App:
                 )
                 response = conn.getresponse()
             except TimeoutError:
-                raise QueryTimeout from None
+                raise UpstreamTimeout from None
             except (OSError, http.client.HTTPException) as error:
                 raise EngineDown(self.replace_if_dead(engine), error) from None
             stream = _EngineStream(conn, response, deadline)
             yield response.status, response.getheader("Content-Type", ""), stream
-        except QueryTimeout:
+        except UpstreamTimeout:
             timed_out = True
             raise
         finally:
@@ -1012,7 +1017,7 @@ class Handler(BaseHTTPRequestHandler):
             accept = "text/turtle"
         try:
             answer = self.app.fetch("GET", "/query", body=None, headers={"Accept": accept})
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._text(504, "the service description timed out")
             return
         host = (
@@ -1072,7 +1077,7 @@ class Handler(BaseHTTPRequestHandler):
                 except SyntaxError as error:
                     raise _BrokenAnswer(_engine_message(bytes(stream.head), error)) from None
                 writer.finish()
-        except QueryTimeout:
+        except UpstreamTimeout:
             message = (
                 f"the query did not finish within the {self.app.timeout:g} s "
                 "timeout (kg serve --timeout S); narrow it or add a LIMIT"
