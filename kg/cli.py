@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from kg import __version__
 from kg.build import BuildResult, build, extract_file
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
+from kg.version import __version__
 
 app = typer.Typer(
     help="A knowledge graph of Ofsted inspections of English local authority children's services.",

@@ -17,8 +17,9 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from kg import __version__, vocab
+from kg import vocab
 from kg.errors import KgError
+from kg.version import __version__
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

@@ -27,7 +27,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from kg import __version__, families
+from kg import families
 from kg.analytics import (
     AnalyticsError,
     Include,
@@ -49,6 +49,7 @@ from kg.analytics import (
     resolve_authority,
     theme_cooccurrence,
 )
+from kg.version import __version__
 
 # Grade notation (1 outstanding .. 4 inadequate) -> cell colour.
 GRADE_COLOURS = {1: "#1a9850", 2: "#91cf60", 3: "#fee08b", 4: "#d73027"}

@@ -27,11 +27,6 @@ KNOWN_CYCLES: list[frozenset[str]] = [
     # kg/cli.py imports kg.commands at its bottom and the command modules import helpers back
     # from kg.cli: removed by the `frontdoor` work (issue 13 item 3, kg/cli/ package).
     frozenset({"kg.cli", "kg.commands", "kg.commands.analytics", "kg.commands.link"}),
-    # kg/__init__.py hands ``from kg import run_query`` to kg.api (a function-level import),
-    # and kg.api -> kg.endpoint imports ``__version__`` back from the package: left to the
-    # integrator (``__version__`` in a leaf module that kg.endpoint, kg.build, kg.export and
-    # kg.report import instead of the package facade).
-    frozenset({"kg", "kg.api", "kg.endpoint"}),
 ]
 
 
