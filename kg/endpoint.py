@@ -125,7 +125,7 @@ class Endpoint:
 
 def _read(response: Any, deadline: float | None, timeout: float | None) -> bytes:
     """The whole body, giving up at the deadline (the socket timeout is per read)."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError(f"{timeout} s")

@@ -33,6 +33,7 @@ from kg.analytics import (
     Include,
     InspectorNetwork,
     Item,
+    Judgement,
     Projection,
     Quote,
     RecurrenceChain,
@@ -527,7 +528,7 @@ def _judgements_html(data: Projection, visits: Sequence[Visit], shown: int = 8) 
         by_scale.items(), key=lambda kv: min(data.visits[j.visit].start for j in kv[1])
     ):
         cols = sorted({j.visit for j in judgements}, key=lambda v: data.visits[v].start)
-        rows: dict[str, dict[str, object]] = {}
+        rows: dict[str, dict[str, Judgement]] = {}
         for j in sorted(judgements, key=lambda j: (j.section or "", j.iri)):
             area = f"{j.section}: {j.area}" if j.section else j.area
             rows.setdefault(area, {})[j.visit] = j
@@ -537,15 +538,15 @@ def _judgements_html(data: Projection, visits: Sequence[Visit], shown: int = 8) 
         for area in overall:
             cells = []
             for v in cols:
-                j = rows[area].get(v)
-                if j is None:
+                cell = rows[area].get(v)
+                if cell is None:
                     cells.append("<td></td>")
                 else:
-                    colour = GRADE_COLOURS.get(j.notation or 0, "#eee")  # type: ignore[union-attr]
+                    colour = GRADE_COLOURS.get(cell.notation or 0, "#eee")
                     cells.append(
                         f'<td class="grade" style="background:{colour}" '
-                        f'data-grade="{_e(j.grade)}">{_e(j.grade_label)}</td>'
-                    )  # type: ignore[union-attr]
+                        f'data-grade="{_e(cell.grade)}">{_e(cell.grade_label)}</td>'
+                    )
             body.append(f"<tr><td>{_e(area)}</td>{''.join(cells)}</tr>")
         header = f"<tr><th>judgement area</th>{head}</tr>"
         out.append(f"<h4>{_e(scale)}</h4><table>{header}{''.join(body[:shown])}</table>")

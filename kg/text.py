@@ -385,7 +385,7 @@ def _running_key(text: str) -> str:
 
 def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     """Drop page numbers and running headers/footers (lines repeated at page edges)."""
-    edge = Counter()
+    edge: Counter[str] = Counter()
     for page in pages[1:]:
         keys = {_running_key(x.text) for x in page[:3] + page[-3:]}
         edge.update(keys)

@@ -278,7 +278,7 @@ class ThemeTagger:
                 found = head | (found & self._groups)
         return sorted(found, key=self._rank.__getitem__)
 
-    def _find(self, folded: str) -> frozenset[str]:
+    def _find(self, folded: str) -> set[str]:
         return self._plain.find(folded.lower()) | self._acronyms.find(folded)
 
     def matches(self, text: str) -> list[tuple[str, list[str]]]:

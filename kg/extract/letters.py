@@ -21,6 +21,7 @@ Offsets always index ``report.text`` so every quote can be checked against its s
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -448,7 +449,7 @@ _LEAD = re.compile(r"\blead\b|\bled\b", re.I)
 _UNNAMED_LEAD = re.compile(r"\blead\s+inspector\s+(?:and|was|is|for|agreed|will)\b", re.I)
 
 
-def _name_runs(text: str, stop: set[str] = frozenset()) -> list[str]:
+def _name_runs(text: str, stop: Set[str] = frozenset()) -> list[str]:
     """Person names in a piece of text: runs of two or more capitalised words.
 
     Honorifics are dropped, titles and organisation words ("Her Majesty's Inspector", "CQC")
@@ -545,7 +546,7 @@ def _inspectors(
     report.inspectors = inspectors
 
 
-def inspectors_in(sentence: str, stop: set[str] = frozenset()) -> tuple[list[str], str | None]:
+def inspectors_in(sentence: str, stop: Set[str] = frozenset()) -> tuple[list[str], str | None]:
     """Names in a sentence like "The inspectors were Jane Doe, Her Majesty's Inspector (lead
     inspector), and John Roe, HMI": split on commas and "and", keep the name in each piece; a
     piece that says "lead"/"led" marks its own name, or the name just before it."""
@@ -793,7 +794,7 @@ def split_scope(rest: str) -> list[str]:
         if items and re.match(r"(?:the|a|an)\s+\w+\s+(?:that|which|who)\b", piece, re.I):
             continue  # an appositive: it describes the previous item
         items.extend(_split_and(piece))
-    cleaned = []
+    cleaned: list[str] = []
     for item in items:
         item = _clean_item(item)
         if not item:
@@ -807,7 +808,9 @@ def split_scope(rest: str) -> list[str]:
 
 
 def _split_outside_brackets(text: str, sep: str) -> list[str]:
-    out, depth, current = [], 0, []
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         depth += ch == "("
         depth -= ch == ")"
