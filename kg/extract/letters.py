@@ -362,9 +362,12 @@ def visit_dates(sentence: str) -> tuple[date, date] | None:
         parts = [p for p in _DATE_PART.finditer(m.group()) if p.group(1)]
         if not parts or not parts[-1].group(2) or not parts[-1].group(3):
             continue
-        days: list[tuple[str, str | None, str | None]] = [p.groups() for p in parts]
-        month, year = days[-1][1], days[-1][2]
-        filled = []
+        days: list[tuple[str, str | None, str | None]] = [
+            (p.group(1), p.group(2), p.group(3)) for p in parts
+        ]
+        month: str = parts[-1].group(2)  # checked above: the last part has month and year
+        year: str = parts[-1].group(3)
+        filled: list[tuple[str, str, str]] = []
         for day, mon, yr in reversed(days):  # months and years carry backwards
             month = mon or month
             year = yr or year
