@@ -42,6 +42,7 @@ __all__ = [
     "open_store",
     "run_query",
     "saved_queries",
+    "search",
     "sparql",
 ]
 
@@ -91,6 +92,23 @@ def sparql(
     """Run ad-hoc SPARQL (the project's prefixes predeclared) over the union of all graphs."""
     with _Source(store, endpoint, timeout) as source:
         return execute(source, text, limit=limit, timeout=timeout)
+
+
+def search(words: str, *, store: Any = None, limit: int | None = 20, **filters: Any) -> Any:
+    """Full-text search (``kg.search``): ranked hits for ``words`` with their quote, source
+    file, offsets and statement IRI. Filters: ``authority`` (name, GSS code or DfE number),
+    ``from_year``, ``to_year``, ``kind``, ``theme``, ``polarity``, ``statement``. Returns a
+    ``kg.search.SearchResult`` (``.hits``, ``.values()``, ``.to_dataframe()`` with pandas).
+    ``store`` as for ``run_query`` (a directory or a ``KnowledgeGraph``)."""
+    from kg.search import search as run_search
+
+    if isinstance(store, KnowledgeGraph):
+        return run_search(store.store, store.path, words, limit=limit, **filters)
+    graph = open_store(store)
+    try:
+        return run_search(graph.store, graph.path, words, limit=limit, **filters)
+    finally:
+        graph.close()
 
 
 class _Source:

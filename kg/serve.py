@@ -484,6 +484,8 @@ class Handler(BaseHTTPRequestHandler):
             self._saved(path[len("/queries/") :], params)
         elif path in ("/sparql", "/query"):
             self._sparql(params, body)
+        elif path == "/search":
+            self._search(params)
         elif path in ("/update", "/store"):
             self._text(
                 403,
@@ -523,6 +525,23 @@ class Handler(BaseHTTPRequestHandler):
             self._text(status, str(error))
             return
         self._forward(sparql, accept)
+
+    def _search(self, params: dict[str, list[str]]) -> None:
+        """Full-text search (``kg.search``): ``?q=words`` and the filters of ``kg search``;
+        JSON hits, best first, each with its quote, source, offsets and statement IRI."""
+        from kg.search import SearchError, filters_from_params, search
+
+        values = {k: v[0] for k, v in params.items()}
+        words = values.pop("q", "")
+        values.pop("format", None)
+        try:
+            result = search(
+                self.app.read_only_store(), self.app.store, words, **filters_from_params(values)
+            )
+        except SearchError as error:
+            self._text(400, str(error))
+            return
+        self._json({"hits": result.values(), "truncated": result.truncated})
 
     def _sparql(self, params: dict[str, list[str]], body: bytes) -> None:
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()

@@ -12,7 +12,7 @@ import importlib
 import typer
 
 # Module names under kg.commands, in the order their commands appear in ``kg --help``.
-MODULES: list[str] = ["analytics", "link", "serve"]
+MODULES: list[str] = ["analytics", "link", "serve", "search"]
 
 
 def register_all(app: typer.Typer) -> None:
