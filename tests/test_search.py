@@ -283,3 +283,24 @@ def test_pyoxigraph_keeps_working_with_the_index_in_its_directory(tmp_path: Path
         assert len(graph.store) == 1
     with search.SearchIndex.beside(store) as index:
         assert index.state() == {"http://g": ("s", "f")}
+
+
+def test_serve_search_route_and_box(seed_texts_store: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from kg.serve import serving
+
+    with serving(seed_texts_store, port=0) as server:
+        url = server.url + "search?q=supervision&authority=Hartlepool&from=2010&limit=3"
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            data = json.loads(answer.read())
+        assert len(data["hits"]) == 3 and data["truncated"]
+        assert {h["authority_name"] for h in data["hits"]} == {"Hartlepool"}
+        assert data["hits"][0]["statement"].startswith("https://w3id.org/ofsted-kg/id/visit/")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(server.url + "search?q=x&theme=nope", timeout=30)
+        assert bad.value.code == 400 and b"unknown theme" in bad.value.read()
+        with urllib.request.urlopen(server.url, timeout=30) as page:
+            html = page.read().decode()
+        assert 'id="search-form"' in html and "/search?" in html
