@@ -139,7 +139,9 @@ def test_kg_search_command(seed_texts_store: Path) -> None:
     assert {"quote", "file_name", "start", "end", "statement", "score"} <= set(hits[0])
     table = runner.invoke(cli.app, ["search", "supervision", "--store", str(seed_texts_store)])
     assert table.exit_code == 0 and "hit(s)" in table.output
-    bad = runner.invoke(cli.app, ["search", "x", "--theme", "nope", "--store", str(seed_texts_store)])
+    bad = runner.invoke(
+        cli.app, ["search", "x", "--theme", "nope", "--store", str(seed_texts_store)]
+    )
     assert bad.exit_code == 1 and "unknown theme" in bad.output
 
 
