@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from kg import __version__
 from kg.build import BuildResult, build, extract_file
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
+from kg.version import __version__
 
 app = typer.Typer(
     help="A knowledge graph of Ofsted inspections of English local authority children's services.",
@@ -194,9 +194,11 @@ def extract_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Extract one report and print its record, without touching the store."""
+    from kg.errors import InputError
+
     try:
         report = extract_file(file)
-    except Exception as error:
+    except InputError as error:  # a file that cannot be read or extracted; bugs surface
         text = " ".join(str(error).split()) or type(error).__name__
         raise _fail(text if file.name in text else f"{file}: {text}") from None
     record = report.to_json()

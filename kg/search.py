@@ -40,7 +40,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.rdf import T
+from kg.errors import KgError
+from kg.vocab import T
 
 INDEX_FILE = "search.sqlite"
 
@@ -57,7 +58,7 @@ DEFAULT_LIMIT = 20
 STATEMENTS = ("finding", "recommendation")
 
 
-class SearchError(ValueError):
+class SearchError(KgError, ValueError):
     """A bad search (no words, an unknown authority, theme, kind or polarity)."""
 
 
