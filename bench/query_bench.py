@@ -322,8 +322,13 @@ def markdown(summary: dict[str, Any]) -> str:
     lines = [
         f"Saved queries on {summary['store']} ({summary['quads']:,} quads); oxigraph: "
         f"median of up to {summary['runs']} runs after a warm-up run (a run over the "
-        f"budget is the only sample; stopped at {summary['ox_cap_s']:g} s); rdflib: one "
-        f"run, stopped at {cap:g} s (loading it took {summary['rdflib_load_s'] or 0:.0f} s).",
+        f"budget is the only sample; stopped at {summary['ox_cap_s']:g} s); "
+        + (
+            f"rdflib: one run, stopped at {cap:g} s (loading it took "
+            f"{summary['rdflib_load_s']:.0f} s)."
+            if summary["rdflib_load_s"] is not None
+            else "rdflib not run (--no-rdflib)."
+        ),
         "",
         "| query | parameters | rows | oxigraph median | CLI path (fork) | rdflib | "
         "rdflib / oxigraph | target | met |",
