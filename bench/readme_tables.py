@@ -1,4 +1,4 @@
-"""Copy the benchmark tables (``bench/results/build.md``, ``bench/results/queries.md``) into
+"""Copy the benchmark tables (``bench/results/build.md``, ``queries.md``, ``serve.md``) into
 the README's benchmark section, so that the figures shown are the measured ones, never typed.
 
 The section lies between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in README.md;
@@ -20,6 +20,7 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 TABLES = (
     ("Build (`python bench/build_bench.py`)", "build.md"),
     ("Saved queries on the 800-document graph (`python bench/query_bench.py`)", "queries.md"),
+    ("`kg serve` under load (`python bench/serve_bench.py`)", "serve.md"),
 )
 
 
