@@ -21,6 +21,7 @@ TABLES = (
     ("Build (`python bench/build_bench.py`)", "build.md"),
     ("Saved queries on the 800-document graph (`python bench/query_bench.py`)", "queries.md"),
     ("`kg serve` under load (`python bench/serve_bench.py`)", "serve.md"),
+    ("Full-text search (`python bench/search_bench.py`)", "search.md"),
 )
 
 

@@ -14,8 +14,8 @@ records with the index's: ``kg.search.open_index``), and ``find-text`` once.
 
 Make the store from the national and Tees Valley corpora with
 ``kg build --store /tmp/search-nat ../shared/corpus/national ../shared/corpus/tees-valley``.
-Prints a Markdown report and writes it to ``bench/results/search_bench-<UTC time>.md``
-(git-ignored). Target (issue 14): a search <= 50 ms median.
+Prints a Markdown report and writes it to ``bench/results/search.md`` (committed; copied into
+the README by ``bench/readme_tables.py``). Target (issue 14): a search <= 50 ms median.
 """
 
 from __future__ import annotations
@@ -207,8 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="search-bench-"))
     lines = [
-        f"# Search bench, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-        "",
+        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
         f"Store {args.store}: {len(entries)} source graphs, {rows:,} rows (places a finding or "
         f"recommendation stands in a source); reading them from the store {read_s:.1f} s "
         f"(what rebuilding a missing index costs). Medians of {args.runs} runs after a "
@@ -256,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
                 for n in engines
             )
             + " |",
-            "| index time | | | " + " | ".join(f"{e['index_s']:.1f} s" for e in engines.values()),
+            "| index time | | | "
+            + " | ".join(f"{e['index_s']:.1f} s" for e in engines.values())
+            + " |",
             "| size on disk | | | "
             + " | ".join(f"{e['bytes'] / 2**20:.1f} MiB" for e in engines.values())
             + " |",
@@ -300,8 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"search_bench-{stamp}.md").write_text(report, encoding="utf-8")
+    (RESULTS / "search.md").write_text(report, encoding="utf-8")
     return 0
 
 
