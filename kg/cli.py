@@ -683,7 +683,9 @@ def _short(value: str | None, width: int = 160) -> str:
 def query_command(
     name: Annotated[str, typer.Argument(help="A saved query (see `kg queries`).")],
     param: Annotated[list[str], typer.Option("--param", "-p", help="name=value (repeatable)")] = [],  # noqa: B006 - typer reads the default
-    authority: Annotated[str | None, typer.Option(help="Authority name or GSS code.")] = None,
+    authority: Annotated[
+        str | None, typer.Option(help="Authority name, GSS code or DfE number.")
+    ] = None,
     theme: Annotated[str | None, typer.Option(help="Theme id or label.")] = None,
     inspector: Annotated[str | None, typer.Option(help="Inspector's name.")] = None,
     from_: Annotated[str | None, typer.Option("--from", help="Start (year or date).")] = None,

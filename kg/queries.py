@@ -321,9 +321,8 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
     if parameter.type == "authority":
         from kg.authorities import AuthorityError, AuthorityIndex
 
-        index = AuthorityIndex.load()
         try:
-            authority = index.by_gss(text) if re.fullmatch(r"E\d{8}", text) else index.resolve(text)
+            authority = AuthorityIndex.load().lookup(text)
         except AuthorityError as exc:
             raise QueryError(f"{query_name}: {exc}") from None
         return ox.NamedNode(vocab.authority_iri(authority.gss_code))

@@ -154,6 +154,32 @@ def test_cli_query_formats(store_dir: Path) -> None:
     assert "Narnia" in missing.output
 
 
+@pytest.mark.parametrize(
+    "flag", [["--param", "authority={}"], ["--authority", "{}"]], ids=["param", "flag"]
+)
+def test_cli_query_takes_any_way_of_naming_an_authority(store_dir: Path, flag: list[str]) -> None:
+    """A DfE number, a GSS code in either case, the council's full name or its short name:
+    the same rows, the way `kg authorities show` already took them."""
+    runner = CliRunner()
+    outputs = set()
+    for text in ("805", "E06000001", "e06000001", "Hartlepool Borough Council", "Hartlepool"):
+        args = [flag[0], flag[1].format(text), "--format", "csv", "--store", str(store_dir)]
+        result = runner.invoke(app, ["query", "recurring-issues", *args])
+        assert result.exit_code == 0, (text, result.stderr)
+        outputs.add(result.stdout)
+    (only,) = outputs
+    assert "Supervision" in only and len(only.splitlines()) > 1
+
+
+def test_cli_query_miss_names_the_closest_authorities(store_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["query", "recurring-issues", "--authority", "Hartlepol", "--store", str(store_dir)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: recurring-issues: 'Hartlepol' is not the name")
+    assert "closest valid names: Hartlepool" in result.stderr
+
+
 # ----------------------------------------------------------------- parameters, errors, timeouts
 
 

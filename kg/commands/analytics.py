@@ -28,7 +28,9 @@ IncludeOption = Annotated[
 ]
 AuthorityOption = Annotated[
     str | None,
-    typer.Option("--authority", help="One authority (name or GSS code).", show_default=False),
+    typer.Option(
+        "--authority", help="One authority (name, GSS code or DfE number).", show_default=False
+    ),
 ]
 
 

@@ -129,19 +129,11 @@ def _maybe_open(store: Path | None) -> KnowledgeGraph | None:
 
 
 def _resolve(name: str) -> Authority:
-    import re
-
     from kg.authorities import AuthorityError, AuthorityIndex
     from kg.cli import _fail
 
-    index = AuthorityIndex.load()
-    text = name.strip()
     try:
-        if re.fullmatch(r"[Ee]\d{8}", text):
-            return index.by_gss(text)
-        if re.fullmatch(r"\d{3}", text):
-            return index.by_dfe(text)
-        return index.resolve(text)
+        return AuthorityIndex.load().lookup(name)
     except AuthorityError as error:
         raise _fail(f"error: {error}") from None
 
