@@ -374,7 +374,6 @@ def version_command() -> None:
 queries_app = typer.Typer(help="The saved SPARQL queries in queries/.", invoke_without_command=True)
 app.add_typer(queries_app, name="queries")
 
-FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads", "jsonld")
 # Friendly flags of `kg query` and the query parameter names each may fill, in order.
 FRIENDLY = {
     "authority": ("authority",),
@@ -500,38 +499,31 @@ def _friendly(query: Any, values: dict[str, str], flags: dict[str, str | None]) 
 
 
 def _source(store: Path | None, endpoint: str | None, timeout: float | None) -> Any:
-    """The pyoxigraph store (read-only) or the remote endpoint to query."""
+    """The store (read-only) or the remote endpoint to query."""
+    from kg.queries import LocalStore, QueryError
+
     if endpoint is not None:
         from kg.endpoint import Endpoint
-        from kg.queries import QueryError
 
         try:
             return Endpoint.from_env(endpoint, timeout=timeout)
         except QueryError as error:
             raise _fail(f"error: {error}") from None
-    return _open_read_only(store).store
+    return LocalStore(_open_read_only(store).store)
 
 
 def _run(
-    source: Any,
-    sparql: str,
-    fmt: str,
-    limit: int | None,
-    timeout: float,
-    output: Path | None,
-    source_text: str | None = None,
+    source: Any, sparql: str, fmt: str, limit: int | None, timeout: float, output: Path | None
 ) -> None:
     """Check the format against the query form, run, and emit (errors: one message, exit 1;
     a timeout exits 3)."""
-    from kg.queries import QueryError, QueryTimeout, check_format, check_syntax, execute
+    from kg.queries import FORMATS, QueryError, QueryTimeout, check_format, check_syntax, execute
 
-    if fmt not in FORMATS:
+    if fmt not in FORMATS:  # before the syntax: a bad --format is the first thing said
         raise _fail(f"error: --format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     try:
-        check_format(check_syntax(sparql, source_text), fmt)
-        result = execute(
-            source, sparql, limit=limit, timeout=timeout or None, source_text=source_text
-        )
+        check_format(check_syntax(sparql), fmt)
+        result = execute(source, sparql, limit=limit, timeout=timeout or None)
     except QueryTimeout as error:
         raise _fail(f"error: {error}", code=3) from None
     except QueryError as error:
@@ -698,7 +690,7 @@ def query_command(
     store: StoreOption = None,
 ) -> None:
     """Run a saved query, e.g. `kg query recurring-issues --authority Hartlepool`."""
-    from kg.queries import QueryError, get_query, prepare
+    from kg.queries import QueryError, QueryTimeout, get_query, run_saved
 
     try:
         query = get_query(name)
@@ -712,10 +704,14 @@ def query_command(
     )
     source = _source(store, endpoint, timeout or None)
     try:
-        sparql = prepare(query, values, source)
+        result = run_saved(
+            source, query, params=values, limit=limit, timeout=timeout or None, output_format=fmt
+        )
+    except QueryTimeout as error:
+        raise _fail(f"error: {error}", code=3) from None
     except QueryError as error:
         raise _fail(f"error: {error}") from None
-    _run(source, sparql, fmt, limit, timeout, output, source_text=query.sparql)
+    _emit(result, fmt, output)
 
 
 @app.command("sparql")
