@@ -830,3 +830,49 @@ def run_saved(
     if output_format is not None:
         check_format(check_syntax(sparql, query.sparql), output_format)
     return execute(source, sparql, limit=limit, timeout=timeout, source_text=query.sparql)
+
+
+# ------------------------------------------------------------------------------- authorities
+# What `kg authorities` asks of the store beside the reference table.
+
+
+def authority_visit_counts(store: ox.Store) -> dict[str, int]:
+    """Distinct visits per authority IRI (a visit in two source graphs counts once)."""
+    from kg.vocab import KG
+
+    query = f"""SELECT ?a (COUNT(DISTINCT ?v) AS ?n)
+        WHERE {{ ?v a <{KG}Visit> ; <{KG}authority> ?a }} GROUP BY ?a"""
+    result = store.query(query, use_default_graph_as_union=True)
+    return {r["a"].value: int(r["n"].value) for r in result}
+
+
+def authority_visits(store: ox.Store, authority_iri: str) -> list[dict[str, str | None]]:
+    """The visits of one authority: IRI, kind, start date and the source files."""
+    from kg.vocab import KG, KIND
+
+    a = ox.NamedNode(authority_iri)
+    found: dict[str, dict[str, Any]] = {}
+    visit_type, rdf_type = ox.NamedNode(KG + "Visit"), ox.NamedNode(vocab.RDF + "type")
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG + "authority"), a, None):
+        v = q.subject
+        if not any(True for _ in store.quads_for_pattern(v, rdf_type, visit_type, None)):
+            continue  # an earlier inspection a report mentions, not a visit in the store
+        entry = found.setdefault(
+            v.value, {"visit": v.value, "kind": None, "start": None, "graphs": set()}
+        )
+        entry["graphs"].add(q.graph_name.value)
+        for k in store.quads_for_pattern(v, ox.NamedNode(KG + "kind"), None, None):
+            entry["kind"] = k.object.value.removeprefix(KIND)
+        for s in store.quads_for_pattern(v, ox.NamedNode(KG + "startDate"), None, None):
+            entry["start"] = s.object.value
+    rows = []
+    for entry in found.values():
+        rows.append(
+            {
+                "visit": entry["visit"],
+                "kind": entry["kind"],
+                "start": entry["start"],
+                "sources": ", ".join(sorted(g.rsplit("/", 1)[-1] for g in entry["graphs"])),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["start"] or "", r["kind"] or ""))

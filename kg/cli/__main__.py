@@ -1,0 +1,5 @@
+"""``python -m kg.cli``: the same as the ``kg`` console script."""
+
+from kg.cli import app
+
+app()
