@@ -13,7 +13,7 @@ The data flows one way, one module per step:
 
 from typing import Any
 
-__version__ = "0.1.0"
+from kg.version import __version__ as __version__
 
 _API = (
     "open_store",

@@ -28,6 +28,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.errors import KgError
 
 Include = Literal["recommendations", "weaknesses"]
 INCLUDES: tuple[str, ...] = ("recommendations", "weaknesses")
@@ -35,7 +36,7 @@ GRAPH_KINDS: tuple[str, ...] = ("recurrence", "inspectors", "themes")
 GRAPH_FORMATS: tuple[str, ...] = ("graphml", "gexf", "json")
 
 
-class AnalyticsError(ValueError):
+class AnalyticsError(KgError, ValueError):
     """A bad argument (unknown authority, kind, format, period): one line for the user."""
 
 

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from kg.errors import KgError
 from kg.record import AuthorityRef
 from kg.resources import data_path
 
@@ -69,7 +70,7 @@ __all__ = [
 ]
 
 
-class AuthorityError(LookupError):
+class AuthorityError(KgError, LookupError):
     """A name or code that does not identify exactly one authority."""
 
     def __init__(self, message: str, query: str, suggestions: Iterable[str] = ()) -> None:

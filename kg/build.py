@@ -27,10 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Protocol
 
-from kg import __version__, rdf, vocab
+from kg import rdf, vocab
 from kg.record import Report
 from kg.resources import data_path
 from kg.store import KnowledgeGraph
+from kg.version import __version__
 
 # Modules of the kg package that cannot change what a source graph holds.
 # The modules whose code shapes a source file's graph (relative to the kg package): reading the

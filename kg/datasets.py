@@ -43,6 +43,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.authorities import Authority, AuthorityError, AuthorityIndex
+from kg.errors import KgError
 
 if TYPE_CHECKING:
     from kg.store import KnowledgeGraph
@@ -133,7 +134,7 @@ DEFAULT_DATASETS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class DatasetError(ValueError):
+class DatasetError(KgError, ValueError):
     """A file or option that cannot be imported; the message names the file and the problem."""
 
 

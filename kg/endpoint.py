@@ -25,8 +25,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import __version__, vocab
+from kg import vocab
 from kg.queries import QueryError, QueryResult, QueryTimeout, check_syntax, from_pyoxigraph
+from kg.version import __version__
 
 USER_VARIABLE = "KG_ENDPOINT_USER"
 PASSWORD_VARIABLE = "KG_ENDPOINT_PASSWORD"

@@ -17,7 +17,9 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from kg import __version__, vocab
+from kg import vocab
+from kg.errors import KgError
+from kg.version import __version__
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -46,7 +48,7 @@ COUNTED = (
 PREFIXES = {**vocab.PREFIXES, "void": VOID, "dcat": DCAT}
 
 
-class ExportError(ValueError):
+class ExportError(KgError, ValueError):
     """A bad format or an output that cannot be written."""
 
 

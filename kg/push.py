@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
+
 USER_ENV = "KG_ENDPOINT_USER"
 PASSWORD_ENV = "KG_ENDPOINT_PASSWORD"
 
 
-class PushError(RuntimeError):
+class PushError(KgError, RuntimeError):
     """The server refused a graph or could not be reached; the message names the graph."""
 
 

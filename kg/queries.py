@@ -40,6 +40,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg import vocab
+from kg.errors import KgError
 from kg.resources import data_path
 
 XSD_TYPES = {
@@ -52,7 +53,7 @@ XSD_TYPES = {
 _PARAM = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)")
 
 
-class QueryError(ValueError):
+class QueryError(KgError, ValueError):
     """A bad query name, parameter or value; the message says what would be valid."""
 
 

@@ -6,8 +6,8 @@ folded-text hash for a recommendation or finding), so the seed text and the PDF 
 one report yield the same visit, recommendation and finding IRIs; each source only adds its
 own ``kg:SourceFile`` and Web Annotations (which are keyed by the file's SHA-256).
 
-All ontology term IRIs used by the project's data live in the ``T`` class below: if the
-ontology renames a term, that is a one-line change there.
+All ontology term IRIs used by the project's data live in ``kg.vocab.T`` (imported here, so
+``kg.rdf.T`` still works): if the ontology renames a term, that is a one-line change there.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pyoxigraph import serialize as ox_serialize
 
 from kg import families, inspectors, vocab
 from kg.record import Report
-from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, SDO, XSD
+from kg.vocab import GRADE, ID, KG, KIND, ORG, XSD, T
 
 # How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote; 0: none.
 # They are optional in Web Annotation and add nothing here: the quote is located by its
@@ -32,116 +32,7 @@ from kg.vocab import DCT, FOAF, GRADE, ID, KG, KIND, OA, ORG, PROV, RDF, RDFS, S
 CONTEXT_CHARS = 0
 
 
-class T:
-    """Every term IRI the mapping writes, in one place."""
-
-    # classes
-    Authority = KG + "Authority"
-    Area = KG + "Area"
-    Addressee = KG + "Addressee"
-    Visit = KG + "Visit"
-    Inspector = KG + "Inspector"
-    Report = KG + "Report"
-    SourceFile = KG + "SourceFile"
-    Finding = KG + "Finding"
-    Recommendation = KG + "Recommendation"
-    Judgement = KG + "Judgement"
-    EarlierInspection = KG + "EarlierInspection"
-    ExtractionRun = KG + "ExtractionRun"
-    ThemeAtVisit = KG + "ThemeAtVisit"
-    SafeguardingBoard = KG + "SafeguardingBoard"
-    Organization = ORG + "Organization"
-    Person = FOAF + "Person"
-    Activity = PROV + "Activity"
-    Entity = PROV + "Entity"
-    SoftwareAgent = PROV + "SoftwareAgent"
-    Annotation = OA + "Annotation"
-    SpecificResource = OA + "SpecificResource"
-    TextQuoteSelector = OA + "TextQuoteSelector"
-    TextPositionSelector = OA + "TextPositionSelector"
-    # properties
-    type = RDF + "type"
-    label = RDFS + "label"
-    foaf_name = FOAF + "name"
-    schema_name = SDO + "name"
-    alternateName = SDO + "alternateName"
-    authority = KG + "authority"
-    kind = KG + "kind"
-    startDate = KG + "startDate"
-    endDate = KG + "endDate"
-    letterDate = KG + "letterDate"
-    publicationDate = KG + "publicationDate"
-    inspector = KG + "inspector"
-    leadInspector = KG + "leadInspector"
-    addressee = KG + "addressee"
-    addresseeName = KG + "addresseeName"
-    addresseeRole = KG + "addresseeRole"
-    scope = KG + "scope"
-    reinspection = KG + "reinspection"
-    addressedTo = KG + "addressedTo"
-    boardOf = KG + "boardOf"
-    report = KG + "report"
-    sourceFile = KG + "sourceFile"
-    sha256 = KG + "sha256"
-    hasRecommendation = KG + "hasRecommendation"
-    hasFinding = KG + "hasFinding"
-    hasJudgement = KG + "hasJudgement"
-    mentionsEarlierInspection = KG + "mentionsEarlierInspection"
-    text = KG + "text"
-    position = KG + "position"
-    section = KG + "section"
-    timescale = KG + "timescale"
-    priority = KG + "priority"
-    theme = KG + "theme"
-    polarity = KG + "polarity"
-    judgementArea = KG + "judgementArea"
-    grade = KG + "grade"
-    earlierDate = KG + "earlierDate"
-    overallEffectiveness = KG + "overallEffectiveness"
-    gssCode = KG + "gssCode"
-    dfeLaCode = KG + "dfeLaCode"
-    wikidata = KG + "wikidata"
-    area = KG + "area"
-    region = KG + "region"
-    wasGeneratedBy = PROV + "wasGeneratedBy"
-    wasAssociatedWith = PROV + "wasAssociatedWith"
-    used = PROV + "used"
-    startedAtTime = PROV + "startedAtTime"
-    endedAtTime = PROV + "endedAtTime"
-    softwareVersion = KG + "softwareVersion"
-    # kg:ThemeAtVisit (derived from the items, for fast theme queries)
-    atVisit = KG + "atVisit"
-    themeRaised = KG + "themeRaised"
-    visitAuthority = KG + "visitAuthority"
-    visitStartDate = KG + "visitStartDate"
-    visitYear = KG + "visitYear"
-    raisedInRecommendation = KG + "raisedInRecommendation"
-    raisedInWeakness = KG + "raisedInWeakness"
-    recommendationQuote = KG + "recommendationQuote"
-    weaknessQuote = KG + "weaknessQuote"
-    leadRecommendation = KG + "leadRecommendation"
-    leadRecommendationQuote = KG + "leadRecommendationQuote"
-    leadWeakness = KG + "leadWeakness"
-    leadWeaknessQuote = KG + "leadWeaknessQuote"
-    fileName = KG + "fileName"
-    title = DCT + "title"
-    date = DCT + "date"
-    identifier = DCT + "identifier"
-    format = DCT + "format"
-    hasBody = OA + "hasBody"
-    hasTarget = OA + "hasTarget"
-    hasSource = OA + "hasSource"
-    hasSelector = OA + "hasSelector"
-    exact = OA + "exact"
-    prefix = OA + "prefix"
-    suffix = OA + "suffix"
-    start = OA + "start"
-    end = OA + "end"
-    # concept namespaces for polarity values: KG + "strength" etc.
-    polarity_ns = KG
-
-
-# IRIs known to be valid: the terms above and the datatypes (``_Rows`` need not check them).
+# IRIs known to be valid: the terms of ``T`` and the datatypes (``_Rows`` need not check them).
 _VALID_IRIS = frozenset(
     [v for k, v in vars(T).items() if not k.startswith("_") and isinstance(v, str)]
     + [

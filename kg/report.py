@@ -27,7 +27,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from kg import __version__, families
+from kg import families
 from kg.analytics import (
     AnalyticsError,
     Include,
@@ -49,6 +49,7 @@ from kg.analytics import (
     resolve_authority,
     theme_cooccurrence,
 )
+from kg.version import __version__
 
 # Grade notation (1 outstanding .. 4 inadequate) -> cell colour.
 GRADE_COLOURS = {1: "#1a9850", 2: "#91cf60", 3: "#fee08b", 4: "#d73027"}
@@ -557,7 +558,7 @@ def _judgements_html(data: Projection, visits: Sequence[Visit], shown: int = 8) 
 
 
 @dataclass
-class _Context:
+class _SectionData:
     """Everything the sections share, grouped by authority once (not re-filtered per
     section: at national scale that was most of the rendering time)."""
 
@@ -581,7 +582,7 @@ class _Context:
         network: InspectorNetwork,
         quotes: dict[str, tuple[Quote, ...]],
         chains: Iterable[RecurrenceChain],
-    ) -> _Context:
+    ) -> _SectionData:
         chains_of: dict[str, list[RecurrenceChain]] = defaultdict(list)
         for chain in chains:
             chains_of[chain.authority].append(chain)
@@ -602,7 +603,7 @@ class _Context:
         )
 
 
-def _inspectors_html(ctx: _Context, authority: str) -> str:
+def _inspectors_html(ctx: _SectionData, authority: str) -> str:
     rows = []
     here = ctx.inspectors_of.get(authority, {})
     for inspector in ctx.network.inspectors:
@@ -635,7 +636,7 @@ def _inspectors_html(ctx: _Context, authority: str) -> str:
     )
 
 
-def _authority_section(ctx: _Context, authority: str) -> str:
+def _authority_section(ctx: _SectionData, authority: str) -> str:
     data, include, top, quotes = ctx.data, ctx.include, ctx.top, ctx.quotes
     chains, network = ctx.chains_of.get(authority, []), ctx.network
     visits = ctx.visits_of[authority]
@@ -834,7 +835,7 @@ def _national_section(
     return "\n".join(parts)
 
 
-def _index(ctx: _Context, authorities: Sequence[str]) -> str:
+def _index(ctx: _SectionData, authorities: Sequence[str]) -> str:
     rows = []
     for a in authorities:
         visits = ctx.visits_of[a]
@@ -902,7 +903,7 @@ def _render(
             for link in chain.links
         ),
     )
-    ctx = _Context.make(data, include, top, network, quotes, chains)
+    ctx = _SectionData.make(data, include, top, network, quotes, chains)
     sections = [_authority_section(ctx, a) for a in sorted(shown, key=lambda a: names[a])]
     period = _period(from_year, to_year) or " (all years)"
     title = "Recurring issues in Ofsted inspections of children's services"

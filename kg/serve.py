@@ -13,14 +13,31 @@ is a thin stdlib ``ThreadingHTTPServer`` in front of it that adds only what it l
   (and does not stop every query in time), so the front waits at most ``timeout`` seconds for a
   complete answer and otherwise says ``504`` with a message;
 * ``403`` for SPARQL UPDATE (whatever way it is sent) and readable ``400``/``404`` messages;
+* no federation unless allowed: a query whose SERVICE names an endpoint not given with
+  ``--allow-service URL`` is a ``400`` (``kg.query_guard`` reads the query's tokens), so the
+  endpoint cannot be made to call hosts on its network;
+* no ``200`` with a broken body: Oxigraph answers ``200`` and then, if the query fails while
+  its results stream (a federated call that fails), splices the error text into the body. The
+  front asks it for SPARQL JSON or N-Triples, parses that with pyoxigraph as it arrives and
+  writes the client's format itself, holding back the first ``ANSWER_BUFFER`` bytes: a failure
+  found there is a proper ``5xx`` with the engine's message; one found later ends the chunked
+  response without its last chunk (every HTTP client reports an incomplete read) and is logged;
+* hostile clients bounded: request bodies over ``max_body`` bytes are ``413``, a request whose
+  line, headers and body do not all arrive within ``request_timeout`` seconds (a client
+  sending them byte by byte) is ``408``, brackets nested past ``query_guard.MAX_NESTING`` are
+  ``400``, an unsupported method ``405``, an Accept header no format fits ``406``; an engine
+  that dies (a query that crashes its parser) is restarted;
 * CORS headers only when asked for.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import http.client
+import io
 import json
+import logging
 import mimetypes
 import os
 import re
@@ -32,14 +49,19 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from kg import vocab
+import pyoxigraph as ox
+
+from kg import query_guard, vocab
+from kg.errors import KgError
+
+log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -57,9 +79,37 @@ FORMATS: dict[str, str] = {
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
 }
-# What a browser's default Accept gets instead of HTML: JSON results (RDF for graphs is
-# negotiated by Oxigraph from the same header).
+# What a browser's default Accept gets instead of HTML: JSON results, Turtle for graphs.
 DEFAULT_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9, */*;q=0.1"
+# What the front asks Oxigraph for: formats pyoxigraph parses as they stream.
+_ENGINE_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+# The start of every answer is held back until this many bytes (or the whole answer): an
+# error found within it gets its own status.
+ANSWER_BUFFER = 256 * 1024
+# Request body limit (bytes) and the seconds a client has to send a whole request.
+MAX_BODY = 1 << 20
+REQUEST_TIMEOUT = 10.0
+# A saved-query parameter value longer than this is refused (no name is that long).
+MAX_VALUE = 1000
+
+RESULT_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/n3": ox.RdfFormat.N3,
+}
 
 _UPDATE = re.compile(
     r"^\s*(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
@@ -67,7 +117,7 @@ _UPDATE = re.compile(
 )
 
 
-class ServeError(RuntimeError):
+class ServeError(KgError, RuntimeError):
     """The server could not start (no store, no oxigraph binary, port in use...)."""
 
 
@@ -174,8 +224,20 @@ class Upstream:
     body: bytes
 
 
-class QueryTimeout(Exception):
-    pass
+class UpstreamTimeout(KgError):
+    """Oxigraph did not answer (completely) within the time limit (not ``kg.queries.QueryTimeout``,
+    which is a query of the local store stopped at its deadline)."""
+
+    def __init__(self, problem: str = "the SPARQL server did not answer in time") -> None:
+        super().__init__(problem)
+
+
+class EngineDown(Exception):
+    """The engine did not answer; ``restarted`` if it had died and a new one was started."""
+
+    def __init__(self, restarted: bool, error: Exception) -> None:
+        super().__init__(str(error))
+        self.restarted = restarted
 
 
 def _fetch(
@@ -202,7 +264,7 @@ def _fetch(
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise QueryTimeout
+                raise UpstreamTimeout
             if conn.sock is not None:
                 conn.sock.settimeout(left)
             chunk = response.read1(65536)
@@ -211,12 +273,189 @@ def _fetch(
             chunks.append(chunk)
         return Upstream(response.status, response.getheader("Content-Type", ""), b"".join(chunks))
     except TimeoutError:
-        raise QueryTimeout from None
+        raise UpstreamTimeout from None
     except http.client.IncompleteRead:
         # Oxigraph cut the body: its own timeout cancelled the query while streaming.
-        raise QueryTimeout from None
+        raise UpstreamTimeout from None
     finally:
         conn.close()
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """The format each form of answer is written in (``None``: the client accepts none)."""
+
+    results: ox.QueryResultsFormat | None
+    graph: ox.RdfFormat | None
+
+
+def negotiate(accept: str) -> Negotiated:
+    """The client's preferred results and graph formats from an Accept header (q values and
+    wildcards honoured; ``q=0`` excludes)."""
+    ranges: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept.split(",")):
+        media, *options = (x.strip() for x in part.split(";"))
+        q = 1.0
+        for option in options:
+            key, _, value = option.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            ranges.append((-q, i, media.lower()))
+    ranges.sort()
+
+    def best(table: dict[str, Any], default: str) -> Any:
+        for _, _, media in ranges:
+            if media in table:
+                return table[media]
+            kind, _, sub = media.partition("/")
+            if sub == "*" and (kind == "*" or default.startswith(kind + "/")):
+                return table[default]
+            if kind == "*" or sub == "*":
+                wanted = next((m for m in table if m.startswith(kind + "/")), None)
+                if wanted:
+                    return table[wanted]
+        return None
+
+    return Negotiated(
+        best(RESULT_FORMATS, "application/sparql-results+json"),
+        best(GRAPH_FORMATS, "text/turtle"),
+    )
+
+
+def _media_type(fmt: ox.QueryResultsFormat | ox.RdfFormat) -> str:
+    media = fmt.media_type
+    return media + "; charset=utf-8" if media.startswith("text/") else media
+
+
+class _EngineStream(io.RawIOBase):
+    """The body of Oxigraph's answer as a file pyoxigraph reads, cut at the deadline."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: Any, deadline: float) -> None:
+        self.conn = conn
+        self.response = response
+        self.deadline = deadline
+        self.head = bytearray()  # the first ANSWER_BUFFER bytes, to find an error message in
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise UpstreamTimeout
+        if self.conn.sock is not None:
+            self.conn.sock.settimeout(left)
+        try:
+            n = self.response.readinto(buffer)
+        except TimeoutError:
+            raise UpstreamTimeout from None
+        if len(self.head) < ANSWER_BUFFER:
+            self.head += bytes(memoryview(buffer)[:n])
+        return n
+
+    def close(self) -> None:
+        self.conn.close()
+        super().close()
+
+
+class _ClientStream(io.RawIOBase):
+    """The client's socket as a file whose reads fail with ``TimeoutError`` at a deadline
+    (the stdlib's socket timeout is per read: a byte a second would never trip it)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.deadline: float | None = None
+        self.received = 0  # bytes since the deadline was set
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            self.sock.settimeout(left)
+        n = self.sock.recv_into(buffer)
+        self.received += n
+        return n
+
+
+class _AnswerWriter:
+    """Writes an answer to the client: held back until ``ANSWER_BUFFER`` bytes, then streamed
+    as chunks; ``abort`` ends a started stream without its last chunk."""
+
+    def __init__(self, handler: Handler, content_type: str, limit: int) -> None:
+        self.handler = handler
+        self.content_type = content_type
+        self.limit = limit
+        self.held: list[bytes] = []
+        self.size = 0
+        self.started = False
+        self.sent = 0
+
+    def write(self, data: bytes) -> int:
+        if self.started:
+            self._chunk(bytes(data))
+        else:
+            self.held.append(bytes(data))
+            self.size += len(data)
+            if self.size > self.limit:
+                self._start()
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _start(self) -> None:
+        handler = self.handler
+        handler.send_response(200)
+        handler.send_header("Content-Type", self.content_type)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler._cors()
+        handler.end_headers()
+        self.started = True
+        held, self.held = b"".join(self.held), []
+        self._chunk(held)
+
+    def _chunk(self, data: bytes) -> None:
+        if data and self.handler.command != "HEAD":
+            self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.sent += len(data)
+
+    def finish(self) -> None:
+        if self.started:
+            if self.handler.command != "HEAD":
+                self.handler.wfile.write(b"0\r\n\r\n")
+        else:
+            self.handler._send(200, b"".join(self.held), self.content_type)
+
+    def abort(self) -> None:
+        """Close the connection mid-stream: no terminating chunk, so the client cannot take
+        the cut answer for a whole one."""
+        handler = self.handler
+        handler.close_connection = True
+        with suppress(OSError):
+            handler.wfile.flush()
+            handler.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _engine_message(raw: bytes, error: SyntaxError) -> str:
+    """The text Oxigraph spliced where the answer broke (its error message), if it can be
+    found from the parser's position; else the parser's message."""
+    text = raw.decode("utf-8", errors="replace")
+    if isinstance(error.lineno, int) and isinstance(error.offset, int):
+        lines = text.split("\n")
+        if 0 < error.lineno <= len(lines):
+            at = sum(len(line) + 1 for line in lines[: error.lineno - 1]) + error.offset - 1
+            tail = " ".join(text[at:].split())[:500]
+            if tail:
+                return tail
+    return " ".join(str(error).split())
 
 
 def _describe(q: Any) -> dict[str, Any]:
@@ -261,17 +500,32 @@ def _busy(process: subprocess.Popen[bytes] | None, sample: float = 1.0) -> bool:
 class App:
     """What the request handlers share: the upstream server, the options, the store path."""
 
-    def __init__(self, store: Path, engine: Oxigraph, *, timeout: float, cors: bool) -> None:
+    def __init__(
+        self,
+        store: Path,
+        engine: Oxigraph,
+        *,
+        timeout: float,
+        cors: bool,
+        allow_service: frozenset[str] = frozenset(),
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_body: int = MAX_BODY,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.timeout = timeout
         self.cors = cors
+        self.allow_service = allow_service
+        self.request_timeout = request_timeout
+        self.max_body = max_body
         self.restarts = 0
         self._ro_store: Any = None
         self._lock = threading.Lock()
         self._queries: tuple[tuple[tuple[str, float], ...], dict[str, Any]] | None = None
         self._in_flight = 0
         self._wake = threading.Event()
+        self._runaway = threading.Event()
+        self._dead: list[tuple[Oxigraph, threading.Event]] = []
         self._watcher: threading.Thread | None = None
 
     @property
@@ -288,30 +542,114 @@ class App:
             return _fetch(
                 self.upstream, method, path, body=body, headers=headers, timeout=self.timeout
             )
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._watch_runaway()
             raise
         finally:
             with self._lock:
                 self._in_flight -= 1
 
+    @contextmanager
+    def answer(self, form: bytes) -> Iterator[tuple[int, str, _EngineStream]]:
+        """Oxigraph's answer to a query as it streams: (status, media type, body stream).
+
+        The whole answer must be read within ``timeout`` seconds; an engine found dead (a
+        query crashed it) is replaced before the error is raised.
+        """
+        with self._lock:
+            self._in_flight += 1
+        engine = self.engine
+        parsed = urllib.parse.urlsplit(engine.url)
+        deadline = time.monotonic() + self.timeout
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=self.timeout)
+        timed_out = False
+        try:
+            try:
+                conn.connect()
+                if conn.sock is not None:
+                    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn.request(
+                    "POST",
+                    "/query",
+                    body=form,
+                    headers={
+                        "Accept": _ENGINE_ACCEPT,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                )
+                response = conn.getresponse()
+            except TimeoutError:
+                raise UpstreamTimeout from None
+            except (OSError, http.client.HTTPException) as error:
+                raise EngineDown(self.replace_if_dead(engine), error) from None
+            stream = _EngineStream(conn, response, deadline)
+            yield response.status, response.getheader("Content-Type", ""), stream
+        except UpstreamTimeout:
+            timed_out = True
+            raise
+        finally:
+            conn.close()
+            with self._lock:
+                self._in_flight -= 1
+            if timed_out:
+                self._watch_runaway()
+
+    def replace_if_dead(self, engine: Oxigraph) -> bool:
+        """If ``engine`` has exited (a query crashed it), have the keeper thread start a new
+        one and wait for it; True if it had exited."""
+        if engine.process is None:
+            return False
+        try:
+            engine.process.wait(1.0)  # a crashed engine takes a moment to be reaped
+        except subprocess.TimeoutExpired:
+            return False
+        done = threading.Event()
+        with self._lock:
+            self._dead.append((engine, done))
+        self._wake_keeper()
+        done.wait(30)
+        return True
+
     def _watch_runaway(self) -> None:
+        self._runaway.set()
+        self._wake_keeper()
+
+    def _wake_keeper(self) -> None:
         with self._lock:
             if self._watcher is None:
-                # One long-lived thread: an engine started from a thread that then ends would
-                # get the parent-death signal (it is per thread on Linux).
+                # One long-lived thread starts every new engine: an engine started from a
+                # thread that then ends would get the parent-death signal (it is per thread
+                # on Linux).
                 self._watcher = threading.Thread(
-                    target=self._watch_forever, daemon=True, name="runaway-watch"
+                    target=self._keep_forever, daemon=True, name="engine-keeper"
                 )
                 self._watcher.start()
         self._wake.set()
 
-    def _watch_forever(self) -> None:
+    def _keep_forever(self) -> None:
         while True:
             self._wake.wait()
             self._wake.clear()
             with suppress(Exception):
-                self._watch()
+                self._replace_dead()
+                if self._runaway.is_set():
+                    self._runaway.clear()
+                    self._watch()
+
+    def _replace_dead(self) -> None:
+        with self._lock:
+            dead, self._dead = self._dead, []
+        for engine, done in dead:
+            try:
+                if engine is self.engine and engine.process is not None:
+                    log.warning(
+                        "kg serve: the SPARQL engine stopped (exit %s) while running a query; "
+                        "starting a new one",
+                        engine.process.poll(),
+                    )
+                    self._restart()
+            finally:
+                done.set()
 
     def _watch(self) -> None:
         """Oxigraph does not stop every query at its own timeout (a cross join of full scans
@@ -320,6 +658,7 @@ class App:
         time.sleep(1.0)  # Oxigraph's own timeout (timeout + 1 s) gets its chance first
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
+            self._replace_dead()
             with self._lock:
                 idle = self._in_flight == 0
             if idle:
@@ -377,13 +716,76 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "ofsted-kg"
+    error_content_type = "text/plain; charset=utf-8"
+    error_message_format = "%(code)d %(message)s: %(explain)s\n"
     app: App  # set on the subclass built by make_server
 
     # --- plumbing --------------------------------------------------------------------------
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes: without NODELAY, Nagle's algorithm and
+        # the client's delayed ACK add ~40 ms to every answer.
+        with suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Reads from the client give up at a deadline set per request (``_expect``), so a
+        # client sending its request byte by byte holds a thread for a bounded time only.
+        self._reader = _ClientStream(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def _expect(self, seconds: float | None) -> None:
+        """Reads must be done within ``seconds`` (``None``: the request is in; the socket
+        timeout then bounds how long a client that does not read the answer holds us)."""
+        self._reader.deadline = None if seconds is None else time.monotonic() + seconds
+        self._reader.received = 0
+        if seconds is None:
+            self.connection.settimeout(max(30.0, self.app.request_timeout))
+
+    def handle_one_request(self) -> None:
+        """The stdlib's, with a deadline on the request, ``408`` when it passes and ``405``
+        (not ``501``) for a method the endpoint does not take."""
+        self._expect(self.app.request_timeout)
+        self.raw_requestline = b""
+        self.command, self.requestline, self.request_version = "", "", "HTTP/1.1"
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(414)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.close_connection = True
+                self._text(
+                    405,
+                    f"method {self.command} is not allowed: use GET, POST, HEAD or OPTIONS",
+                    {"Allow": "GET, HEAD, POST, OPTIONS"},
+                )
+                return
+            method()
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
+            if self._reader.received:  # not an idle keep-alive connection: say why it ends
+                with suppress(OSError):
+                    self.connection.settimeout(1.0)
+                    self._text(
+                        408,
+                        f"the request did not arrive within {self.app.request_timeout:g} s",
+                    )
+
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("KG_SERVE_LOG"):
             super().log_message(format, *args)
+
+    def _cors(self) -> None:
+        if self.app.cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
 
     def _send(
         self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
@@ -391,23 +793,48 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        if self.app.cors:
-            self.send_header("Access-Control-Allow-Origin", "*")
+        self._cors()
+        if self.close_connection:
+            self.send_header("Connection", "close")
         for key, value in (extra or {}).items():
             self.send_header(key, value)
-        self.end_headers()
+        # Headers and body in one write: one packet for a small answer.
+        if not hasattr(self, "_headers_buffer"):  # an HTTP/0.9 request: no headers
+            self._headers_buffer = []
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
-    def _text(self, status: int, message: str) -> None:
-        self._send(status, (message.rstrip("\n") + "\n").encode(), "text/plain; charset=utf-8")
+    def _text(self, status: int, message: str, extra: dict[str, str] | None = None) -> None:
+        body = (message.rstrip("\n") + "\n").encode()
+        self._send(status, body, "text/plain; charset=utf-8", extra)
 
     def _json(self, data: Any, status: int = 200) -> None:
         body = json.dumps(data, indent=2, ensure_ascii=False).encode()
         self._send(status, body, "application/json; charset=utf-8")
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _read_body(self) -> bytes | None:
+        """The request body, or ``None`` once a ``411``/``413`` has been sent for it."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            self._text(411, "send the request body with a Content-Length (no chunked bodies)")
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._text(400, "Content-Length must be a whole number of bytes")
+            return None
+        if length > self.app.max_body:
+            self.close_connection = True  # the body is not read: the connection cannot go on
+            self._text(
+                413,
+                f"the request body is {length} bytes; at most {self.app.max_body} are accepted",
+            )
+            return None
         return self.rfile.read(length) if length > 0 else b""
 
     def _accept(self, params: dict[str, list[str]]) -> str | None:
@@ -442,10 +869,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         try:
-            self._route(self._read_body() if self.command == "POST" else b"")
+            body = self._read_body() if self.command == "POST" else b""
+            self._expect(None)
+            if body is not None:
+                self._route(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except TimeoutError:
+            raise  # the client was too slow sending its request: 408
         except Exception as error:
+            log.exception("kg serve: %s %s failed", self.command, self.path[:200])
             with suppress(Exception):
                 self._text(500, f"internal error: {type(error).__name__}: {error}")
 
@@ -512,13 +945,22 @@ class Handler(BaseHTTPRequestHandler):
             self._text(400, f"{name}: parameter(s) given more than once: {', '.join(repeated)}")
             return
         values = {k: v[0] for k, v in params.items()}
+        long = [k for k, v in values.items() if len(v) > MAX_VALUE]
+        if long:
+            self._text(
+                400,
+                f"{name}: parameter {long[0]} is {len(values[long[0]])} characters long; "
+                f"at most {MAX_VALUE} are accepted",
+            )
+            return
         try:
             sparql = self.app.prepare(name, values)
         except QueryError as error:
             status = 404 if str(error).startswith("no saved query") else 400
             self._text(status, str(error))
             return
-        self._forward(sparql, accept)
+        template = self.app.queries().get(name)
+        self._forward(sparql, accept, guarded=template.sparql if template else None)
 
     def _sparql(self, params: dict[str, list[str]], body: bytes) -> None:
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -571,7 +1013,7 @@ class Handler(BaseHTTPRequestHandler):
             accept = "text/turtle"
         try:
             answer = self.app.fetch("GET", "/query", body=None, headers={"Accept": accept})
-        except QueryTimeout:
+        except UpstreamTimeout:
             self._text(504, "the service description timed out")
             return
         host = (
@@ -584,36 +1026,134 @@ class Handler(BaseHTTPRequestHandler):
         )
         self._send(answer.status, body, answer.content_type or "text/turtle")
 
-    def _forward(self, sparql: str, accept: str, extra: dict[str, list[str]] | None = None) -> None:
+    def _forward(
+        self,
+        sparql: str,
+        accept: str,
+        extra: dict[str, list[str]] | None = None,
+        *,
+        guarded: str | None = None,
+    ) -> None:
+        """Run the query on the engine and write its answer in the negotiated format.
+
+        ``guarded``: the saved query's own text, checked once (its bound values are RDF
+        terms, which cannot add a SERVICE); raw SPARQL is checked every time.
+        """
+        try:
+            if guarded is not None:
+                _check_saved(guarded, self.app.allow_service)
+            else:
+                query_guard.check(sparql, self.app.allow_service)
+        except query_guard.Refused as refusal:
+            self._text(400, f"refused: {refusal}")
+            return
+        wanted = negotiate(accept)
+        if wanted.results is None and wanted.graph is None:
+            self._not_acceptable(accept)
+            return
         form = urllib.parse.urlencode(
             [("query", sparql)] + [(k, v) for k, values in (extra or {}).items() for v in values]
         )
+        writer: _AnswerWriter | None = None
         try:
-            answer = self.app.fetch(
-                "POST",
-                "/query",
-                body=form.encode(),
-                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
-            )
-        except QueryTimeout:
-            self._text(
-                504,
+            with self.app.answer(form.encode()) as (status, media, stream):
+                if status >= 400:
+                    body = stream.read(64 * 1024)
+                    self._engine_refused(status, body, sparql)
+                    return
+                graph = media.split(";")[0].strip() == "application/n-triples"
+                fmt = wanted.graph if graph else wanted.results
+                if fmt is None:
+                    self._not_acceptable(accept, "CONSTRUCT/DESCRIBE" if graph else "SELECT/ASK")
+                    return
+                limit = ANSWER_BUFFER if self.request_version != "HTTP/1.0" else 1 << 62
+                writer = _AnswerWriter(self, _media_type(fmt), limit)
+                try:
+                    _transcode(stream, graph, fmt, writer)
+                except SyntaxError as error:
+                    raise _BrokenAnswer(_engine_message(bytes(stream.head), error)) from None
+                writer.finish()
+        except UpstreamTimeout:
+            message = (
                 f"the query did not finish within the {self.app.timeout:g} s "
-                "timeout (kg serve --timeout S); narrow it or add a LIMIT",
+                "timeout (kg serve --timeout S); narrow it or add a LIMIT"
             )
+            self._fail(writer, 504, message)
+        except _BrokenAnswer as error:
+            status = 502 if query_guard.scan(sparql).services else 500
+            self._fail(writer, status, f"the query failed while it ran: {error}")
+        except (EngineDown, http.client.HTTPException, ConnectionError) as error:
+            restarted = (
+                error.restarted
+                if isinstance(error, EngineDown)
+                else self.app.replace_if_dead(self.app.engine)
+            )
+            message = f"the SPARQL engine is not answering: {error}"
+            if restarted:
+                message = "the SPARQL engine stopped while running this query; it was restarted"
+            self._fail(writer, 502, message)
+
+    def _fail(self, writer: _AnswerWriter | None, status: int, message: str) -> None:
+        """A proper status while nothing is sent; a cut connection (logged) once it is."""
+        if writer is not None and writer.started:
+            log.warning(
+                "kg serve: %s %s: answer cut after %d bytes: %s",
+                self.command,
+                self.path[:200],
+                writer.sent,
+                message,
+            )
+            writer.abort()
             return
-        except OSError as error:
-            self._text(502, f"the SPARQL engine is not answering: {error}")
-            return
-        if answer.status == 400 and looks_like_update(sparql):
+        self._text(status, message)
+
+    def _engine_refused(self, status: int, body: bytes, sparql: str) -> None:
+        if status == 400 and looks_like_update(sparql):
             self._refuse_update()
             return
-        if answer.status >= 400:
-            message = answer.body.decode("utf-8", errors="replace").strip()
-            prefix = "SPARQL syntax error: " if answer.status == 400 else ""
-            self._text(answer.status, prefix + message)
-            return
-        self._send(answer.status, answer.body, answer.content_type or "application/octet-stream")
+        message = body.decode("utf-8", errors="replace").strip()
+        prefix = "SPARQL syntax error: " if status == 400 else ""
+        self._text(status, prefix + message)
+
+    def _not_acceptable(self, accept: str, form: str | None = None) -> None:
+        results = ", ".join(dict.fromkeys(f.media_type for f in RESULT_FORMATS.values()))
+        graphs = ", ".join(dict.fromkeys(f.media_type for f in GRAPH_FORMATS.values()))
+        if form == "SELECT/ASK":
+            offer = f"a SELECT or ASK answer can be sent as {results}"
+        elif form:
+            offer = f"a CONSTRUCT or DESCRIBE answer can be sent as {graphs}"
+        else:
+            offer = f"answers can be sent as {results} (SELECT, ASK) or {graphs} (graphs)"
+        self._text(406, f"no format fits Accept: {accept[:200]}; {offer} (or ?format=...)")
+
+
+class _BrokenAnswer(Exception):
+    """The engine's answer broke off: its own message, as far as it can be found."""
+
+
+@functools.lru_cache(maxsize=512)
+def _check_saved(sparql: str, allowed: frozenset[str]) -> None:
+    """``query_guard.check`` for a saved query's text, once per text (raises ``Refused``)."""
+    query_guard.check(sparql, allowed)
+
+
+def _transcode(stream: _EngineStream, graph: bool, fmt: Any, writer: _AnswerWriter) -> None:
+    """Parse the engine's answer as it arrives and write it in ``fmt``: a break in it raises
+    ``SyntaxError`` rather than reaching the client."""
+    if graph:
+        triples = (quad.triple for quad in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES))
+        prefixes = vocab.PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+        ox.serialize(triples, writer, fmt, prefixes=prefixes)
+    else:
+        ox.parse_query_results(stream, format=ox.QueryResultsFormat.JSON).serialize(writer, fmt)
+
+
+class _Listener(ThreadingHTTPServer):
+    """The stdlib server with a longer accept queue than its 5: 16 clients connecting at once
+    must not find it full."""
+
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class Server:
@@ -627,16 +1167,33 @@ class Server:
         port: int = 7878,
         timeout: float = 30.0,
         cors: bool = False,
+        allow_service: Iterable[str] = (),
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.store = Path(store)
         if not (self.store / "CURRENT").exists():
             raise ServeError(f"no knowledge graph store at {self.store}: run `kg build` first")
         if timeout <= 0:
             raise ServeError(f"--timeout must be more than 0 seconds (got {timeout:g})")
-        self.app = App(self.store, Oxigraph(self.store, timeout), timeout=timeout, cors=cors)
+        allowed = frozenset(allow_service)
+        for url in allowed:
+            if not url.startswith(("http://", "https://")):
+                raise ServeError(
+                    f"--allow-service must be an http:// or https:// URL (got {url!r})"
+                )
+        self.app = App(
+            self.store,
+            Oxigraph(self.store, timeout),
+            timeout=timeout,
+            cors=cors,
+            allow_service=allowed,
+            request_timeout=request_timeout,
+            max_body=max_body,
+        )
         handler = type("BoundHandler", (Handler,), {"app": self.app})
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            self.httpd = _Listener((host, port), handler)
         except OSError as error:
             raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
         self.httpd.daemon_threads = True

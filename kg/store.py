@@ -17,8 +17,9 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.rdf import T
+from kg.errors import KgError
 from kg.resources import data_path
+from kg.vocab import T
 
 STORE_ENV = "KG_STORE"
 DEFAULT_STORE = "kg-store"
@@ -32,20 +33,8 @@ def default_store_path() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
-class StoreMissingError(Exception):
+class StoreMissingError(KgError):
     """Raised when a read-only open finds no store (so the CLI can say: run ``kg build``)."""
-
-
-@dataclass
-class Violation:
-    """One SHACL validation result, flattened for printing."""
-
-    focus: str
-    path: str | None
-    message: str
-    severity: str
-    value: str | None = None
-    shape: str | None = None
 
 
 @dataclass
@@ -382,21 +371,3 @@ class KnowledgeGraph:
         for t in triples:
             graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
         return graph
-
-    def validate(
-        self, shapes: Path | None = None, *, workers: int | None = None, checks: bool = True
-    ) -> list[Violation]:
-        """Check every graph (with the ontology and authorities graphs) and their union
-        against the SHACL shapes (``ontology/shapes.ttl``), then run the data-quality checks
-        of ``queries/checks/`` unless ``checks`` is False; see ``kg.validate``. Returns the
-        violations (``kg.validate.Violation``, which adds the graphs they were found in)."""
-        from kg.validate import validate_store
-
-        report = validate_store(
-            self.store,
-            shapes or data_path(SHAPES_FILE),
-            path=self.path if self.read_only else None,  # a worker may open it too
-            workers=workers,
-            checks=checks,
-        )
-        return list(report.violations)

@@ -24,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.errors import InputError
+
 PDF_MEDIA_TYPE = "application/pdf"
 TEXT_MEDIA_TYPE = "text/plain"
 
@@ -74,13 +76,11 @@ _DANGLING = re.compile(r"\b(?:the|of|and|or|to|a|an|in|for|with|by|on|at|from|th
 _MARKUP = re.compile(r"\*\*|__|^#{1,6}\s+", re.MULTILINE)
 
 
-class SourceError(Exception):
+class SourceError(InputError):
     """A file that cannot be read as a report; ``str()`` is one line naming file and problem."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
+        super().__init__(problem, path)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import pytest
 from kg import rdf, vocab
 from kg.rdf import T
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
+from kg.validate import validate_graph
 
 REPO = Path(__file__).resolve().parent.parent
 EX = "http://example.org/"
@@ -207,7 +208,7 @@ def test_validate_reports_focus_path_and_message(tmp_path: Path) -> None:
             ),
         ],
     )
-    violations = kg.validate(shapes, checks=False)  # these shapes only
+    violations = validate_graph(kg, shapes, checks=False)  # these shapes only
     assert [(v.focus, v.path, v.message) for v in violations] == [
         (EX + "v1", T.authority, "a visit needs an authority")
     ]

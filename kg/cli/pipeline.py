@@ -15,10 +15,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-from kg import __version__
 from kg.build import BuildResult, build, extract_file
 from kg.cli.console import StoreOption, err, fail, open_read_only, out, store_path, table
 from kg.store import KnowledgeGraph
+from kg.version import __version__
 
 
 def register(app: typer.Typer) -> None:
@@ -153,9 +153,11 @@ def extract_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Extract one report and print its record, without touching the store."""
+    from kg.errors import InputError
+
     try:
         report = extract_file(file)
-    except Exception as error:
+    except InputError as error:  # a file that cannot be read or extracted; bugs surface
         text = " ".join(str(error).split()) or type(error).__name__
         raise fail(text if file.name in text else f"{file}: {text}") from None
     record = report.to_json()

@@ -32,13 +32,29 @@ def serve_command(
     timeout: Annotated[
         float, typer.Option(help="Seconds a query may run before the answer is 504.")
     ] = 30.0,
+    allow_service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-service",
+            metavar="URL",
+            help="An endpoint queries may call with SERVICE (repeatable); "
+            "without it federated queries are refused with 400.",
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Serve the graph read-only over the SPARQL 1.1 Protocol, with a query page at /."""
     from kg.serve import ServeError, Server
 
     try:
-        server = Server(store_path(store), host=host, port=port, timeout=timeout, cors=cors)
+        server = Server(
+            store_path(store),
+            host=host,
+            port=port,
+            timeout=timeout,
+            cors=cors,
+            allow_service=allow_service or (),
+        )
     except ServeError as error:
         raise fail(f"error: {error}") from None
     print(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kg.errors import InputError
 from kg.families import Family, Title, recognise
 from kg.record import Report
 from kg.text import SourceText
@@ -23,13 +24,11 @@ if TYPE_CHECKING:
     from kg.themes import ThemeTagger
 
 
-class ExtractionError(Exception):
+class ExtractionError(InputError):
     """A file whose text is readable but is not a report we can extract; one line."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
+        super().__init__(problem, path)
 
 
 @dataclass
