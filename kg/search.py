@@ -698,24 +698,14 @@ def fts_query(words: str) -> str:
 
 
 def resolve_authority(text: str) -> str:
-    """The IRI of the authority a name, GSS code or DfE LA number denotes.
-
-    The one place this module looks authorities up (``kg.queries.to_term`` for names and
-    GSS codes, as ``kg query --authority``; the reference table for DfE numbers)."""
+    """The IRI of the authority a name, GSS code or DfE LA number denotes
+    (``AuthorityIndex.lookup``, as ``kg query --authority``)."""
     from kg.authorities import AuthorityError, AuthorityIndex
-    from kg.queries import Parameter, QueryError, to_term
 
-    value = text.strip()
-    if value.isdigit():
-        try:
-            return vocab.authority_iri(AuthorityIndex.load().by_dfe(value).gss_code)
-        except AuthorityError as error:
-            raise SearchError(f"search: {error}") from None
     try:
-        term = to_term("search", Parameter("authority", "authority", "authority", False), value)
-    except QueryError as error:
-        raise SearchError(str(error)) from None
-    return term.value
+        return vocab.authority_iri(AuthorityIndex.load().lookup(text).gss_code)
+    except AuthorityError as error:
+        raise SearchError(f"search: {error}") from None
 
 
 def resolve_theme(text: str) -> str:

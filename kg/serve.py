@@ -35,7 +35,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import http.client
-import inspect
 import io
 import json
 import logging
@@ -702,17 +701,14 @@ class App:
             return self._ro_store
 
     def prepare(self, name: str, values: dict[str, str]) -> str:
-        """The saved query with its parameters bound, as ``kg query`` binds them."""
+        """The saved query with its parameters bound by ``kg.queries.prepare``, the binding
+        step of ``kg.queries.run_saved`` (the answer is then streamed from the engine in the
+        format the client asked for)."""
         from kg import queries
 
         query = self.queries().get(name) or queries.get_query(name)  # unknown: its message
-        if any(p.type == "inspector" for p in query.parameters):
-            # Inspector names are looked up in the graph itself.
-            accepts = inspect.signature(queries.prepare).parameters
-            for keyword in ("source", "store"):
-                if keyword in accepts:
-                    return queries.prepare(query, values, **{keyword: self.read_only_store()})
-        return queries.prepare(query, values)
+        source = self.read_only_store() if queries.needs_source(query) else None
+        return queries.prepare(query, values, source)
 
 
 class Handler(BaseHTTPRequestHandler):
