@@ -52,10 +52,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 RESULTS = BENCH / "results"
-CORPUS = BENCH / "corpus"
+CORPUS = BENCH / "corpus"  # the realistic corpus: make_corpus.py from the real reports
+TEES_CORPUS = BENCH / "corpus-tees"  # the old one: make_corpus.py --input seeds
 GIB = 1024**3
 
-TARGETS = {"corpus_wall_s": 60.0, "peak_rss_bytes": GIB, "ratio": 1.5}
+# Issue 14, on the realistic 800-document corpus, in the same run: the whole `kg build`, its
+# ratio to the 2-process text extraction, peak memory, and `kg build` again with nothing
+# changed.
+TARGETS = {"corpus_wall_s": 45.0, "peak_rss_bytes": GIB, "ratio": 2.5, "rebuild_wall_s": 3.0}
 BATCH_ENV = "KG_BENCH_BATCH_QUADS"  # --batch-quads, handed to the measuring children
 
 
@@ -253,22 +257,40 @@ def measure_extract(paths: list[str], workers: int) -> dict:
 
 def measure_build(paths: list[str], workers: int) -> dict:
     from kg.build import build
+    from kg.shipped import import_default_datasets
     from kg.store import KnowledgeGraph
 
     where = Path(tempfile.mkdtemp(prefix="kg-bench-store-"))
     try:
+        # What `kg build` runs: the build, then linking the shipped datasets.
         started = time.perf_counter()
         store = KnowledgeGraph.open(where / "store")
         try:
             result = build([Path(p) for p in paths], store, force=True, workers=workers)
+            built = time.perf_counter()
+            import_default_datasets(store)
         finally:
             store.close()
         wall = time.perf_counter() - started
+        # `kg build` of the same files again, nothing changed (a new process would also pay
+        # imports, ~1 s: see process_s).
+        again = time.perf_counter()
+        store = KnowledgeGraph.open(where / "store")
+        try:
+            second = build([Path(p) for p in paths], store, workers=workers)
+            import_default_datasets(store)
+        finally:
+            store.close()
+        rebuild = time.perf_counter() - again
         size = sum(f.stat().st_size for f in where.rglob("*") if f.is_file())
     finally:
         shutil.rmtree(where, ignore_errors=True)
     return {
         "wall_s": wall,
+        "build_only_s": built - started,
+        "datasets_s": wall - (built - started),
+        "rebuild_wall_s": rebuild,
+        "rebuild_unchanged": second.unchanged,
         "docs": len(paths),
         "built": result.built,
         "failed": result.failed,
@@ -446,6 +468,10 @@ def summarise(name: str, files: list[Path], runs: dict[str, list[dict]], workers
         "runs": len(build),
         "build_wall_s": b_wall,
         "build_wall_s_all": [round(r["wall_s"], 3) for r in build],
+        "build_only_s": _median(build, "build_only_s"),
+        "datasets_s": _median(build, "datasets_s"),
+        "rebuild_wall_s": _median(build, "rebuild_wall_s"),
+        "rebuild_wall_s_all": [round(r.get("rebuild_wall_s", 0), 3) for r in build],
         "build_process_s": _median(build, "process_s"),
         # CPU seconds (user + system): steadier than wall time on a shared machine
         "build_cpu_parent_s": _median(build, "cpu_parent_s"),
@@ -888,32 +914,57 @@ def parallel_split(profile: dict) -> dict:
     return {"worker_s": worker, "parent_s": parent, "writer_s": writer, "other_s": other}
 
 
+def target_rows(summaries: list[dict]) -> list[tuple[str, str, str, bool]]:
+    """(what, figure, target, met) for the realistic corpus, the issue's targets."""
+    corpus = next((s for s in summaries if s["dataset"] == "corpus"), None)
+    if corpus is None:
+        return []
+    peak = (corpus["peak_tree_rss_bytes"] or 0) / GIB
+    extract_n = corpus[f"extract_{corpus['workers']}_wall_s"]
+    rows = [
+        (
+            f"whole `kg build`, {corpus['docs']} documents",
+            f"{corpus['build_wall_s']:.1f} s",
+            f"≤ {TARGETS['corpus_wall_s']:g} s",
+            corpus["build_wall_s"] <= TARGETS["corpus_wall_s"],
+        ),
+        (
+            f"build / text extraction ({corpus['workers']} processes, {extract_n:.1f} s)",
+            f"{corpus['ratio_vs_extract_n']:.2f} x",
+            f"≤ {TARGETS['ratio']:g} x",
+            corpus["ratio_vs_extract_n"] <= TARGETS["ratio"],
+        ),
+        ("peak memory, all processes", f"{peak:.2f} GiB", "≤ 1 GiB", peak <= 1.0),
+    ]
+    if corpus.get("rebuild_wall_s") is not None:
+        rows.append(
+            (
+                "`kg build` again, nothing changed",
+                f"{corpus['rebuild_wall_s']:.2f} s",
+                f"≤ {TARGETS['rebuild_wall_s']:g} s",
+                corpus["rebuild_wall_s"] <= TARGETS["rebuild_wall_s"],
+            )
+        )
+    return rows
+
+
+def targets_table(summaries: list[dict]) -> list[str]:
+    rows = target_rows(summaries)
+    if not rows:
+        return []
+    lines = ["| target (realistic corpus) | figure | target | met |", "|---|---:|---:|---|"]
+    for what, figure, target, met in rows:
+        lines.append(f"| {what} | {figure} | {target} | {'yes' if met else '**no**'} |")
+    return lines
+
+
 def verdict(summaries: list[dict]) -> list[str]:
     notes = []
     corpus = next((s for s in summaries if s["dataset"] == "corpus"), None)
     if corpus is None:
         return notes
-    checks = [
-        ("800-document build wall time", corpus["build_wall_s"], TARGETS["corpus_wall_s"], "s"),
-        ("peak memory (all processes)", (corpus["peak_tree_rss_bytes"] or 0) / GIB, 1.0, "GiB"),
-        (
-            "build / extraction ratio (same worker count)",
-            corpus["ratio_vs_extract_n"],
-            TARGETS["ratio"],
-            "x",
-        ),
-    ]
-    for label, value, target, unit in checks:
-        ok = value < target
-        notes.append(
-            f"- {label}: {value:.2f} {unit} (target < {target:g} {unit}): "
-            + (
-                "met"
-                if ok
-                else f"MISSED by {value - target:.2f} {unit} "
-                f"({100 * (value / target - 1):.0f}% over)"
-            )
-        )
+    for what, figure, target, met in target_rows(summaries):
+        notes.append(f"- {what}: {figure} (target {target}): " + ("met" if met else "MISSED"))
     if corpus.get("store_load_wall_s"):
         notes.append(
             f"- write floor: storing the graph alone takes "
@@ -924,6 +975,24 @@ def verdict(summaries: list[dict]) -> list[str]:
     if corpus["docs"] < 800:
         notes.append(f"- note: the corpus has only {corpus['docs']} documents (target 800)")
     return notes
+
+
+def results_markdown(summaries: list[dict], workers: int, started: datetime, out: Path) -> None:
+    """The tables the README shows (``bench/readme_tables.py`` copies them in)."""
+    load = os.getloadavg()[0]
+    lines = [
+        f"Measured {started.strftime('%Y-%m-%d %H:%M UTC')} by `python bench/build_bench.py` "
+        f"on {os.cpu_count()} shared cores (load average {load:.1f} at the end): medians of "
+        f"{summaries[0]['runs'] if summaries else 0} runs; ratios between medians of the "
+        "same run. `tees`: 800 re-keyed copies of the 38 Tees Valley seeds; `corpus`: 800 "
+        "re-keyed copies of the real national and Tees Valley reports.",
+        "",
+        *targets_table(summaries),
+        "",
+        *_summary_tables(summaries, workers),
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -943,12 +1012,18 @@ def main(argv: list[str] | None = None) -> int:
         help="also time the build with these worker counts (default: 1)",
     )
     parser.add_argument(
-        "--datasets", default="seeds,corpus", help="comma-separated: seeds, corpus (default both)"
+        "--datasets",
+        default="tees,corpus",
+        help="comma-separated: seeds, tees (the old corpus of Tees Valley copies), corpus "
+        "(the realistic one; default: tees,corpus)",
     )
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus directory")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="realistic corpus directory")
+    parser.add_argument(
+        "--tees-corpus", type=Path, default=TEES_CORPUS, help="old corpus directory"
+    )
     parser.add_argument(
         "--profile",
-        choices=["corpus", "seeds", "none"],
+        choices=["corpus", "tees", "seeds", "none"],
         default="corpus",
         help="data set for the single-process stage profile (corpus)",
     )
@@ -992,9 +1067,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[BATCH_ENV] = str(args.batch_quads)
 
     names = [x.strip() for x in args.datasets.split(",") if x.strip()]
-    if "corpus" in names and not (args.corpus / "MANIFEST.json").exists():
-        raise SystemExit(f"no corpus at {args.corpus}: run `python bench/make_corpus.py` first")
-    dirs = {"seeds": ROOT / "seeds", "corpus": args.corpus}
+    dirs = {"seeds": ROOT / "seeds", "corpus": args.corpus, "tees": args.tees_corpus}
+    for name in names:
+        if name != "seeds" and not (dirs[name] / "MANIFEST.json").exists():
+            raise SystemExit(
+                f"no corpus at {dirs[name]}: run `python bench/make_corpus.py` first "
+                "(the old one: --input seeds --out bench/corpus-tees)"
+            )
     summaries = []
     profile = None
     started = datetime.now(timezone.utc)
@@ -1036,6 +1115,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table = markdown(summaries, profile, args.workers)
     notes = verdict(summaries)
+    results_markdown(summaries, args.workers, started, args.out / "build.md")
     print(table)
     if notes:
         print("\n" + "\n".join(notes))

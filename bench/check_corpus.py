@@ -27,7 +27,6 @@ for p in (str(ROOT), str(BENCH)):
         sys.path.insert(0, p)
 
 from make_corpus import (  # noqa: E402
-    SEEDS,
     Shift,
     load_authorities,
     load_seeds,
@@ -51,7 +50,7 @@ def check_copy(copy: dict, corpus: Path, seed_reports: dict, seeds_by_name: dict
     shift = Shift(copy["shift_years"], copy["shift_days"])
     if copy["seed"] not in seed_reports:
         try:
-            seed_reports[copy["seed"]] = extract(read_source(SEEDS / copy["seed"]))
+            seed_reports[copy["seed"]] = extract(read_source(seed.path))
         except Exception as error:
             seed_reports[copy["seed"]] = error
     original = seed_reports[copy["seed"]]
@@ -80,7 +79,7 @@ def check_copy(copy: dict, corpus: Path, seed_reports: dict, seeds_by_name: dict
             problems.append(f"{got} {name}, seed has {want}")
     if copy["file"].endswith(".pdf"):
         expected = rekey(
-            read_source(SEEDS / copy["seed"]).text,
+            read_source(seeds_by_name[copy["seed"]].path).text,
             seed.authority,
             copy["authority"],
             shift,
@@ -110,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         step = max(1, len(copies) // max(1, args.sample))
         # A step prime to the number of seeds visits every seed in turn.
         copies = copies[::step][: args.sample]
-    seeds_by_name = {s.path.name: s for s in load_seeds(load_authorities())}
+    inputs = [Path(p) for p in manifest["params"].get("inputs", [])] or None
+    seeds_by_name = {s.path.name: s for s in load_seeds(load_authorities(), inputs)}
     seed_reports: dict = {}
     failed = 0
     for copy in copies:

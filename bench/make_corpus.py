@@ -43,10 +43,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SEEDS = ROOT / "seeds"
+# The real reports copies are made from by default: the repository's own (the Tees Valley
+# seeds and the national test files). The shared archive is given with --input:
+#   --input /work/shared/corpus/national --input /work/shared/corpus/tees-valley
+DEFAULT_INPUTS = (SEEDS, ROOT / "tests" / "data" / "national")
 REFERENCE = ROOT / "reference" / "english_local_authorities.csv"
 CHANGES = ROOT / "reference" / "la_changes.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "corpus"
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 # Copies stay within the years the report families were in use, and not in the future.
 EARLIEST = date(2009, 6, 1)
@@ -312,15 +316,29 @@ class Seed:
     is_pdf: bool
 
 
-def load_seeds(authorities: list[NewAuthority]) -> list[Seed]:
+def load_seeds(authorities: list[NewAuthority], inputs: list[Path] | None = None) -> list[Seed]:
+    """The real reports copies are made from: every ``<authority>_<date>_<kind>.pdf|.txt``
+    in the input directories (``DEFAULT_INPUTS``). A file of a name seen before is skipped
+    (the Tees Valley originals of seed texts have their own names); a ``.pdf`` that is not a
+    PDF (the archive's saved HTML pages) and a name of no known authority are skipped with a
+    note, since the corpus only needs reports the extractor reads."""
     by_slug = {_slug(a.name): a.name for a in authorities}
-    seeds = []
-    for path in sorted(SEEDS.iterdir()):
-        if path.suffix.lower() not in (".pdf", ".txt"):
+    seeds: list[Seed] = []
+    names: set[str] = set()
+    paths = [p for d in inputs or DEFAULT_INPUTS for p in sorted(Path(d).iterdir())]
+    for path in paths:
+        if path.suffix.lower() not in (".pdf", ".txt") or path.name in names:
             continue
         m = FILE_NAME.match(path.stem)
         if not m or m["slug"] not in by_slug:
-            raise SystemExit(f"{path}: seed file name not <authority>_<date>_<kind>.<ext>")
+            print(f"{path}: skipped (name not <authority>_<date>_<kind>)", file=sys.stderr)
+            continue
+        if path.suffix.lower() == ".pdf" and not path.read_bytes()[:1024].lstrip().startswith(
+            b"%PDF"
+        ):
+            print(f"{path}: skipped (not a PDF)", file=sys.stderr)
+            continue
+        names.add(path.name)
         seeds.append(
             Seed(
                 path,
@@ -573,16 +591,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024, help="random seed (2024)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--force", action="store_true", help="regenerate even if present")
+    parser.add_argument(
+        "--input",
+        type=Path,
+        action="append",
+        help="directory of real reports to copy (repeatable; default seeds/ and "
+        "tests/data/national/; the old corpus: --input seeds)",
+    )
     args = parser.parse_args(argv)
 
     out_dir: Path = args.out
-    params = {"count": args.count, "seed": args.seed, "generator": GENERATOR_VERSION}
+    inputs = [p.resolve() for p in (args.input or DEFAULT_INPUTS)]
+    params = {
+        "count": args.count,
+        "seed": args.seed,
+        "generator": GENERATOR_VERSION,
+        "inputs": sorted(str(p) for p in inputs),
+    }
     if not args.force and corpus_is_complete(out_dir, params):
         print(f"{out_dir}: corpus of {args.count} documents already there (--force to remake)")
         return 0
 
     authorities = load_authorities()
-    seeds = load_seeds(authorities)
+    seeds = load_seeds(authorities, inputs)
     copies = plan(seeds, authorities, args.count, args.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {c.file for c in copies} | {"MANIFEST.json"}

@@ -236,15 +236,12 @@ def _v(solution: Any, name: str) -> str | None:
 
 
 def resolve_authority(name: str) -> str:
-    """The IRI of the authority a name (or GSS code) denotes; ``AnalyticsError`` if none."""
-    import re
-
+    """The IRI of the authority a name, GSS code or DfE number denotes (``AuthorityIndex.
+    lookup``); ``AnalyticsError`` if none."""
     from kg.authorities import AuthorityError, AuthorityIndex
 
-    index = AuthorityIndex.load()
-    text = name.strip()
     try:
-        authority = index.by_gss(text) if re.fullmatch(r"E\d{8}", text) else index.resolve(text)
+        authority = AuthorityIndex.load().lookup(name)
     except AuthorityError as error:
         raise AnalyticsError(f"--authority {name!r}: {error}") from None
     return vocab.authority_iri(authority.gss_code)

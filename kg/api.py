@@ -11,9 +11,9 @@
 >>> run_query("recurring-issues", store=graph, timeout=5)            # QueryTimeout if longer
 >>> run_query("recurring-issues", endpoint="http://localhost:7878/query")  # any SPARQL 1.1
 
-``store`` may be a ``KnowledgeGraph``, a pyoxigraph ``Store``, a store directory, or left out
-(the default store is opened read-only for the call). The command line is a thin layer over
-these functions.
+``store`` may be a ``KnowledgeGraph``, a pyoxigraph ``Store``, any ``kg.queries.QuerySource``,
+a store directory, or left out (the default store is opened read-only for the call). Saved
+queries run through ``kg.queries.run_saved``, as ``kg query`` and ``kg serve`` run them.
 """
 
 from __future__ import annotations
@@ -26,22 +26,25 @@ import pyoxigraph as ox
 from kg.queries import (
     QueryError,
     QueryResult,
+    QuerySource,
     QueryTimeout,
     SavedQuery,
+    as_source,
     execute,
-    get_query,
     load_queries,
-    prepare,
+    run_saved,
 )
 from kg.store import KnowledgeGraph, default_store_path
 
 __all__ = [
     "QueryError",
     "QueryResult",
+    "QuerySource",
     "QueryTimeout",
     "open_store",
     "run_query",
     "saved_queries",
+    "search",
     "sparql",
 ]
 
@@ -73,11 +76,10 @@ def run_query(
     ``limit`` caps the rows (``result.truncated`` says if it cut); ``timeout`` seconds stops
     a runaway query with ``QueryTimeout``; ``endpoint`` sends it to a SPARQL 1.1 endpoint.
     """
-    query = get_query(name)
-    values = {**kwargs, **(params or {})}
     with _Source(store, endpoint, timeout) as source:
-        bound = prepare(query, values, source)
-        return execute(source, bound, limit=limit, timeout=timeout, source_text=query.sparql)
+        return run_saved(
+            source, name, params={**kwargs, **(params or {})}, limit=limit, timeout=timeout
+        )
 
 
 def sparql(
@@ -93,6 +95,23 @@ def sparql(
         return execute(source, text, limit=limit, timeout=timeout)
 
 
+def search(words: str, *, store: Any = None, limit: int | None = 20, **filters: Any) -> Any:
+    """Full-text search (``kg.search``): ranked hits for ``words`` with their quote, source
+    file, offsets and statement IRI. Filters: ``authority`` (name, GSS code or DfE number),
+    ``from_year``, ``to_year``, ``kind``, ``theme``, ``polarity``, ``statement``. Returns a
+    ``kg.search.SearchResult`` (``.hits``, ``.values()``, ``.to_dataframe()`` with pandas).
+    ``store`` as for ``run_query`` (a directory or a ``KnowledgeGraph``)."""
+    from kg.search import search as run_search
+
+    if isinstance(store, KnowledgeGraph):
+        return run_search(store.store, store.path, words, limit=limit, **filters)
+    graph = open_store(store)
+    try:
+        return run_search(graph.store, graph.path, words, limit=limit, **filters)
+    finally:
+        graph.close()
+
+
 class _Source:
     """What to query: an open store as given, the store at a path (opened and closed here),
     or an endpoint."""
@@ -103,17 +122,15 @@ class _Source:
         self.timeout = timeout
         self.opened: KnowledgeGraph | None = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> QuerySource:
         if self.endpoint is not None:
             from kg.endpoint import Endpoint
 
             return Endpoint.from_env(self.endpoint, timeout=self.timeout)
-        if isinstance(self.store, KnowledgeGraph):
-            return self.store.store
-        if isinstance(self.store, ox.Store) or hasattr(self.store, "query"):
-            return self.store
+        if isinstance(self.store, (KnowledgeGraph, ox.Store)) or hasattr(self.store, "query"):
+            return as_source(self.store)
         self.opened = open_store(self.store)
-        return self.opened.store
+        return as_source(self.opened.store)
 
     def __exit__(self, *exc: object) -> None:
         if self.opened is not None:

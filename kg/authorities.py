@@ -30,6 +30,9 @@ Identity rules (the domain identifies an authority by its GSS code):
   one and raises ``AmbiguousAuthority`` otherwise (Northamptonshire -> two successors).
 - When a name fits both a current authority and a predecessor ("Dorset"), the current one wins
   unless ``on`` (the date of the report) says the predecessor was the council then.
+- ``lookup(text)`` is the one entry point for what a user types (``kg query --authority``,
+  ``kg authorities show``, ``kg report --authority``, saved-query parameters): a GSS code (any
+  case, former codes included), a DfE LA number, or any name; a miss names the closest ones.
 
 Name matching is exact after normalisation (never fuzzy): case, accents, punctuation and
 apostrophes are folded, "&" -> "and" ("St." -> "St" falls out), "X, City of" -> "City of X",
@@ -240,6 +243,11 @@ def normalise_name(name: str) -> str:
     if m:
         name = f"{m['kind']} {m['name']}"
     return _strip_generic(" ".join(_fold(name).split()))
+
+
+# What ``AuthorityIndex.lookup`` reads as a code rather than a name.
+_GSS = re.compile(r"[Ee]\d{8}")
+_DFE = re.compile(r"\d{3}")
 
 
 def _label(a: Authority) -> str:
@@ -469,6 +477,38 @@ class AuthorityIndex:
                 f"no English children's services authority has DfE LA number {code!r}", str(code)
             )
         return found
+
+    def lookup(self, text: str | int, on: str | date | None = None) -> Authority:
+        """The authority a user's text denotes: a name or alias (any case, any of the forms
+        reports write), a GSS code (any case; a former code gives the authority it became) or
+        a DfE LA number. The one entry point for the command line, the saved queries and the
+        analytics; a miss raises ``UnknownAuthority`` naming the closest authorities.
+        """
+        query = str(text).strip()
+        if _GSS.fullmatch(query):
+            try:
+                return self.by_gss(query)
+            except UnknownAuthority as error:
+                close = [f"{a.name} ({a.gss_code})" for a in map(self.by_gss, error.suggestions)]
+                raise UnknownAuthority(
+                    f"no English children's services authority has GSS code {query!r}"
+                    + (f"; closest: {', '.join(close)}" if close else ""),
+                    query,
+                    close,
+                ) from None
+        if _DFE.fullmatch(query):
+            try:
+                return self.by_dfe(query)
+            except UnknownAuthority:
+                codes = difflib.get_close_matches(query, self._by_dfe, n=3, cutoff=0.6)
+                close = [f"{self._by_dfe[c].name} ({c})" for c in codes]
+                raise UnknownAuthority(
+                    f"no English children's services authority has DfE LA number {query!r}"
+                    + (f"; closest: {', '.join(close)}" if close else ""),
+                    query,
+                    close,
+                ) from None
+        return self.resolve(query, on)
 
     def resolve(self, name: str, on: str | date | None = None) -> Authority:
         """The one authority a name denotes, or ``UnknownAuthority`` / ``AmbiguousAuthority``.

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Protocol
 
-from kg import rdf, vocab
+from kg import rdf, search, vocab
 from kg.record import Report
 from kg.resources import data_path
 from kg.store import KnowledgeGraph
@@ -195,6 +195,7 @@ class _Outcome:
     nquads: bytes | None = None
     quads: int = 0
     error: str | None = None
+    search: search.SourceEntry | None = None  # the graph's rows for the text index
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
@@ -232,7 +233,11 @@ def _work(path: Path, extractor: Extractor, fingerprint: str) -> _Outcome:
     data += rdf.serialize_nquads(
         rdf.extraction_quads(graph, report.sha256, fingerprint, __version__)
     )
-    return _Outcome(path, sha256=report.sha256, nquads=data, quads=data.count(b"\n"))
+    try:
+        entry = search.source_entry(graph, data)
+    except Exception as error:
+        return _Outcome(path, error=_internal_error(path, error))
+    return _Outcome(path, sha256=report.sha256, nquads=data, quads=data.count(b"\n"), search=entry)
 
 
 def _lower_priority() -> None:
@@ -485,11 +490,16 @@ def build(
         todo.append(path)
 
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    # The text index follows the store: a graph's rows are written once the graph is stored,
+    # and anything else out of step (a kill between the two) is mended by the sync below.
+    index = search.SearchIndex.beside(store.path) if store.path is not None else None
 
     def stored(outcome: _Outcome) -> None:
         assert outcome.sha256 is not None
         result.built += 1
         used.append(rdf.SourceRef(outcome.path.name, outcome.sha256))
+        if index is not None and outcome.search is not None:
+            index.replace_source(outcome.search)
 
     with _Writer(store) as writer:
         for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
@@ -520,4 +530,7 @@ def build(
     )
     result.run_iri = run_iri
     result.triples = store.count_triples()
+    if index is not None:
+        with index:
+            index.sync(store.store)
     return result

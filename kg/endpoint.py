@@ -37,8 +37,8 @@ _GRAPH = "application/n-triples, text/turtle;q=0.8, text/plain;q=0.5"
 
 
 class Endpoint:
-    """A SPARQL 1.1 query endpoint; pass it wherever a store is taken (``execute``,
-    ``run_saved``, ``kg.api.run_query``)."""
+    """A SPARQL 1.1 query endpoint: a ``kg.queries.QuerySource``, so it goes wherever a
+    store is taken (``execute``, ``run_saved``, ``kg.api.run_query``)."""
 
     def __init__(
         self,

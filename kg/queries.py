@@ -34,7 +34,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 import yaml
@@ -201,8 +201,8 @@ def get_query(name: str, directory: Path | None = None) -> SavedQuery:
 def bind(query: SavedQuery, values: dict[str, Any], source: Any = None) -> dict[str, Any]:
     """Check parameter values and turn them into RDF terms, keyed by variable name.
 
-    ``source`` (a pyoxigraph ``Store`` or a ``kg.endpoint.Endpoint``) is needed only by
-    ``inspector`` parameters, whose names are looked up in the graph itself.
+    ``source`` (a ``QuerySource`` or a pyoxigraph ``Store``) is needed only by the
+    parameters ``needs_source`` names, whose values are looked up in the graph itself.
     """
     known = {p.name: p for p in query.parameters}
     unknown = set(values) - set(known)
@@ -276,8 +276,15 @@ def _comment_start(line: str) -> int | None:
 
 
 def prepare(query: SavedQuery, values: dict[str, Any], source: Any = None) -> str:
-    """The saved query's SPARQL with its parameters bound, ready for any SPARQL 1.1 engine."""
+    """The saved query's SPARQL with its parameters bound, ready for any SPARQL 1.1 engine
+    (the binding step of ``run_saved``; ``kg serve`` forwards this text to its engine)."""
     return with_values(query.sparql, bind(query, values, source))
+
+
+def needs_source(query: SavedQuery) -> bool:
+    """Whether binding the query's parameters looks values up in the graph (inspector
+    names), so ``prepare`` must be given the source."""
+    return any(p.type == "inspector" for p in query.parameters)
 
 
 def _closest(text: str, names: list[str], n: int = 5) -> list[str]:
@@ -331,9 +338,8 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
     if parameter.type == "authority":
         from kg.authorities import AuthorityError, AuthorityIndex
 
-        index = AuthorityIndex.load()
         try:
-            authority = index.by_gss(text) if re.fullmatch(r"E\d{8}", text) else index.resolve(text)
+            authority = AuthorityIndex.load().lookup(text)
         except AuthorityError as exc:
             raise QueryError(f"{query_name}: {exc}") from None
         return ox.NamedNode(vocab.authority_iri(authority.gss_code))
@@ -397,6 +403,7 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 GRAPH_FORMATS = ("table", "turtle", "ntriples", "nquads", "jsonld")
+FORMATS = tuple(dict.fromkeys((*SELECT_FORMATS, *GRAPH_FORMATS)))  # every output format
 _GRAPH_SYNTAX = {
     "turtle": ox.RdfFormat.TURTLE,
     "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -492,6 +499,8 @@ class QueryResult:
 
 def check_format(form: str, fmt: str) -> None:
     """Refuse an output format that does not fit the query form, saying which would."""
+    if fmt not in FORMATS:
+        raise QueryError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     allowed = GRAPH_FORMATS if form == "graph" else SELECT_FORMATS
     if fmt not in allowed:
         what = {"graph": "CONSTRUCT/DESCRIBE", "ask": "ASK"}.get(form, "SELECT")
@@ -581,8 +590,62 @@ def _syntax_error(exc: SyntaxError, sparql: str, source_text: str | None) -> Que
     )
 
 
+class QuerySource(Protocol):
+    """Where a query runs: the local store (``LocalStore``) or a remote SPARQL 1.1 endpoint
+    (``kg.endpoint.Endpoint``). ``execute`` and ``run_saved`` take either, so the command
+    line, the notebook API and the server run a query the same way wherever the graph is."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        form: str | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Evaluate checked, read-only SPARQL over the union of the graphs."""
+        ...
+
+
+class LocalStore:
+    """A pyoxigraph store (opened read-only by the callers) as a ``QuerySource``.
+
+    With ``timeout`` (seconds) the query runs in a forked child that is killed at the
+    deadline (pyoxigraph cannot cancel a query): ``QueryTimeout``.
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"LocalStore({self.store!r})"
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        form: str | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        if timeout is None:
+            return _evaluate(self.store, sparql, limit)
+        return _evaluate_in_child(self.store, sparql, limit, timeout)
+
+
+def as_source(source: QuerySource | ox.Store) -> QuerySource:
+    """A pyoxigraph ``Store`` (or a ``KnowledgeGraph``, through its ``store``) as a
+    ``LocalStore``; any other ``QuerySource`` as it is."""
+    if isinstance(source, ox.Store):
+        return LocalStore(source)
+    inner = getattr(source, "store", None)
+    if isinstance(inner, ox.Store) and not hasattr(source, "query"):
+        return LocalStore(inner)  # a KnowledgeGraph
+    return source
+
+
 def execute(
-    source: Any,
+    source: QuerySource | ox.Store,
     sparql: str,
     *,
     limit: int | None = None,
@@ -591,17 +654,12 @@ def execute(
 ) -> QueryResult:
     """Run a SPARQL query over the union of all graphs; refuse updates.
 
-    ``source`` is a pyoxigraph ``Store`` (opened read-only by the callers) or a
-    ``kg.endpoint.Endpoint``. The project's prefixes are predeclared, so ad-hoc queries can
-    write ``kg:Visit``. With ``timeout`` (seconds) the query runs in a forked child that is
-    killed at the deadline (pyoxigraph cannot cancel a query): ``QueryTimeout``.
+    ``source`` is a ``QuerySource`` or a pyoxigraph ``Store``. The project's prefixes are
+    predeclared, so ad-hoc queries can write ``kg:Visit``. ``timeout`` (seconds) stops a
+    runaway query with ``QueryTimeout``.
     """
     form = check_syntax(sparql, source_text)
-    if not isinstance(source, ox.Store):
-        return source.query(sparql, form=form, limit=limit, timeout=timeout)
-    if timeout is None:
-        return _evaluate(source, sparql, limit)
-    return _evaluate_in_child(source, sparql, limit, timeout)
+    return as_source(source).query(sparql, form=form, limit=limit, timeout=timeout)
 
 
 def _answer(store: ox.Store, sparql: str) -> Any:
@@ -759,16 +817,72 @@ def _strip_prologue(sparql: str) -> str:
 
 
 def run_saved(
-    source: Any,
-    name: str,
+    source: QuerySource | ox.Store,
+    name: str | SavedQuery,
     *,
+    params: dict[str, Any] | None = None,
     limit: int | None = None,
     timeout: float | None = None,
     directory: Path | None = None,
-    **params: Any,
+    output_format: str | None = None,
+    **kwargs: Any,
 ) -> QueryResult:
-    """Run a saved query by name with keyword parameters, e.g.
-    ``run_saved(store, "recurring-issues", authority="Hartlepool")``."""
-    query = get_query(name, directory)
-    sparql = prepare(query, params, source)
+    """Run a saved query with its parameters bound as RDF terms: the one way ``kg query``,
+    ``kg.api.run_query`` and the tests run one, e.g.
+    ``run_saved(store, "recurring-issues", authority="Hartlepool")``.
+
+    ``name`` may be a query already parsed; ``params`` holds parameters named like an
+    argument here. ``output_format``, if given, is checked against the query form before
+    anything runs (a long query is not run for an answer that cannot be written).
+    """
+    query = name if isinstance(name, SavedQuery) else get_query(name, directory)
+    sparql = prepare(query, {**kwargs, **(params or {})}, source)
+    if output_format is not None:
+        check_format(check_syntax(sparql, query.sparql), output_format)
     return execute(source, sparql, limit=limit, timeout=timeout, source_text=query.sparql)
+
+
+# ------------------------------------------------------------------------------- authorities
+# What `kg authorities` asks of the store beside the reference table.
+
+
+def authority_visit_counts(store: ox.Store) -> dict[str, int]:
+    """Distinct visits per authority IRI (a visit in two source graphs counts once)."""
+    from kg.vocab import KG
+
+    query = f"""SELECT ?a (COUNT(DISTINCT ?v) AS ?n)
+        WHERE {{ ?v a <{KG}Visit> ; <{KG}authority> ?a }} GROUP BY ?a"""
+    result = store.query(query, use_default_graph_as_union=True)
+    return {r["a"].value: int(r["n"].value) for r in result}
+
+
+def authority_visits(store: ox.Store, authority_iri: str) -> list[dict[str, str | None]]:
+    """The visits of one authority: IRI, kind, start date and the source files."""
+    from kg.vocab import KG, KIND
+
+    a = ox.NamedNode(authority_iri)
+    found: dict[str, dict[str, Any]] = {}
+    visit_type, rdf_type = ox.NamedNode(KG + "Visit"), ox.NamedNode(vocab.RDF + "type")
+    for q in store.quads_for_pattern(None, ox.NamedNode(KG + "authority"), a, None):
+        v = q.subject
+        if not any(True for _ in store.quads_for_pattern(v, rdf_type, visit_type, None)):
+            continue  # an earlier inspection a report mentions, not a visit in the store
+        entry = found.setdefault(
+            v.value, {"visit": v.value, "kind": None, "start": None, "graphs": set()}
+        )
+        entry["graphs"].add(q.graph_name.value)
+        for k in store.quads_for_pattern(v, ox.NamedNode(KG + "kind"), None, None):
+            entry["kind"] = k.object.value.removeprefix(KIND)
+        for s in store.quads_for_pattern(v, ox.NamedNode(KG + "startDate"), None, None):
+            entry["start"] = s.object.value
+    rows = []
+    for entry in found.values():
+        rows.append(
+            {
+                "visit": entry["visit"],
+                "kind": entry["kind"],
+                "start": entry["start"],
+                "sources": ", ".join(sorted(g.rsplit("/", 1)[-1] for g in entry["graphs"])),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["start"] or "", r["kind"] or ""))

@@ -157,10 +157,10 @@ class _Quads:
             self.add(iri, T.theme, theme)
 
     def annotation(
-        self, anno: str, body: str, source: str, text: str, start: int, end: int
+        self, body: str, sha256: str, source: str, text: str, start: int, end: int
     ) -> None:
         """The Web Annotation of ``_annotate`` (offsets already checked)."""
-        target, quote, pos = anno + "/target", anno + "/quote", anno + "/position"
+        anno, target, quote, pos = annotation_iris(body, sha256, start)
         self.add(anno, T.type, T.Annotation)
         self.add(anno, T.hasBody, body)
         self.add(anno, T.hasTarget, target)
@@ -239,12 +239,13 @@ class _Rows:
         self.rows.append(lines)
 
     def annotation(
-        self, anno: str, body: str, source: str, text: str, start: int, end: int
+        self, body: str, sha256: str, source: str, text: str, start: int, end: int
     ) -> None:
-        """``_Quads.annotation`` as finished lines (the IRIs made from ``anno`` by appending a
-        path segment are valid when ``anno`` is)."""
-        a, g = self.term(anno), self.tail
-        t, q, p = f"<{anno}/target>", f"<{anno}/quote>", f"<{anno}/position>"
+        """``_Quads.annotation`` as finished lines (the IRIs made from ``body`` by appending a
+        path segment are valid when ``body`` is)."""
+        self.term(body)  # checks the body IRI, and so the annotation's
+        a, t, q, p = (f"<{iri}>" for iri in annotation_iris(body, sha256, start))
+        g = self.tail
         context = ""
         if CONTEXT_CHARS:
             prefix = text[max(0, start - CONTEXT_CHARS) : start]
@@ -255,7 +256,7 @@ class _Rows:
                 context += f"{q} {_B_SUFFIX} {_quoted(suffix)}{g}"
         self.rows.append(
             f"{a} {_B_TYPE} {_B_ANNOTATION}{g}"
-            f"{a} {_B_HAS_BODY} {self.term(body)}{g}"
+            f"{a} {_B_HAS_BODY} {self.terms[body]}{g}"
             f"{a} {_B_HAS_TARGET} {t}{g}"
             f"{t} {_B_TYPE} {_B_SPECIFIC_RESOURCE}{g}"
             f"{t} {_B_HAS_SOURCE} {self.term(source)}{g}"
@@ -319,9 +320,24 @@ def visit_iri_for(report: Report) -> str:
     return vocab.visit_iri(report.authority.gss_code, report.kind, day)
 
 
-def annotation_iri(sha256: str, start: int, end: int) -> str:
-    """One annotation per span of one file: re-ingesting the same file mints the same IRI."""
-    return f"{ID}annotation/{sha256}/{start}-{end}"
+def annotation_iris(item: str, sha256: str, start: int) -> tuple[str, str, str, str]:
+    """The annotation locating ``item`` at offset ``start`` of the file whose SHA-256 is
+    ``sha256``, its target and its quote and position selectors:
+    ``<item>/<8 hex of the file hash>-<start>``, then ``/t``, ``/q``, ``/p``.
+
+    Derived from the item's own IRI, with only 8 hex digits of the file's hash (not all 64):
+    short IRIs are cheaper to write (bulk loading costs grow with the N-Quads' bytes). The
+    file key keeps each file's annotation its own: the seed text and the PDF original of one
+    report often put an item at the same offset. Re-ingesting the same file mints the same
+    IRIs; an item repeated in one file differs by its offset.
+    """
+    anno = f"{item}/{sha256[:8]}-{start}"
+    return anno, anno + "/t", anno + "/q", anno + "/p"
+
+
+def annotation_iri(item: str, sha256: str, start: int) -> str:
+    """The IRI of the annotation locating ``item`` at ``start`` (``annotation_iris``)."""
+    return annotation_iris(item, sha256, start)[0]
 
 
 def extraction_run_iri(sha256: str, fingerprint: str) -> str:
@@ -356,8 +372,7 @@ def _annotate(
         raise ValueError(
             f"{report.source}: {what} offsets {start}-{end} outside the text ({len(text)} chars)"
         )
-    anno = annotation_iri(report.sha256, start, end)
-    q.annotation(anno, body, vocab.file_iri(report.sha256), text, start, end)
+    q.annotation(body, report.sha256, vocab.file_iri(report.sha256), text, start, end)
 
 
 def _person(q: _Quads | _Rows, iri: str, name: str, printed: str) -> None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import http.client
-import inspect
 import io
 import json
 import logging
@@ -702,17 +701,14 @@ class App:
             return self._ro_store
 
     def prepare(self, name: str, values: dict[str, str]) -> str:
-        """The saved query with its parameters bound, as ``kg query`` binds them."""
+        """The saved query with its parameters bound by ``kg.queries.prepare``, the binding
+        step of ``kg.queries.run_saved`` (the answer is then streamed from the engine in the
+        format the client asked for)."""
         from kg import queries
 
         query = self.queries().get(name) or queries.get_query(name)  # unknown: its message
-        if any(p.type == "inspector" for p in query.parameters):
-            # Inspector names are looked up in the graph itself.
-            accepts = inspect.signature(queries.prepare).parameters
-            for keyword in ("source", "store"):
-                if keyword in accepts:
-                    return queries.prepare(query, values, **{keyword: self.read_only_store()})
-        return queries.prepare(query, values)
+        source = self.read_only_store() if queries.needs_source(query) else None
+        return queries.prepare(query, values, source)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -917,6 +913,8 @@ class Handler(BaseHTTPRequestHandler):
             self._saved(path[len("/queries/") :], params)
         elif path in ("/sparql", "/query"):
             self._sparql(params, body)
+        elif path == "/search":
+            self._search(params)
         elif path in ("/update", "/store"):
             self._text(
                 403,
@@ -965,6 +963,23 @@ class Handler(BaseHTTPRequestHandler):
             return
         template = self.app.queries().get(name)
         self._forward(sparql, accept, guarded=template.sparql if template else None)
+
+    def _search(self, params: dict[str, list[str]]) -> None:
+        """Full-text search (``kg.search``): ``?q=words`` and the filters of ``kg search``;
+        JSON hits, best first, each with its quote, source, offsets and statement IRI."""
+        from kg.search import SearchError, filters_from_params, search
+
+        values = {k: v[0] for k, v in params.items()}
+        words = values.pop("q", "")
+        values.pop("format", None)
+        try:
+            result = search(
+                self.app.read_only_store(), self.app.store, words, **filters_from_params(values)
+            )
+        except SearchError as error:
+            self._text(400, str(error))
+            return
+        self._json({"hits": result.values(), "truncated": result.truncated})
 
     def _sparql(self, params: dict[str, list[str]], body: bytes) -> None:
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()

@@ -39,7 +39,7 @@ from kg.analytics import (
     years_between,
 )
 from kg.build import extract_file
-from kg.commands.analytics import register
+from kg.cli.analytics import register
 from kg.inspectors import identity
 from kg.queries import execute
 

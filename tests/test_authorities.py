@@ -292,6 +292,37 @@ def test_by_gss_current_maps_unique_successor_only(index: AuthorityIndex) -> Non
     assert {a.gss_code for a in err.value.candidates} == {"E06000061", "E06000062"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["805", "E06000001", "e06000001", " Hartlepool Borough Council ", "HARTLEPOOL", "hartlepool"],
+)
+def test_lookup_takes_names_codes_and_dfe_numbers_in_any_case(
+    index: AuthorityIndex, text: str
+) -> None:
+    assert index.lookup(text).gss_code == "E06000001"
+
+
+def test_lookup_takes_former_codes_and_aliases(index: AuthorityIndex) -> None:
+    durham = index.lookup("County Durham")
+    assert index.lookup("e10000010") is durham  # the county's code before 2009
+    assert index.lookup(840) is durham
+    assert index.lookup("Hull").name == index.lookup("Kingston upon Hull, City of").name
+
+
+def test_a_lookup_miss_names_the_closest_authorities(index: AuthorityIndex) -> None:
+    with pytest.raises(UnknownAuthority, match="closest valid names: Hartlepool") as err:
+        index.lookup("Hartlepol")
+    assert "Hartlepool" in err.value.suggestions
+    with pytest.raises(
+        UnknownAuthority, match=r"code 'E06000101'; closest: [A-Z][^(]+ \(E06\d{6}\)"
+    ):
+        index.lookup("E06000101")
+    with pytest.raises(
+        UnknownAuthority, match=r"DfE LA number '899'; closest: [A-Z][^(]+ \(\d{3}\)"
+    ):
+        index.lookup("899")
+
+
 def test_unknown_codes_raise(index: AuthorityIndex) -> None:
     with pytest.raises(UnknownAuthority):
         index.by_gss("E07000048")  # Christchurch: a district, not a children's services authority

@@ -202,7 +202,7 @@ def test_fingerprint_changes_with_extraction_code_only(tmp_path: Path) -> None:
         ignore=shutil.ignore_patterns("__pycache__", "_data"),
     )
     before = build_module.extraction_fingerprint(package)
-    for name in ("report.py", "serve.py", "cli.py", "queries.py"):
+    for name in ("report.py", "serve.py", "cli/query.py", "queries.py"):
         path = package / name
         path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert build_module.extraction_fingerprint(package) == before

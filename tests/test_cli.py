@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from kg import build as build_module
 from kg import cli
+from kg.cli import pipeline
 from kg.extract import ExtractionError
 from kg.rdf import T
 from kg.record import AuthorityRef, Inspector, Recommendation, Report
@@ -55,7 +56,7 @@ class FakeAuthority:
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(build_module, "extract_file", fake_extract)
-    monkeypatch.setattr(cli, "extract_file", fake_extract)
+    monkeypatch.setattr(pipeline, "extract_file", fake_extract)
     monkeypatch.setattr(
         build_module,
         "reference_authorities",

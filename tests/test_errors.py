@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import kg
 from kg import cli
 from kg.authorities import AmbiguousAuthority, AuthorityError, UnknownAuthority
+from kg.cli import pipeline
 from kg.errors import InputError, KgError
 from kg.extract import ExtractionError
 from kg.queries import QueryError, QueryTimeout
@@ -108,14 +109,14 @@ def test_kg_extract_lets_a_programming_error_surface(
     def broken(path: Path) -> None:
         raise KeyError("a bug in the extractor")
 
-    monkeypatch.setattr(cli, "extract_file", broken)
+    monkeypatch.setattr(pipeline, "extract_file", broken)
     result = CliRunner().invoke(cli.app, ["extract", str(report)])
     assert isinstance(result.exception, KeyError)  # not a one-line "file: problem" message
 
     def unreadable(path: Path) -> None:
         raise SourceError(path, "is a PDF with no pages")
 
-    monkeypatch.setattr(cli, "extract_file", unreadable)
+    monkeypatch.setattr(pipeline, "extract_file", unreadable)
     result = CliRunner().invoke(cli.app, ["extract", str(report)])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"{report}: is a PDF with no pages"

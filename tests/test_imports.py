@@ -23,11 +23,7 @@ PACKAGE = Path(kg.__file__).parent
 
 # Cycles known and being removed elsewhere, as sets of modules. Empty this when the work
 # named beside each one has been merged.
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # kg/cli.py imports kg.commands at its bottom and the command modules import helpers back
-    # from kg.cli: removed by the `frontdoor` work (issue 13 item 3, kg/cli/ package).
-    frozenset({"kg.cli", "kg.commands", "kg.commands.analytics", "kg.commands.link"}),
-]
+KNOWN_CYCLES: list[frozenset[str]] = []
 
 
 def module_name(path: Path) -> str:

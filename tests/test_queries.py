@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.queries import (
+    LocalStore,
     Parameter,
     QueryError,
+    QueryResult,
     QueryTimeout,
     execute,
     get_query,
@@ -25,6 +27,7 @@ from kg.queries import (
     to_term,
 )
 from kg.store import KnowledgeGraph
+from kg.vocab import authority_iri
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = json.loads((ROOT / "tests" / "data" / "gold_seeds.json").read_text())
@@ -152,6 +155,70 @@ def test_cli_query_formats(store_dir: Path) -> None:
     )
     assert missing.exit_code == 1
     assert "Narnia" in missing.output
+
+
+@pytest.mark.parametrize(
+    "flag", [["--param", "authority={}"], ["--authority", "{}"]], ids=["param", "flag"]
+)
+def test_cli_query_takes_any_way_of_naming_an_authority(store_dir: Path, flag: list[str]) -> None:
+    """A DfE number, a GSS code in either case, the council's full name or its short name:
+    the same rows, the way `kg authorities show` already took them."""
+    runner = CliRunner()
+    outputs = set()
+    for text in ("805", "E06000001", "e06000001", "Hartlepool Borough Council", "Hartlepool"):
+        args = [flag[0], flag[1].format(text), "--format", "csv", "--store", str(store_dir)]
+        result = runner.invoke(app, ["query", "recurring-issues", *args])
+        assert result.exit_code == 0, (text, result.stderr)
+        outputs.add(result.stdout)
+    (only,) = outputs
+    assert "Supervision" in only and len(only.splitlines()) > 1
+
+
+def test_cli_query_miss_names_the_closest_authorities(store_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["query", "recurring-issues", "--authority", "Hartlepol", "--store", str(store_dir)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: recurring-issues: 'Hartlepol' is not the name")
+    assert "closest valid names: Hartlepool" in result.stderr
+
+
+class Recording:
+    """A ``QuerySource`` that runs on the local store and keeps the SPARQL it was sent."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.local = LocalStore(store)
+        self.sent: list[str] = []
+
+    def query(self, sparql: str, **options) -> QueryResult:
+        self.sent.append(sparql)
+        return self.local.query(sparql, **options)
+
+
+def test_the_cli_and_the_api_run_a_saved_query_through_run_saved(store, store_dir: Path) -> None:
+    """One front door: the notebook API hands run_saved any QuerySource and sends exactly
+    the bound text run_saved sends; `kg query` prints what run_saved answers."""
+    import kg.api
+
+    direct, via_api = Recording(store), Recording(store)
+    expected = run_saved(direct, "recurring-issues", authority="Hartlepool")
+    result = kg.api.run_query("recurring-issues", store=via_api, params={"authority": "805"})
+    assert via_api.sent == direct.sent and len(direct.sent) == 1
+    assert f"<{authority_iri('E06000001')}>" in direct.sent[0] and "805" not in direct.sent[0]
+    assert result.rows == expected.rows
+    args = ["recurring-issues", "--authority", "E06000001", "-f", "csv", "--store", str(store_dir)]
+    shown = CliRunner().invoke(app, ["query", *args])
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.encode() == expected.serialize("csv")
+
+
+def test_run_saved_checks_the_output_format_before_running(store) -> None:
+    source = Recording(store)
+    with pytest.raises(QueryError, match="does not fit a SELECT query"):
+        run_saved(source, "recurring-issues", authority="Hartlepool", output_format="turtle")
+    with pytest.raises(QueryError, match="--format must be one of table, csv"):
+        run_saved(source, "recurring-issues", authority="Hartlepool", output_format="png")
+    assert source.sent == []
 
 
 # ----------------------------------------------------------------- parameters, errors, timeouts

@@ -22,7 +22,7 @@ import typer
 from programs import require
 from typer.testing import CliRunner
 
-from kg.commands.analytics import register
+from kg.cli.analytics import register
 from kg.inspectors import identity
 from kg.text import read_source
 

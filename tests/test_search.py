@@ -1,0 +1,308 @@
+"""Full-text search (``kg.search``, ``kg search``): ranked hits with exact offsets, the words
+a user types (stems, phrases, prefixes), filters, and an index that stays in step with the
+store after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from kg import api, cli, search
+from kg.build import build
+from kg.store import KnowledgeGraph
+from kg.text import read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+runner = CliRunner()
+
+
+def _search(store_path: Path, words: str, **filters: object) -> search.SearchResult:
+    with KnowledgeGraph.open_read_only(store_path) as graph:
+        return search.search(graph.store, store_path, words, **filters)
+
+
+def _rows(index: search.SearchIndex) -> list[tuple[object, ...]]:
+    """Everything the index holds, comparable between two indexes."""
+    return sorted(
+        index.db.execute(
+            "SELECT s.graph, s.sha256, s.fingerprint, s.file_name, s.visit, s.date, h.statement,"
+            ' h.start, h."end", h.polarity, h.themes, t.quote FROM hits h'
+            " JOIN sources s ON s.id = h.source_id JOIN hit_text t ON t.rowid = h.id"
+        ).fetchall()
+    )
+
+
+def test_hits_are_ranked_and_their_offsets_slice_the_source_to_the_quote(
+    seed_texts_store: Path,
+) -> None:
+    result = _search(seed_texts_store, "supervision", limit=None)
+    assert len(result) >= 10
+    scores = [hit.score for hit in result]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    texts: dict[str, str] = {}
+    for hit in result:
+        if hit.file_name not in texts:
+            texts[hit.file_name] = read_source(SEEDS / hit.file_name).text
+        assert texts[hit.file_name][hit.start : hit.end] == hit.quote
+        assert "supervis" in hit.quote.lower()
+        assert hit.statement.startswith(hit.visit + "/")
+        assert hit.statement_kind in ("finding", "recommendation")
+        assert hit.authority_name and hit.date and hit.kind
+    # The best hit says the word more often for its length than the last one.
+    best, last = result[0], result[-1]
+    density = lambda h: h.quote.lower().count("supervis") / len(h.quote.split())  # noqa: E731
+    assert density(best) > density(last)
+
+
+def test_english_stems_phrases_prefixes_and_exclusions(seed_texts_store: Path) -> None:
+    stemmed = _search(seed_texts_store, "supervised", limit=None)
+    assert any("supervision" in h.quote.lower() for h in stemmed)
+    words = _search(seed_texts_store, "care leavers", limit=None)
+    phrase = _search(seed_texts_store, '"care leavers"', limit=None)
+    assert 0 < len(phrase) <= len(words)
+    assert all("care leaver" in h.quote.lower() for h in phrase)
+    assert any("care leaver" not in h.quote.lower() for h in words) or len(phrase) == len(words)
+    prefix = _search(seed_texts_store, "assess*", limit=None)
+    assert any("assessments" in h.quote.lower() for h in prefix)
+    assert any("assessed" in h.quote.lower() for h in prefix)
+    without = _search(seed_texts_store, "supervision -management", limit=None)
+    assert without and all("management" not in h.quote.lower() for h in without)
+    either = _search(seed_texts_store, "supervision OR oversight", limit=None)
+    assert len(either) > len(_search(seed_texts_store, "supervision", limit=None))
+
+
+def test_filters(seed_texts_store: Path) -> None:
+    everything = _search(seed_texts_store, "children", limit=None)
+    by_name = _search(seed_texts_store, "children", authority="Hartlepool", limit=None)
+    assert 0 < len(by_name) < len(everything)
+    assert {h.authority_name for h in by_name} == {"Hartlepool"}
+    same = [_search(seed_texts_store, "children", authority=a, limit=None) for a in
+            ("E06000001", "805", "hartlepool")]  # fmt: skip
+    assert all([h.statement for h in r] == [h.statement for h in by_name] for r in same)
+    years = _search(seed_texts_store, "children", from_year=2018, to_year=2019, limit=None)
+    assert years and all("2018" <= (h.date or "")[:4] <= "2019" for h in years)
+    assert len(years) < len(everything)
+    weak = _search(seed_texts_store, "children", polarity="weakness", limit=None)
+    assert weak and {h.polarity for h in weak} == {"weakness"}
+    recs = _search(seed_texts_store, "children", statement="recommendation", limit=None)
+    assert recs and {h.statement_kind for h in recs} == {"recommendation"}
+    kind = _search(seed_texts_store, "children", kind="focused-visit", limit=None)
+    assert kind and {h.kind for h in kind} == {"focused-visit"}
+    theme = _search(seed_texts_store, "children", theme="care-leavers", limit=None)
+    assert theme and all("care-leavers" in h.themes for h in theme)
+    limited = _search(seed_texts_store, "children", limit=3)
+    assert len(limited) == 3 and limited.truncated
+
+
+@pytest.mark.parametrize(
+    ("words", "filters", "message"),
+    [
+        ("", {}, "give at least one word"),
+        ("-supervision", {}, "give at least one word"),
+        ("children", {"authority": "Atlantis"}, "Atlantis"),
+        ("children", {"theme": "nonsense"}, "unknown theme"),
+        ("children", {"kind": "tea-party"}, "kind must be one of"),
+        ("children", {"polarity": "meh"}, "polarity must be one of"),
+    ],
+)
+def test_bad_searches_say_what_is_wrong(
+    seed_texts_store: Path, words: str, filters: dict[str, str], message: str
+) -> None:
+    with pytest.raises(search.SearchError, match=message):
+        _search(seed_texts_store, words, **filters)
+
+
+def test_fts_syntax_typed_by_a_user_is_quoted() -> None:
+    typed = 'care-leavers NEAR( "x" AND'
+    assert search.fts_query(typed) == '"care-leavers" AND "NEAR(" AND "x" AND "AND"'
+    assert search.fts_query("assess* -plan") == '("assess"*) NOT "plan"'
+
+
+def test_kg_search_command(seed_texts_store: Path) -> None:
+    result = runner.invoke(
+        cli.app,
+        ["search", '"care leavers"', "--authority", "Hartlepool", "--format", "json",
+         "--store", str(seed_texts_store)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert hits and all(h["authority_name"] == "Hartlepool" for h in hits)
+    assert {"quote", "file_name", "start", "end", "statement", "score"} <= set(hits[0])
+    table = runner.invoke(cli.app, ["search", "supervision", "--store", str(seed_texts_store)])
+    assert table.exit_code == 0 and "hit(s)" in table.output
+    bad = runner.invoke(
+        cli.app, ["search", "x", "--theme", "nope", "--store", str(seed_texts_store)]
+    )
+    assert bad.exit_code == 1 and "unknown theme" in bad.output
+
+
+def test_api_search(seed_texts_store: Path) -> None:
+    result = api.search("supervision", store=seed_texts_store, authority="Hartlepool", limit=5)
+    assert len(result) == 5 and result.values()[0]["authority_name"] == "Hartlepool"
+
+
+# --- in step with the store ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_file_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("search-store")
+    files = sorted(SEEDS.glob("*.txt"))[:2]
+    with KnowledgeGraph.open(path) as graph:
+        assert build(files, graph, workers=1).ok
+    return path
+
+
+def _copy(store: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "store"
+    shutil.copytree(store, target)
+    return target
+
+
+def test_the_index_built_with_the_store_is_the_one_rebuilt_from_it(
+    two_file_store: Path, tmp_path: Path
+) -> None:
+    store = _copy(two_file_store, tmp_path)
+    with search.SearchIndex.beside(store) as built, KnowledgeGraph.open_read_only(store) as g:
+        assert len(built.state()) == 2 and built.count() > 50
+        assert built.state() == search.store_state(g.store)
+        with search.SearchIndex(tmp_path / "again.sqlite") as again:
+            again.rebuild_from_store(g.store)
+            assert _rows(again) == _rows(built)
+
+
+def test_a_stale_or_missing_index_is_repaired_on_open(two_file_store: Path, tmp_path: Path) -> None:
+    store = _copy(two_file_store, tmp_path)
+    with search.SearchIndex.beside(store) as index:
+        expected = _rows(index)
+        first, second = sorted(index.state())
+        index.remove_source(first)  # as if killed after the store write, before the index's
+        index.replace_source(second, [], sha256="old", fingerprint="old")  # an older build
+        index.replace_source(search.vocab.GRAPH + "source/gone", [], sha256="x", fingerprint="y")
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, report = search.open_index(graph.store, store)
+        with index:
+            assert (report.indexed, report.removed) == (2, 1)
+            assert _rows(index) == expected
+    (store / search.INDEX_FILE).write_bytes(b"not a database")
+    for suffix in ("-wal", "-shm"):
+        Path(str(store / search.INDEX_FILE) + suffix).unlink(missing_ok=True)
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, report = search.open_index(graph.store, store)
+        with index:
+            assert report.rebuilt and _rows(index) == expected
+
+
+def test_a_build_killed_between_store_and_index_writes_is_repaired(tmp_path: Path) -> None:
+    """A real process dies (os._exit, like SIGKILL: no cleanup) right after the store has
+    a graph and before the index records it; the next search repairs the index."""
+    store = tmp_path / "store"
+    files = [str(p) for p in sorted(SEEDS.glob("*.txt"))[:2]]
+    script = f"""
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {str(ROOT)!r})
+from kg import search
+from kg.build import build
+from kg.store import KnowledgeGraph
+def killed(self, *args, **kwargs):
+    os._exit(9)
+search.SearchIndex.replace_source = killed
+graph = KnowledgeGraph.open({str(store)!r})
+build([Path(f) for f in {files!r}], graph, workers=1)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert done.returncode == 9, done.stderr.decode()
+    graph = KnowledgeGraph.open_read_only(store)
+    try:
+        stored = search.store_state(graph.store)
+        assert stored  # the store has the graph the index never heard of
+        with search.SearchIndex.beside(store) as index:
+            assert index.state() != stored
+        index, report = search.open_index(graph.store, store)
+        with index:
+            assert report.indexed == len(stored) and index.state() == stored
+            with search.SearchIndex(None) as fresh:
+                fresh.rebuild_from_store(graph.store)
+                assert _rows(index) == _rows(fresh)
+        hits = search.search(graph.store, store, "children", limit=None)
+        assert hits and {h.graph for h in hits} <= set(stored)
+    finally:
+        graph.close()
+
+
+def test_sigkill_during_a_build_leaves_store_and_index_in_step(tmp_path: Path) -> None:
+    """``kill -9`` of a running ``kg build`` at some point of its writes: after the next
+    open, the index holds exactly the sources the store holds."""
+    store = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "build", *map(str, sorted(SEEDS.glob("*.txt"))),
+         "--store", str(store), "--workers", "1", "--no-datasets"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    index_file = store / search.INDEX_FILE
+    try:
+        process.wait(timeout=0.1)
+    except subprocess.TimeoutExpired:
+        pass
+    # Kill once the first source is indexed (the build is then mid-way through its writes).
+    for _ in range(600):
+        if process.poll() is not None or (index_file.exists() and index_file.stat().st_size):
+            break
+        subprocess.run(["sleep", "0.05"])
+    process.kill()
+    process.wait()
+    if not (store / "CURRENT").exists():
+        pytest.skip("killed before the store was created")
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, _ = search.open_index(graph.store, store)
+        with index:
+            assert index.state() == search.store_state(graph.store)
+            fresh = search.SearchIndex(None)
+            fresh.rebuild_from_store(graph.store)
+            assert _rows(index) == _rows(fresh)
+
+
+def test_pyoxigraph_keeps_working_with_the_index_in_its_directory(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with KnowledgeGraph.open(store) as graph:
+        graph.store.add(ox.Quad(ox.NamedNode("http://a"), ox.NamedNode("http://b"),
+                                ox.Literal("c"), ox.NamedNode("http://g")))  # fmt: skip
+    with search.SearchIndex.beside(store) as index:
+        index.replace_source("http://g", [], sha256="s", fingerprint="f")
+    with KnowledgeGraph.open(store) as graph:
+        graph.store.optimize()
+        assert len(graph.store) == 1
+    with search.SearchIndex.beside(store) as index:
+        assert index.state() == {"http://g": ("s", "f")}
+
+
+def test_serve_search_route_and_box(seed_texts_store: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from kg.serve import serving
+
+    with serving(seed_texts_store, port=0) as server:
+        url = server.url + "search?q=supervision&authority=Hartlepool&from=2010&limit=3"
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            data = json.loads(answer.read())
+        assert len(data["hits"]) == 3 and data["truncated"]
+        assert {h["authority_name"] for h in data["hits"]} == {"Hartlepool"}
+        assert data["hits"][0]["statement"].startswith("https://w3id.org/ofsted-kg/id/visit/")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(server.url + "search?q=x&theme=nope", timeout=30)
+        assert bad.value.code == 400 and b"unknown theme" in bad.value.read()
+        with urllib.request.urlopen(server.url, timeout=30) as page:
+            html = page.read().decode()
+        assert 'id="search-form"' in html and "/search?" in html
