@@ -27,7 +27,7 @@ from typing import IO, Any, Literal
 import networkx as nx
 import pyoxigraph as ox
 
-from kg import vocab
+from kg import terms, vocab
 from kg.errors import KgError
 
 Include = Literal["recommendations", "weaknesses"]
@@ -218,15 +218,19 @@ SELECT ?theme (MIN(?l) AS ?label) (MIN(?p) AS ?position) WHERE {
 } GROUP BY ?theme"""
 
 
-def _select(store: ox.Store, sparql: str, authority: str | None) -> Iterable[Any]:
+def _select(store: ox.Store, sparql: str, authority: str | None) -> ox.QuerySolutions:
     """Run a SELECT over the union graph; the authority is bound as an RDF term (never spliced
     into the query text), which needs ``?authority`` in the SELECT clause."""
-    substitutions = {ox.Variable("authority"): ox.NamedNode(authority)} if authority else None
-    return store.query(
-        sparql,
-        use_default_graph_as_union=True,
-        prefixes=vocab.PREFIXES,
-        substitutions=substitutions,
+    substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = (
+        {ox.Variable("authority"): ox.NamedNode(authority)} if authority else {}
+    )
+    return terms.solutions(
+        store.query(
+            sparql,
+            use_default_graph_as_union=True,
+            prefixes=vocab.PREFIXES,
+            substitutions=substitutions or None,
+        )
     )
 
 
@@ -419,8 +423,16 @@ def quotes_for(
 
 
 def _check_include(include: str) -> None:
-    if include not in INCLUDES:
-        raise AnalyticsError(f"include must be one of {', '.join(INCLUDES)} (got {include!r})")
+    include_of(include)
+
+
+def include_of(text: str) -> Include:
+    """``text`` as what counts as being told (an AnalyticsError naming the choices if not)."""
+    if text == "recommendations":
+        return "recommendations"
+    if text == "weaknesses":
+        return "weaknesses"
+    raise AnalyticsError(f"include must be one of {', '.join(INCLUDES)} (got {text!r})")
 
 
 # ------------------------------------------------------------------------- recurrence chains
@@ -504,7 +516,8 @@ def recurrence_chains(
         if len(visit_items) < min_visits:
             continue
         ordered = sorted(visit_items, key=lambda v: (data.visits[v].start, v))
-        links, previous = [], None
+        links: list[ChainLink] = []
+        previous: Visit | None = None
         for iri in ordered:
             visit = data.visits[iri]
             gap = None if previous is None else years_between(previous.start, visit.start)
@@ -721,32 +734,34 @@ def inspector_network(data: Projection) -> InspectorNetwork:
         for a, b in combinations(sorted({r.inspector for r in roles}), 2):
             shared[(a, b)].add(visit)
     pairs = []
-    for (a, b), visits in sorted(shared.items()):
-        ordered = tuple(sorted(visits, key=lambda v: (data.visits[v].start, v)))
-        pairs.append(CoInspection(a, names[a], b, names[b], ordered))
-        graph.add_edge(a, b, relation="co-inspected", weight=len(ordered), visits=" ".join(ordered))
+    for (a, b), together in sorted(shared.items()):
+        in_order = tuple(sorted(together, key=lambda v: (data.visits[v].start, v)))
+        pairs.append(CoInspection(a, names[a], b, names[b], in_order))
+        graph.add_edge(
+            a, b, relation="co-inspected", weight=len(in_order), visits=" ".join(in_order)
+        )
 
     repeats = []
     for inspector in inspectors:
         per_authority: dict[str, list[Visit]] = defaultdict(list)
         for v in inspector.visits:
             per_authority[data.visits[v].authority].append(data.visits[v])
-        for authority, visits in sorted(per_authority.items()):
+        for authority, seen in sorted(per_authority.items()):
             graph.add_edge(
                 inspector.iri,
                 authority,
                 relation="visited",
-                weight=len(visits),
-                visits=" ".join(v.iri for v in visits),
+                weight=len(seen),
+                visits=" ".join(v.iri for v in seen),
             )
-            if len(visits) > 1:
+            if len(seen) > 1:
                 repeats.append(
                     RepeatVisit(
                         inspector.iri,
                         inspector.name,
                         authority,
                         authority_names[authority],
-                        tuple(visits),
+                        tuple(seen),
                     )
                 )
     pairs.sort(key=lambda p: (-len(p.visits), p.a_name, p.b_name))

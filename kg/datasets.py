@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from kg import vocab
+from kg import terms, vocab
 from kg.authorities import Authority, AuthorityError, AuthorityIndex
 from kg.errors import KgError
 
@@ -754,7 +754,7 @@ def stored_fingerprint(store: ox.Store, name: str) -> tuple[str | None, str | No
 
     def one(p: str) -> str | None:
         for quad in store.quads_for_pattern(ds, ox.NamedNode(p), None, graph):
-            return quad.object.value
+            return terms.value(quad.object)
         return None
 
     return one(KG + "fileSha256"), one(vocab.OWL + "versionInfo")
@@ -817,7 +817,7 @@ def list_datasets(store: ox.Store) -> list[dict[str, object]]:
         }}
     }} GROUP BY ?name ?title ?file ?g ORDER BY ?name"""
     rows = []
-    for r in store.query(query):
+    for r in terms.solutions(store.query(query)):
         rows.append(
             {
                 "dataset": r["name"].value,
@@ -894,7 +894,7 @@ def crosswalk_turtle(authorities: Iterable[Authority] | None = None) -> str:
     )
     triples = sorted(
         {ox.Triple(q.subject, q.predicate, q.object) for q in rdf.authority_quads(items)},
-        key=lambda t: (t.subject.value, t.predicate.value, str(t.object)),
+        key=lambda t: (terms.value(t.subject), t.predicate.value, str(t.object)),
     )
     prefixes = {k: v for k, v in vocab.PREFIXES.items() if k != "id"}  # "id:a/b" needs "\/"
     prefixes |= {"authority": vocab.ID + "authority/", "change": vocab.ID + "change/"}

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 import yaml
 
-from kg import vocab
+from kg import terms, vocab
 from kg.errors import KgError
 from kg.resources import data_path
 
@@ -455,7 +455,9 @@ class QueryResult:
         check_format(self.form, fmt)
         if self.form == "graph":
             if fmt == "nquads":
-                data: list[Any] = [ox.Quad(*row, ox.DefaultGraph()) for row in self.rows]
+                data: list[Any] = [
+                    ox.Quad(row[0], row[1], row[2], ox.DefaultGraph()) for row in self.rows
+                ]
             else:
                 data = self.triples
             return (
@@ -775,12 +777,12 @@ def _child_answer(store: ox.Store, sparql: str, limit: int | None) -> bytes:
     result = from_pyoxigraph(answer, limit)
     meta = {"form": result.form, "truncated": result.truncated, "boolean": result.boolean}
     if result.form == "graph":
-        body = "".join(f"{s} {p} {o} .\n" for s, p, o in result.rows)
+        text = "".join(f"{s} {p} {o} .\n" for s, p, o in result.rows)
     elif result.form == "ask":
-        body = ""
+        text = ""
     else:
-        body = result.to_tsv()
-    return (json.dumps(meta) + "\n" + body).encode()
+        text = result.to_tsv()
+    return (json.dumps(meta) + "\n" + text).encode()
 
 
 def _parse_child_answer(data: bytes, sparql: str) -> QueryResult:
@@ -803,7 +805,7 @@ def _parse_child_answer(data: bytes, sparql: str) -> QueryResult:
             truncated=meta["truncated"],
             form="graph",
         )
-    solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
+    solutions = terms.solutions(ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV))
     columns = [v.value for v in solutions.variables]
     return QueryResult(
         columns=columns,
@@ -852,8 +854,8 @@ def authority_visit_counts(store: ox.Store) -> dict[str, int]:
 
     query = f"""SELECT ?a (COUNT(DISTINCT ?v) AS ?n)
         WHERE {{ ?v a <{KG}Visit> ; <{KG}authority> ?a }} GROUP BY ?a"""
-    result = store.query(query, use_default_graph_as_union=True)
-    return {r["a"].value: int(r["n"].value) for r in result}
+    result = terms.solutions(store.query(query, use_default_graph_as_union=True))
+    return {terms.value(r["a"]): int(terms.value(r["n"])) for r in result}
 
 
 def authority_visits(store: ox.Store, authority_iri: str) -> list[dict[str, str | None]]:
@@ -865,16 +867,17 @@ def authority_visits(store: ox.Store, authority_iri: str) -> list[dict[str, str 
     visit_type, rdf_type = ox.NamedNode(KG + "Visit"), ox.NamedNode(vocab.RDF + "type")
     for q in store.quads_for_pattern(None, ox.NamedNode(KG + "authority"), a, None):
         v = q.subject
+        visit = terms.value(v)
         if not any(True for _ in store.quads_for_pattern(v, rdf_type, visit_type, None)):
             continue  # an earlier inspection a report mentions, not a visit in the store
         entry = found.setdefault(
-            v.value, {"visit": v.value, "kind": None, "start": None, "graphs": set()}
+            visit, {"visit": visit, "kind": None, "start": None, "graphs": set()}
         )
-        entry["graphs"].add(q.graph_name.value)
+        entry["graphs"].add(terms.value(q.graph_name))
         for k in store.quads_for_pattern(v, ox.NamedNode(KG + "kind"), None, None):
-            entry["kind"] = k.object.value.removeprefix(KIND)
+            entry["kind"] = terms.value(k.object).removeprefix(KIND)
         for s in store.quads_for_pattern(v, ox.NamedNode(KG + "startDate"), None, None):
-            entry["start"] = s.object.value
+            entry["start"] = terms.value(s.object)
     rows = []
     for entry in found.values():
         rows.append(

@@ -87,12 +87,18 @@ def software_iri(version: str) -> str:
 class AuthorityLike(Protocol):
     """What ``authority_quads`` needs from ``kg.authorities.Authority``."""
 
-    name: str
-    gss_code: str
-    dfe_la_code: str | None
-    region_name: str | None
-    region_gss_code: str | None
-    wikidata_qid: str | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def gss_code(self) -> str: ...
+    @property
+    def dfe_la_code(self) -> str | None: ...
+    @property
+    def region_name(self) -> str | None: ...
+    @property
+    def region_gss_code(self) -> str | None: ...
+    @property
+    def wikidata_qid(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -272,18 +278,17 @@ class _Rows:
 
     def nquads(self) -> bytes:
         term, tail, string = self.term, self.tail, _XSD_STRING
-        lines = []
+        lines: list[str] = []
         append = lines.append
         for row in self.rows:
-            if row.__class__ is str:
-                append(row)  # type: ignore[arg-type]
+            if isinstance(row, str):
+                append(row)
                 continue
             s, p, o = row
-            kind = o.__class__
-            if kind is str:
-                obj = term(o)  # type: ignore[arg-type]
-            elif kind is _Lit:
-                value, datatype = o  # type: ignore[misc]
+            if isinstance(o, str):
+                obj = term(o)
+            elif isinstance(o, _Lit):
+                value, datatype = o
                 if datatype and datatype != string:
                     obj = f"{_quoted(value)}^^{term(datatype)}"
                 else:

@@ -39,7 +39,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import vocab
+from kg import terms, vocab
 from kg.errors import KgError
 from kg.vocab import T
 
@@ -219,7 +219,7 @@ def entries_from_store(store: ox.Store, graphs: Iterable[str]) -> Iterator[Sourc
         triples: list[tuple[str, str, str]] = []
         for predicate in _WANTED:
             triples.extend(
-                (q.subject.value, predicate, q.object.value)
+                (terms.value(q.subject), predicate, terms.value(q.object))
                 for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, g)
             )
         yield _entry(graph, triples)
@@ -328,7 +328,7 @@ def store_state(store: ox.Store) -> dict[str, tuple[str, str]]:
         ?g <{T.wasGeneratedBy}> ?run . ?run <{T.identifier}> ?fp }} }}"""
     state: dict[str, tuple[str, str]] = {}
     prefix = vocab.GRAPH + "source/"
-    for row in store.query(query):
+    for row in terms.solutions(store.query(query)):
         graph = row["g"].value
         if graph.startswith(prefix):
             state.setdefault(graph, (row["sha"].value, row["fp"].value))

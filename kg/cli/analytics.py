@@ -69,7 +69,14 @@ def graph_export_command(
     """Export the recurrence, inspector or theme co-occurrence graph for network tools.
 
     Node ids and ``iri`` attributes are the knowledge graph's IRIs."""
-    from kg.analytics import AnalyticsError, export_graph, load, resolve_authority, write_graph
+    from kg.analytics import (
+        AnalyticsError,
+        export_graph,
+        include_of,
+        load,
+        resolve_authority,
+        write_graph,
+    )
 
     if fmt is None:
         suffix = output.suffix.lstrip(".").lower() if output is not None else ""
@@ -85,9 +92,9 @@ def graph_export_command(
             authority=selected,
             from_year=from_year,
             to_year=to_year,
-            include=include,
-        )  # type: ignore[arg-type]
-        result = export_graph(data, kind, include)  # type: ignore[arg-type]
+            include=include_of(include),
+        )
+        result = export_graph(data, kind, include_of(include))
         if output is None:
             write_graph(result, fmt, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -122,7 +129,7 @@ def report_command(
     """Write a self-contained HTML report of recurring issues (no network needed).
 
     Inline CSS and SVG charts: a national section and one section per authority."""
-    from kg.analytics import AnalyticsError
+    from kg.analytics import AnalyticsError, include_of
     from kg.report import write_report
 
     check_choice("--include", include, INCLUDES)
@@ -136,9 +143,9 @@ def report_command(
             authority=authority,
             from_year=from_year,
             to_year=to_year,
-            include=include,
+            include=include_of(include),
             top=top,
-        )  # type: ignore[arg-type]
+        )
     except AnalyticsError as error:
         raise fail(f"error: {error}") from None
     finally:
