@@ -132,13 +132,8 @@ def build_command(
         )
         raise _fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
     try:
-        result = _run_build(paths, graph, force, workers)
-        if datasets:
-            from kg.shipped import import_default_datasets
-
-            linked = import_default_datasets(graph, force=force)
-        else:
-            linked = []
+        result = _run_build(paths, graph, force, workers, datasets)
+        linked = result.linked
         rows = graph.visits_by_authority()
         result.triples = graph.count_triples()  # datasets included
     finally:
@@ -174,10 +169,10 @@ def build_command(
 
 
 def _run_build(
-    paths: list[Path], graph: KnowledgeGraph, force: bool, workers: int | None
+    paths: list[Path], graph: KnowledgeGraph, force: bool, workers: int | None, datasets: bool
 ) -> BuildResult:
     if not err.is_terminal:
-        return build(paths, graph, force=force, workers=workers)
+        return build(paths, graph, force=force, workers=workers, datasets=datasets)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -185,7 +180,9 @@ def _run_build(
         TimeElapsedColumn(),
     )
     with RichProgress(*columns, console=err, transient=True) as bar:
-        return build(paths, graph, force=force, workers=workers, progress=_Bar(bar))
+        return build(
+            paths, graph, force=force, workers=workers, datasets=datasets, progress=_Bar(bar)
+        )
 
 
 @app.command("extract")

@@ -9,7 +9,7 @@ same triple, that union is a bag, so every count here uses DISTINCT.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -86,6 +86,16 @@ def _insert_data_body(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(f"{_term(q.subject)} {_term(q.predicate)} {_term(q.object)} ." for q in quads)
 
 
+def _quads_body(quads: Iterable[ox.Quad]) -> str:
+    """Quads for ``INSERT DATA`` / ``DELETE DATA``, grouped as ``GRAPH <g> { ... }`` blocks."""
+    by_graph: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        by_graph.setdefault(_term(q.graph_name), []).append(q)
+    return "\n".join(
+        f"GRAPH {g} {{\n{_insert_data_body(qs)}\n}}" for g, qs in by_graph.items()
+    )
+
+
 def _has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
     return any(
         isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
@@ -143,41 +153,54 @@ class KnowledgeGraph:
     # --- writing ---------------------------------------------------------------------------
 
     def replace_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Make one named graph hold exactly ``quads``, in ONE transaction.
+        """Make one named graph hold exactly ``quads``, in ONE transaction (``replace_graphs``)."""
+        self.replace_graphs({graph_iri: quads})
 
-        A reader, or a process killed mid-write, sees the old graph or the new one, never a
-        mix: a new graph is written with ``Store.extend`` (one transaction); an existing one
-        with a single SPARQL update request (``Store.update`` applies the whole request in
-        one transaction) that deletes only the quads that went and inserts only those that
-        came, so rebuilding an unchanged file writes nothing. Quads are put into
-        ``graph_iri`` whatever graph they carry.
+    def replace_graphs(
+        self, graphs: Mapping[str, Iterable[ox.Quad]], *, add: Iterable[ox.Quad] = ()
+    ) -> None:
+        """Make each named graph hold exactly its quads, and add the quads ``add`` (in the
+        graphs they name), all in ONE transaction.
+
+        A reader, or a process killed mid-write, sees the old state or the new one, never a
+        mix: so graphs that must agree (a source file's graph and the build record naming it;
+        the ontology, theme scheme and reference tables) are written together. New graphs and
+        additions only: one ``Store.extend``. Otherwise a single SPARQL update request
+        (``Store.update`` applies the whole request in one transaction) that deletes only the
+        quads that went and inserts only those that came, so rewriting an unchanged graph
+        writes nothing; a graph with blank nodes (which DELETE DATA cannot name) is dropped
+        and inserted whole. Quads are put into their graph whatever graph they carry.
         """
-        g = _graph_node(graph_iri)
-        new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
-        if not self.store.contains_named_graph(g):
-            if new:
-                self.store.extend(new)
+        extra = list(add)
+        parts: list[str] = []
+        inserts: list[ox.Quad] = []
+        for graph_iri, quads in graphs.items():
+            g = _graph_node(graph_iri)
+            new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
+            if not self.store.contains_named_graph(g):
+                inserts.extend(new)
+                continue
+            if not new:
+                parts.append(f"DROP SILENT GRAPH {_term(g)}")
+                continue
+            old = set(self.store.quads_for_pattern(None, None, None, g))
+            if _has_blank_nodes(old) or _has_blank_nodes(new):
+                parts.append(f"DROP SILENT GRAPH {_term(g)}")
+                inserts.extend(new)
+                continue
+            new = _canonical(new)
+            removed, added = old - new, new - old
+            if removed:
+                parts.append(f"DELETE DATA {{ {_quads_body(removed)} }}")
+            inserts.extend(added)
+        inserts.extend(extra)
+        if not parts:
+            if inserts:
+                self.store.extend(inserts)
             return
-        if not new:
-            self.drop_graph(graph_iri)
-            return
-        old = set(self.store.quads_for_pattern(None, None, None, g))
-        if _has_blank_nodes(old) or _has_blank_nodes(new):
-            # DELETE DATA cannot name blank nodes: rewrite the whole graph instead.
-            self.store.update(
-                f"DROP SILENT GRAPH {_term(g)} ;\n"
-                f"INSERT DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(new)}\n}} }}"
-            )
-            return
-        new = _canonical(new)
-        removed, added = old - new, new - old
-        parts = []
-        if removed:
-            parts.append(f"DELETE DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(removed)}\n}} }}")
-        if added:
-            parts.append(f"INSERT DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(added)}\n}} }}")
-        if parts:
-            self.store.update(" ;\n".join(parts))
+        if inserts:
+            parts.append(f"INSERT DATA {{ {_quads_body(inserts)} }}")
+        self.store.update(" ;\n".join(parts))
 
     def replace_graph_ntriples(self, graph_iri: str, data: bytes) -> None:
         """``replace_graph`` for triples already serialised as N-Triples (by a build worker).
@@ -193,17 +216,14 @@ class KnowledgeGraph:
         parsed = ox.parse(data, format=ox.RdfFormat.N_TRIPLES, without_named_graphs=True)
         self.replace_graph(graph_iri, parsed)
 
-    def replace_graph_nquads(self, graph_iri: str, data: bytes) -> None:
-        """``replace_graph_ntriples`` for N-Quads (as ``kg.rdf.report_nquads`` writes them);
-        quads are put into ``graph_iri`` whatever graph they name."""
-        g = _graph_node(graph_iri)
+    def replace_graph_nquads(
+        self, graph_iri: str, data: bytes, *, add: Iterable[ox.Quad] = ()
+    ) -> None:
+        """``replace_graphs`` of one graph from N-Quads (as ``kg.rdf.report_nquads`` writes
+        them; put into ``graph_iri`` whatever graph they name), with ``add`` in the same
+        transaction."""
         parsed = ox.parse(data, format=ox.RdfFormat.N_QUADS)
-        if not self.store.contains_named_graph(g):
-            quads = [ox.Quad(q.subject, q.predicate, q.object, g) for q in parsed]
-            if quads:
-                self.store.extend(quads)
-            return
-        self.replace_graph(graph_iri, parsed)
+        self.replace_graphs({graph_iri: parsed}, add=add)
 
     def add_new_graphs(self, data: bytes | IO[bytes], *, lenient: bool = False) -> None:
         """Write named graphs the store does not hold yet, all in ONE atomic step.
@@ -225,14 +245,21 @@ class KnowledgeGraph:
     def drop_graph(self, graph_iri: str) -> None:
         self.store.update(f"DROP SILENT GRAPH {_term(_graph_node(graph_iri))}")
 
-    def load_ontology(self) -> int:
-        """Replace ``ONTOLOGY_GRAPH`` with ontology.ttl + themes.ttl; returns the triple count."""
+    def ontology_quads(self) -> list[ox.Quad]:
+        """``ONTOLOGY_GRAPH``'s content: ontology.ttl and the theme scheme the tagger uses
+        (``$KG_THEMES`` or themes.ttl, ``kg.themes.scheme_path``)."""
+        from kg.themes import scheme_path
+
         quads: list[ox.Quad] = []
         graph = _graph_node(vocab.ONTOLOGY_GRAPH)
-        for name in ONTOLOGY_FILES:
-            path = data_path(name)
+        for path in (data_path(ONTOLOGY_FILES[0]), scheme_path()):
             for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
                 quads.append(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
+        return quads
+
+    def load_ontology(self) -> int:
+        """Replace ``ONTOLOGY_GRAPH`` with ``ontology_quads``; returns the triple count."""
+        quads = self.ontology_quads()
         self.replace_graph(vocab.ONTOLOGY_GRAPH, quads)
         return len(quads)
 
