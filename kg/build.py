@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from kg import __version__, rdf, vocab
 from kg.record import Report
 from kg.resources import data_path
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, writing
 
 if TYPE_CHECKING:
     from kg.datasets import ImportReport
@@ -360,9 +360,10 @@ class _Writer:
         if vocab.source_graph_iri(outcome.path.name) in self._stored_before:
             self._send((None, [outcome]))  # replaced on its own, from its N-Quads
             return
-        if self._spool is None:
-            self._spool = tempfile.TemporaryFile(dir=self._spool_dir)
-        self._spool.write(outcome.nquads)
+        with writing(self.store.path):  # the spool is beside the store, on its disk
+            if self._spool is None:
+                self._spool = tempfile.TemporaryFile(dir=self._spool_dir)
+            self._spool.write(outcome.nquads)
         outcome.nquads = None  # the spool holds it now
         self._spooled.append(outcome)
         self._spooled_quads += outcome.quads
@@ -383,7 +384,8 @@ class _Writer:
 
     def _send_spool(self) -> None:
         if self._spool is not None:
-            self._spool.write(rdf.serialize_nquads(self.record(self._spooled)))
+            with writing(self.store.path):
+                self._spool.write(rdf.serialize_nquads(self.record(self._spooled)))
             job = (self._spool, self._spooled)
             self._spool, self._spooled, self._spooled_quads = None, [], 0
             self._send(job)

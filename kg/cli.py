@@ -19,7 +19,7 @@ from rich.table import Table
 
 from kg import __version__
 from kg.build import BuildResult, build, extract_file
-from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
+from kg.store import KnowledgeGraph, StoreMissingError, StoreWriteError, default_store_path
 
 app = typer.Typer(
     help="A knowledge graph of Ofsted inspections of English local authority children's services.",
@@ -132,12 +132,14 @@ def build_command(
         )
         raise _fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
     try:
-        result = _run_build(paths, graph, force, workers, datasets)
-        linked = result.linked
-        rows = graph.visits_by_authority()
-        result.triples = graph.count_triples()  # datasets included
-    finally:
-        graph.close()
+        try:
+            result = _run_build(paths, graph, force, workers, datasets)
+            rows = graph.visits_by_authority()
+        finally:
+            graph.close()
+    except StoreWriteError as error:  # disk full, read-only: what was stored is unchanged
+        raise _fail(f"error: {error}") from None
+    linked = result.linked
     for line in result.errors:
         print(line, file=sys.stderr)
     if rows:

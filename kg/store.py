@@ -9,7 +9,8 @@ same triple, that union is a bag, so every count here uses DISTINCT.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +35,29 @@ def default_store_path() -> Path:
 
 class StoreMissingError(Exception):
     """Raised when a read-only open finds no store (so the CLI can say: run ``kg build``)."""
+
+
+class StoreWriteError(OSError):
+    """A write the store refused (disk full, read-only file system...), named in one line:
+    ``"<store>: cannot write: <problem>"``. The transaction it was writing is not stored;
+    everything stored before it is unchanged."""
+
+    def __init__(self, where: Path | None, error: BaseException) -> None:
+        problem = getattr(error, "strerror", None) or " ".join(str(error).split())
+        # RocksDB's messages end with the cause: "...: No space left on device"
+        problem = problem.rsplit(": ", 1)[-1] if ": " in problem else problem
+        super().__init__(f"{where or 'the store'}: cannot write: {problem}")
+
+
+@contextmanager
+def writing(where: Path | None) -> Iterator[None]:
+    """Turn an operating-system error of a store write into a ``StoreWriteError``."""
+    try:
+        yield
+    except StoreWriteError:
+        raise
+    except OSError as error:
+        raise StoreWriteError(where, error) from error
 
 
 @dataclass
@@ -91,9 +115,7 @@ def _quads_body(quads: Iterable[ox.Quad]) -> str:
     by_graph: dict[str, list[ox.Quad]] = {}
     for q in quads:
         by_graph.setdefault(_term(q.graph_name), []).append(q)
-    return "\n".join(
-        f"GRAPH {g} {{\n{_insert_data_body(qs)}\n}}" for g, qs in by_graph.items()
-    )
+    return "\n".join(f"GRAPH {g} {{\n{_insert_data_body(qs)}\n}}" for g, qs in by_graph.items())
 
 
 def _has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
@@ -140,9 +162,12 @@ class KnowledgeGraph:
 
     def close(self) -> None:
         """Flush and drop the handle so the RocksDB lock is released promptly."""
-        if not self.read_only and self.path is not None:
-            self.store.flush()
-        del self.store
+        try:
+            if not self.read_only and self.path is not None:
+                with writing(self.path):
+                    self.store.flush()
+        finally:
+            del self.store
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -194,13 +219,14 @@ class KnowledgeGraph:
                 parts.append(f"DELETE DATA {{ {_quads_body(removed)} }}")
             inserts.extend(added)
         inserts.extend(extra)
-        if not parts:
+        with writing(self.path):
+            if not parts:
+                if inserts:
+                    self.store.extend(inserts)
+                return
             if inserts:
-                self.store.extend(inserts)
-            return
-        if inserts:
-            parts.append(f"INSERT DATA {{ {_quads_body(inserts)} }}")
-        self.store.update(" ;\n".join(parts))
+                parts.append(f"INSERT DATA {{ {_quads_body(inserts)} }}")
+            self.store.update(" ;\n".join(parts))
 
     def replace_graph_ntriples(self, graph_iri: str, data: bytes) -> None:
         """``replace_graph`` for triples already serialised as N-Triples (by a build worker).
@@ -240,7 +266,8 @@ class KnowledgeGraph:
         """
         if isinstance(data, bytes) and not data.strip():
             return
-        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
+        with writing(self.path):
+            self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
 
     def drop_graph(self, graph_iri: str) -> None:
         self.store.update(f"DROP SILENT GRAPH {_term(_graph_node(graph_iri))}")
