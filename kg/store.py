@@ -8,7 +8,10 @@ same triple, that union is a bag, so every count here uses DISTINCT.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import struct
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +29,10 @@ DEFAULT_STORE = "kg-store"
 
 ONTOLOGY_FILES = ("ontology/ontology.ttl", "ontology/themes.ttl")
 SHAPES_FILE = "ontology/shapes.ttl"
+
+
+# Read-only opens tried while a writer replaces the table files being opened.
+OPEN_ATTEMPTS = 20
 
 
 def default_store_path() -> Path:
@@ -58,6 +65,40 @@ def writing(where: Path | None) -> Iterator[None]:
         raise
     except OSError as error:
         raise StoreWriteError(where, error) from error
+
+
+def store_state(path: Path) -> tuple[tuple[str, int], ...]:
+    """A stamp of what a store directory holds: changes with every committed write (the
+    write-ahead log, the manifest), so a reader can tell when to reopen."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return ()
+    stamp = []
+    for name in sorted(names):
+        if name == "CURRENT" or name.startswith("MANIFEST-") or name.endswith(".log"):
+            try:
+                stamp.append((name, os.stat(path / name).st_size))
+            except OSError:
+                continue
+    return tuple(stamp)
+
+
+def writer_active(path: Path) -> bool:
+    """True while another process has the store open for writing (a build): RocksDB holds
+    a POSIX lock on its ``LOCK`` file, which ``F_GETLK`` sees without taking it."""
+    try:
+        fd = os.open(path / "LOCK", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, probe)
+        return struct.unpack("hhqqi4x", answer)[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -149,11 +190,25 @@ class KnowledgeGraph:
 
     @classmethod
     def open_read_only(cls, path: Path | str | None = None) -> KnowledgeGraph:
-        """Open an existing store for reading only (stats, validate, queries)."""
+        """Open an existing store for reading only (stats, validate, queries).
+
+        The handle sees the store as it was when opened, for as long as it is open: every
+        write is one transaction (``kg.build``), so that is a consistent state, whatever a
+        build running meanwhile writes; reopen to see later writes. A build merging table
+        files may delete one while this opens it: RocksDB then reports it missing, and the
+        open is tried again on the state that replaced it.
+        """
         where = Path(path) if path is not None else default_store_path()
         if not (where / "CURRENT").exists():
             raise StoreMissingError(f"no knowledge graph store at {where}: run `kg build` first")
-        return cls(ox.Store.read_only(str(where)), where, read_only=True)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return cls(ox.Store.read_only(str(where)), where, read_only=True)
+            except (OSError, RuntimeError) as error:
+                if "No such file" not in str(error) or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     @classmethod
     def in_memory(cls) -> KnowledgeGraph:

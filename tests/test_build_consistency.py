@@ -10,12 +10,15 @@ the questions that join labels.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -280,3 +283,77 @@ def test_a_read_only_store_fails_in_one_line_and_is_unchanged(
     done = subprocess.run(command + ["--no-datasets"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "unchanged 4, failed 0" in done.stdout
+
+
+# --- serving and querying while a build writes ------------------------------------------------
+
+SLOW_CHILD = """\
+import sys, time
+from pathlib import Path
+from kg import build as build_module
+from kg.store import KnowledgeGraph
+
+build_module.FIRST_BATCH_QUADS = build_module.BATCH_QUADS = 1  # a transaction per file
+slow = KnowledgeGraph.add_new_graphs
+def paced(*args, **kwargs):
+    slow(*args, **kwargs)
+    time.sleep(0.7)
+KnowledgeGraph.add_new_graphs = paced
+with KnowledgeGraph.open(sys.argv[1]) as kg:
+    build_module.build([Path(p) for p in sys.argv[2:]], kg, workers=1)
+"""
+
+COUNTS = """SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?g),
+  "/graph/source/")) } GROUP BY ?g"""
+
+
+def _graph_sizes(rows: list[dict[str, str]]) -> dict[str, int]:
+    return {row["g"]: int(row["n"]) for row in rows}
+
+
+def test_serve_and_query_while_a_build_writes(corpus: Path, tmp_path: Path) -> None:
+    from kg.api import sparql
+    from kg.serve import serving
+
+    first, more = tmp_path / "first", tmp_path / "more"
+    first.mkdir()
+    more.mkdir()
+    for i, name in enumerate(SEEDS):
+        shutil.copy(corpus / name, (first if i < 2 else more) / name)
+    whole_store = tmp_path / "whole"
+    with KnowledgeGraph.open(whole_store) as kg:
+        build([corpus], kg, workers=1)
+    whole = _graph_sizes(sparql(COUNTS, store=whole_store).values())
+    store = tmp_path / "store"
+    with KnowledgeGraph.open(store) as kg:
+        build([first], kg, workers=1)
+    before = _graph_sizes(sparql(COUNTS, store=store).values())
+    url_query = urllib.parse.urlencode({"query": COUNTS, "format": "json"})
+
+    def served(server_url: str) -> dict[str, int]:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback
+        with opener.open(f"{server_url}sparql?{url_query}", timeout=30) as answer:
+            assert answer.status == 200
+            data = json.load(answer)
+        return {b["g"]["value"]: int(b["n"]["value"]) for b in data["results"]["bindings"]}
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with serving(store, port=0, timeout=20) as server:
+        assert served(server.url) == before
+        child = subprocess.Popen(
+            [sys.executable, "-c", SLOW_CHILD, str(store), str(first), str(more)], env=env
+        )
+        seen_by_query = set()
+        while child.poll() is None:
+            # the server keeps the last complete state while the build writes
+            assert served(server.url) == before
+            # a query opening the store meanwhile sees whole graphs only, never an error
+            sizes = _graph_sizes(sparql(COUNTS, store=store).values())
+            assert all(whole[g] == n for g, n in sizes.items()), sizes
+            seen_by_query.add(len(sizes))
+        assert child.wait() == 0
+        deadline = time.monotonic() + 20
+        while served(server.url) != whole and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert served(server.url) == whole  # the new state, once the build ended
+    assert len(seen_by_query) >= 2, "no query landed mid-build; slow the child down"
