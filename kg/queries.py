@@ -154,12 +154,21 @@ def parse_query(path: Path) -> SavedQuery:
     )
 
 
+# The plain twins of the tuned queries (queries/reference/README.md): the same questions
+# again, so they are not listed (nor documented, nor served) beside the queries they mirror;
+# a twin is still run by its name, ``reference/NAME``.
+REFERENCE_DIR = "reference"
+
+
 def load_queries(directory: Path | None = None) -> dict[str, SavedQuery]:
-    """Every saved query under ``directory`` (default: the project's ``queries/``)."""
+    """Every saved query under ``directory`` (default: the project's ``queries/``), leaving
+    out its ``reference/`` twins."""
     directory = directory or queries_dir()
     found = {}
     for path in sorted(directory.rglob("*.rq")):
         name = path.relative_to(directory).with_suffix("").as_posix()
+        if name.startswith(REFERENCE_DIR + "/"):
+            continue
         query = parse_query(path)
         query.name = name
         found[name] = query

@@ -66,6 +66,7 @@ _CHAR_MAP = str.maketrans(
 )
 # Private-use glyphs left over from symbol fonts (other than bullets) carry no text.
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_HYPHEN_WRAP = re.compile(r"[^\W\d_]-$")  # a line ending in a word and a hyphen
 _ALNUM = re.compile(r"[^\W_]")  # what str.isalnum() accepts
 _SENTENCE_END = re.compile(r"[.!?:;]['\")]?$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE)
@@ -224,12 +225,19 @@ def _collapse_spaces(line: str) -> str:
     return re.sub(r" {2,}", " ", line)
 
 
+def _joined(line: str, wrapped: str) -> str:
+    """A line and the text that wrapped after it: a space between, except where a compound
+    was broken at its hyphen ("decision-" / "making"), which closes up again."""
+    joint = "" if _HYPHEN_WRAP.search(line) and wrapped[:1].isalnum() else " "
+    return line + joint + wrapped
+
+
 def _join_blocks(blocks: list[str]) -> str:
     """Join blocks with blank lines, rejoining paragraphs split by a page break."""
     out: list[str] = []
     for block in blocks:
         if out and _continues(out[-1], block):
-            out[-1] = out[-1] + " " + block
+            out[-1] = _joined(out[-1], block)
         else:
             out.append(block)
     return "\n\n".join(out) + ("\n" if out else "")
@@ -268,7 +276,7 @@ def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
     n_chars = sum(len(line.text) for page in pages for line in page)
     if n_chars < 40 * n_pages and n_chars < 400:
         raise SourceError(path, "has no text layer (a scanned image?); OCR it first")
-    pages = _drop_running_lines(pages)
+    pages = _drop_running_lines([_without_footnotes(page) for page in pages])
     blocks: list[str] = []
     for page in pages:
         blocks.extend(_page_blocks(page))
@@ -285,31 +293,71 @@ def _page_lines(page) -> list[_Line]:
         for raw in text.split("\r\n"):
             start = pos
             pos += len(raw) + 2
-            if raw.isascii():  # no private-use glyph to drop
-                clean = raw.strip()
-            else:
-                clean = _PRIVATE_USE.sub(
-                    lambda m: m.group() if m.group() in _KEPT_GLYPHS else "", raw
-                ).strip()
-            if not clean:
-                continue
-            # the first alphanumeric character and the last non-space one
-            alnum = _ALNUM.search(raw)
-            first = start + alnum.start() if alnum is not None else None
-            width = len(raw.rstrip())
-            last = start + width - 1 if width else None
-            if first is None or last is None:
-                first = last = start + len(raw) - len(raw.lstrip())
-            try:
-                left, bottom, _, top = textpage.get_charbox(first, loose=True)
-                _, _, right, _ = textpage.get_charbox(last, loose=True)
-            except Exception:
-                left = bottom = top = right = 0.0
-            lines.append(_Line(normalise_chars(clean), top, bottom, left, right))
+            for piece_start, piece in _visual_lines(textpage, start, raw):
+                line = _line(textpage, piece_start, piece)
+                if line is not None:
+                    lines.append(line)
         return lines
     finally:
         textpage.close()
         page.close()
+
+
+def _charbox(textpage, index: int) -> tuple[float, float, float, float]:
+    try:
+        return textpage.get_charbox(index, loose=True)
+    except Exception:
+        return 0.0, 0.0, 0.0, 0.0
+
+
+def _visual_lines(textpage, start: int, raw: str) -> list[tuple[int, str]]:
+    """``raw`` split where the text layer ran two lines of the page together.
+
+    pdfium sometimes emits a footnote's first line on the end of the body line above it
+    ("... decision-1 The areas for improvement ..."). The two ends of such a line sit several
+    lines apart vertically (a line wrapped after a hyphen, which pdfium also runs together, is
+    one line apart and is left alone); the text is cut at the first character that moved.
+    """
+    width = len(raw.rstrip())
+    if width < 2:
+        return [(start, raw)]
+    alnum = _ALNUM.search(raw)
+    if alnum is None:
+        return [(start, raw)]
+    _, first_bottom, _, first_top = _charbox(textpage, start + alnum.start())
+    _, last_bottom, _, last_top = _charbox(textpage, start + width - 1)
+    height = max(first_top - first_bottom, last_top - last_bottom, 1.0)
+    if abs(first_bottom - last_bottom) <= 3 * height:
+        return [(start, raw)]
+    for offset in range(1, width):
+        if raw[offset].isspace():
+            continue
+        _, bottom, _, _ = _charbox(textpage, start + offset)
+        if abs(bottom - first_bottom) > 3 * height:
+            return [(start, raw[:offset]), *_visual_lines(textpage, start + offset, raw[offset:])]
+    return [(start, raw)]
+
+
+def _line(textpage, start: int, raw: str) -> _Line | None:
+    """One text line with its geometry, or None when nothing printable is left."""
+    if raw.isascii():  # no private-use glyph to drop
+        clean = raw.strip()
+    else:
+        clean = _PRIVATE_USE.sub(
+            lambda m: m.group() if m.group() in _KEPT_GLYPHS else "", raw
+        ).strip()
+    if not clean:
+        return None
+    # the first alphanumeric character and the last non-space one
+    alnum = _ALNUM.search(raw)
+    first = start + alnum.start() if alnum is not None else None
+    width = len(raw.rstrip())
+    last = start + width - 1 if width else None
+    if first is None or last is None:
+        first = last = start + len(raw) - len(raw.lstrip())
+    left, bottom, _, top = _charbox(textpage, first)
+    _, _, right, _ = _charbox(textpage, last)
+    return _Line(normalise_chars(clean), top, bottom, left, right)
 
 
 def _header_drawn_last(lines: list[_Line]) -> list[_Line]:
@@ -357,6 +405,35 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     return out
 
 
+# The first line of a footnote: its mark (a number, often set as a superscript) and its words.
+_FOOTNOTE_START = re.compile(r"^\d{1,2}(?:\s*[A-Za-z'\"(\u2018\u201c]|$)")
+
+
+def _without_footnotes(lines: list[_Line]) -> list[_Line]:
+    """A page without its footnotes: the run of lines at the page's foot set smaller than the
+    page's body text, from the first that starts with a footnote mark.
+
+    Read into the body, a footnote ("1 The areas for improvement have been cross-referenced
+    with ...") lands between two numbered paragraphs and is read as a finding. The body's size
+    is the most common line height; a footnote's lines are at least a tenth smaller. Runs before
+    page numbers are dropped, so a footnote's mark on a line of its own is still seen.
+    """
+    if len(lines) < 4:
+        return lines
+    heights = Counter(round(line.top - line.bottom, 1) for line in lines)
+    body = heights.most_common(1)[0][0]
+    start = len(lines)
+    while start > 0 and (
+        lines[start - 1].top - lines[start - 1].bottom < 0.9 * body
+        or _PAGE_NUMBER.match(lines[start - 1].text.strip())
+    ):
+        start -= 1
+    for index in range(start, len(lines)):
+        if _FOOTNOTE_START.match(lines[index].text):
+            return lines[:index]
+    return lines
+
+
 def _page_blocks(lines: list[_Line]) -> list[str]:
     """Group a page's lines into blocks by vertical gaps, bullets and line ends."""
     if not lines:
@@ -386,7 +463,7 @@ def _page_blocks(lines: list[_Line]) -> list[str]:
             if short and not _ends_mid_sentence(block[-1]):
                 block.append(text)
             else:
-                block[-1] = block[-1] + " " + text
+                block[-1] = _joined(block[-1], text)
         previous = line
     return ["\n".join(b) for b in blocks]
 

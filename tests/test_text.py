@@ -149,3 +149,35 @@ def test_not_a_pdf_despite_its_name(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert "cannot be read" in _error(tmp_path / "missing.pdf")
+
+
+NATIONAL = ROOT / "tests" / "data" / "national"
+
+
+@pytest.mark.parametrize(
+    ("file", "footnote", "body"),
+    [
+        # 2025+ ILACS: the footnote under "What needs to improve" sits between two findings
+        (
+            "haringey_2026-02-24_inspection.pdf",
+            "have been cross-referenced with the outcomes",
+            "\n\n3. ",
+        ),
+        # pdfium runs the footnote's first line onto the body line above it
+        (
+            "trafford_2026-08-03_inspection.pdf",
+            "have been cross-referenced with the outcomes",
+            "is not routinely considered in decision-making about next steps.",
+        ),
+        # SIF 2014: the footnote's mark is a line of its own
+        (
+            "bexley_2014-05-23_inspection.pdf",
+            "was given the opportunity to review this section",
+            "111 (42%) live outside the local authority area",
+        ),
+    ],
+)
+def test_pdf_footnotes_are_not_body_text(file: str, footnote: str, body: str) -> None:
+    text = read_source(NATIONAL / file).text
+    assert footnote not in text
+    assert body in text

@@ -40,7 +40,7 @@ from kg.extract.common import (
     point_with_sub_points,
     sentences,
 )
-from kg.families import Family, scale_on, spell_grade
+from kg.families import GRADE_WORDS, Family, scale_on, spell_grade
 from kg.record import (
     PRIORITIES,
     Addressee,
@@ -960,19 +960,18 @@ _AREA_JUDGEMENT = re.compile(
     re.I,
 )
 _OVERALL = re.compile(r"\boverall\b", re.I)
-_GRADE = r"inadequate|outstanding|good|adequate|requires?\s+improvement(?:\s+to\s+be\s+good)?"
 _DATED_INSPECTION = re.compile(
     rf"\b(?:the|its|an?)\s+(?:(?:\d{{1,2}}\s+)?({MONTH_RE})\s+)?((?:19|20)\d\d)\s+"
     rf"(?:[\w-]+\s+){{0,2}}?inspection\b"
     rf"|\b(?:(?:the|an?|its)\s+(?:[\w()-]+\s+){{0,2}}?inspection|inspected(?:\s+by\s+Ofsted)?)"
     rf"\s+(?:\([^)]*\)\s+)?(?:in|of|during)\s+(?:({MONTH_RE})\s+)?((?:19|20)\d\d)\b"
-    rf"|\bjudged\s+(?:to\s+be\s+|as\s+)?({_GRADE})\s+(?:at\s+its\s+|at\s+the\s+|in\s+its\s+)?"
+    rf"|\bjudged\s+(?:to\s+be\s+|as\s+)?({GRADE_WORDS})\s+(?:at\s+its\s+|at\s+the\s+|in\s+its\s+)?"
     rf"(?:(?:last\s+|previous\s+)?inspection\s+)?(?:in|of)\s+(?:({MONTH_RE})\s+)?"
     rf"((?:19|20)\d\d)\b",
     re.I,
 )
 _SENTENCE_GRADE = re.compile(
-    rf"\b(?:judged|rated|graded)\s+(?:to\s+be\s+|as\s+(?:being\s+)?|to\s+)?({_GRADE})\b", re.I
+    rf"\b(?:judged|rated|graded)\s+(?:to\s+be\s+|as\s+(?:being\s+)?|to\s+)?({GRADE_WORDS})\b", re.I
 )
 # Inspections of one service or setting, or of other inspectorates' remits: not an inspection
 # of the authority's children's services.
