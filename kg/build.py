@@ -2,7 +2,9 @@
 
 Workers (a process pool) read and extract files and map them to N-Quads; only the parent
 writes, one named graph per file, so a failure or a kill mid-build never leaves a half-written
-graph and never loses what earlier builds stored. New graphs are written in batches of several
+graph and never loses what earlier builds stored. The store is consistent at every instant:
+the reference graphs (ontology, theme scheme, authorities, shipped datasets) go first in one
+transaction, each source graph goes with its lines of the build record (``build``). New graphs are written in batches of several
 files, each batch in one atomic bulk load (all of its graphs or none); a graph that is already
 stored is replaced in a transaction of its own. Writing happens in a thread of the parent while
 its main thread keeps the workers fed. A file is skipped when its bytes and the extraction
