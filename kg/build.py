@@ -4,8 +4,8 @@ Workers (a process pool) read and extract files and map them to N-Quads; only th
 writes, one named graph per file, so a failure or a kill mid-build never leaves a half-written
 graph and never loses what earlier builds stored. The store is consistent at every instant:
 the reference graphs (ontology, theme scheme, authorities, shipped datasets) go first in one
-transaction, each source graph goes with its lines of the build record (``build``). New graphs are written in batches of several
-files, each batch in one atomic bulk load (all of its graphs or none); a graph that is already
+transaction, each source graph goes with its lines of the build record (``build``).
+New graphs are written in batches of several files, each batch in one atomic bulk load (all of its graphs or none); a graph that is already
 stored is replaced in a transaction of its own. Writing happens in a thread of the parent while
 its main thread keeps the workers fed. A file is skipped when its bytes and the extraction
 fingerprint (software version, extraction code, theme scheme, reference table) match what its
@@ -572,13 +572,23 @@ def build(
     # 3. The end of the build record; what the reference graphs kept for older graphs goes
     # once no graph names it.
     ended = datetime.now(timezone.utc)
+    pruned = {g: _with_retired(store, g, quads, in_use_only=True) for g, quads in reference.items()}
     store.replace_graphs(
-        {g: _with_retired(store, g, quads, in_use_only=True) for g, quads in reference.items()},
+        {g: quads for g, quads in pruned.items() if _held_retired(store, g, quads)},
         add=rdf.build_quads(run_iri, __version__, started, ended, []),
     )
     result.run_iri = run_iri
     result.triples = store.count_triples()
     return result
+
+
+def _held_retired(store: KnowledgeGraph, graph_iri: str, quads: list[ox.Quad]) -> bool:
+    """True if the stored reference graph holds more subjects than ``quads`` describe."""
+    described = {q.subject for q in quads}
+    return any(
+        isinstance(q.subject, ox.NamedNode) and q.subject not in described
+        for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri))
+    )
 
 
 def _with_retired(
