@@ -7,9 +7,10 @@ the reference graphs (ontology, theme scheme, authorities, shipped datasets) go 
 transaction, each source graph goes with its lines of the build record (``build``).
 New graphs are written in batches of several files, each batch in one atomic bulk load
 (all of its graphs or none); a graph that is already stored is replaced in a transaction of
-its own. Writing happens in a thread of the parent while its main thread keeps the workers fed. A file is skipped when its bytes and the extraction
-fingerprint (software version, extraction code, theme scheme, reference table) match what its
-graph was built from, so editing ``themes.ttl`` and rebuilding re-tags everything.
+its own. Writing happens in a thread of the parent while its main thread keeps the workers
+fed. A file is skipped when its bytes and the extraction fingerprint (software version,
+extraction code, theme scheme, reference table) match what its graph was built from, so
+editing ``themes.ttl`` and rebuilding re-tags everything.
 """
 
 from __future__ import annotations
