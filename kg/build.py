@@ -2,12 +2,15 @@
 
 Workers (a process pool) read and extract files and map them to N-Quads; only the parent
 writes, one named graph per file, so a failure or a kill mid-build never leaves a half-written
-graph and never loses what earlier builds stored. New graphs are written in batches of several
-files, each batch in one atomic bulk load (all of its graphs or none); a graph that is already
-stored is replaced in a transaction of its own. Writing happens in a thread of the parent while
-its main thread keeps the workers fed. A file is skipped when its bytes and the extraction
-fingerprint (software version, extraction code, theme scheme, reference table) match what its
-graph was built from, so editing ``themes.ttl`` and rebuilding re-tags everything.
+graph and never loses what earlier builds stored. The store is consistent at every instant:
+the reference graphs (ontology, theme scheme, authorities, shipped datasets) go first in one
+transaction, each source graph goes with its lines of the build record (``build``).
+New graphs are written in batches of several files, each batch in one atomic bulk load
+(all of its graphs or none); a graph that is already stored is replaced in a transaction of
+its own. Writing happens in a thread of the parent while its main thread keeps the workers
+fed. A file is skipped when its bytes and the extraction fingerprint (software version,
+extraction code, theme scheme, reference table) match what its graph was built from, so
+editing ``themes.ttl`` and rebuilding re-tags everything.
 """
 
 from __future__ import annotations
@@ -25,13 +28,18 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
+
+import pyoxigraph as ox
 
 from kg import rdf, search, vocab
 from kg.record import Report
 from kg.resources import data_path
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, writing
 from kg.version import __version__
+
+if TYPE_CHECKING:
+    from kg.datasets import ImportReport
 
 # Modules of the kg package that cannot change what a source graph holds.
 # The modules whose code shapes a source file's graph (relative to the kg package): reading the
@@ -100,6 +108,7 @@ class BuildResult:
     errors: list[str] = field(default_factory=list)
     triples: int = 0
     run_iri: str | None = None
+    linked: list[ImportReport] = field(default_factory=list)  # shipped datasets (``datasets``)
 
     @property
     def ok(self) -> bool:
@@ -166,9 +175,12 @@ def extraction_fingerprint(package: Path | None = None) -> str:
     for source in sorted(sources):
         h.update(source.relative_to(package).as_posix().encode())
         h.update(source.read_bytes())
+    from kg.themes import scheme_path
+
     for name in FINGERPRINT_DATA:
         try:
-            h.update(data_path(name).read_bytes())
+            path = scheme_path() if name == "ontology/themes.ttl" else data_path(name)
+            h.update(path.read_bytes())
         except FileNotFoundError:
             h.update(b"-")
     return h.hexdigest()
@@ -329,8 +341,14 @@ class _Writer:
     ``finished``, or on leaving the ``with`` block.
     """
 
-    def __init__(self, store: KnowledgeGraph, batch_quads: int | None = None) -> None:
+    def __init__(
+        self,
+        store: KnowledgeGraph,
+        record: Callable[[list[_Outcome]], list[ox.Quad]],
+        batch_quads: int | None = None,
+    ) -> None:
         self.store = store
+        self.record = record
         self.batch_quads = batch_quads or BATCH_QUADS
         self._threshold = min(self.batch_quads, FIRST_BATCH_QUADS)
         self._stored_before = {g.value for g in store.store.named_graphs()}
@@ -351,9 +369,10 @@ class _Writer:
         if vocab.source_graph_iri(outcome.path.name) in self._stored_before:
             self._send((None, [outcome]))  # replaced on its own, from its N-Quads
             return
-        if self._spool is None:
-            self._spool = tempfile.TemporaryFile(dir=self._spool_dir)
-        self._spool.write(outcome.nquads)
+        with writing(self.store.path):  # the spool is beside the store, on its disk
+            if self._spool is None:
+                self._spool = tempfile.TemporaryFile(dir=self._spool_dir)
+            self._spool.write(outcome.nquads)
         outcome.nquads = None  # the spool holds it now
         self._spooled.append(outcome)
         self._spooled_quads += outcome.quads
@@ -374,6 +393,8 @@ class _Writer:
 
     def _send_spool(self) -> None:
         if self._spool is not None:
+            with writing(self.store.path):
+                self._spool.write(rdf.serialize_nquads(self.record(self._spooled)))
             job = (self._spool, self._spooled)
             self._spool, self._spooled, self._spooled_quads = None, [], 0
             self._send(job)
@@ -396,21 +417,27 @@ class _Writer:
         try:
             while (job := self._jobs.get()) is not None:
                 spool, outcomes = job
-                if spool is None:
-                    (outcome,) = outcomes
-                    assert outcome.nquads is not None
-                    graph = vocab.source_graph_iri(outcome.path.name)
-                    self.store.replace_graph_nquads(graph, outcome.nquads)
-                else:
-                    with spool:
-                        spool.seek(0)
-                        # report_nquads checked every IRI: no need to check them again
-                        self.store.add_new_graphs(spool, lenient=True)
+                self._write(spool, outcomes)
                 for outcome in outcomes:
                     outcome.nquads = None
                     self._done.put(outcome)
         except BaseException as error:
             self._error = error
+
+    def _write(self, spool: IO[bytes] | None, outcomes: list[_Outcome]) -> None:
+        """Store one job in ONE transaction: the source graphs of its files together with
+        the build record's lines for them, so the record never names a file whose graph is
+        not stored, nor misses one that is."""
+        if spool is None:
+            (outcome,) = outcomes
+            assert outcome.nquads is not None
+            graph = vocab.source_graph_iri(outcome.path.name)
+            self.store.replace_graph_nquads(graph, outcome.nquads, add=self.record(outcomes))
+        else:
+            with spool:
+                spool.seek(0)
+                # report_nquads checked every IRI: no need to check them again
+                self.store.add_new_graphs(spool, lenient=True)
 
     def __enter__(self) -> _Writer:
         return self
@@ -437,12 +464,23 @@ def build(
     progress: Progress | None = None,
     extractor: Extractor | None = None,
     authorities: Iterable[rdf.AuthorityLike] | None = None,
+    datasets: bool = False,
 ) -> BuildResult:
     """Extract every file under ``paths`` into ``store``, one atomic graph per file.
 
     Errors are per file and never stop the batch; a file that fails keeps whatever graph an
     earlier build stored for it. ``extractor`` (default ``extract_file``) must be picklable
-    when ``workers`` > 1; ``authorities`` defaults to the reference table.
+    when ``workers`` > 1; ``authorities`` defaults to the reference table; ``datasets`` also
+    links the shipped data files (``kg.shipped``).
+
+    The store is consistent at every instant, so a build killed at any point leaves a store
+    that validates and answers correctly (``tests/test_build_consistency.py``): the reference
+    graphs (ontology and theme scheme, authorities, shipped datasets) and the start of the
+    build record are written first, in one transaction; then each source graph (or batch of
+    new ones) together with its lines of the build record; last, the record's end time.
+    A changed ontology, theme scheme or reference table keeps what it no longer describes
+    (a theme taken out, say) while graphs built from the old one still use it: that is
+    dropped at the end, once no graph names it.
     """
     started = datetime.now(timezone.utc)
     result = BuildResult()
@@ -490,18 +528,44 @@ def build(
         todo.append(path)
 
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    run_iri = f"{vocab.ID}build/{started.strftime('%Y%m%dT%H%M%S%fZ')}"
+
+    # 1. The reference graphs and the start of the build record, before any source graph.
+    if authorities is None:
+        authorities = reference_authorities()
+    reference = {
+        vocab.ONTOLOGY_GRAPH: store.ontology_quads(),
+        vocab.AUTHORITIES_GRAPH: rdf.authority_quads(authorities),
+    }
+    shipped: dict[str, list[ox.Quad]] = {}
+    if datasets:
+        from kg.shipped import shipped_graphs
+
+        shipped, result.linked = shipped_graphs(store, force=force)
+    started_record = rdf.build_quads(run_iri, __version__, started, None, used)
+    store.replace_graphs(
+        {
+            **{g: _with_retired(store, g, quads) for g, quads in reference.items()},
+            **shipped,
+            vocab.BUILD_GRAPH: started_record,
+        }
+    )
+
+    # 2. The source graphs, each with its lines of the build record.
+    def record(outcomes: list[_Outcome]) -> list[ox.Quad]:
+        sources = [rdf.SourceRef(o.path.name, o.sha256) for o in outcomes if o.sha256]
+        return rdf.build_quads(run_iri, __version__, started, None, sources)
+
     # The text index follows the store: a graph's rows are written once the graph is stored,
     # and anything else out of step (a kill between the two) is mended by the sync below.
     index = search.SearchIndex.beside(store.path) if store.path is not None else None
 
     def stored(outcome: _Outcome) -> None:
-        assert outcome.sha256 is not None
         result.built += 1
-        used.append(rdf.SourceRef(outcome.path.name, outcome.sha256))
         if index is not None and outcome.search is not None:
             index.replace_source(outcome.search)
 
-    with _Writer(store) as writer:
+    with _Writer(store, record) as writer:
         for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
             if outcome.nquads is None or outcome.sha256 is None:
                 result.failed += 1
@@ -516,17 +580,15 @@ def build(
                 stored(done)
     for done in writer.finished():
         stored(done)
-
     result.errors.sort()
-    store.load_ontology()
-    if authorities is None:
-        authorities = reference_authorities()
-    store.replace_graph(vocab.AUTHORITIES_GRAPH, rdf.authority_quads(authorities))
-    run_iri = f"{vocab.ID}build/{started.strftime('%Y%m%dT%H%M%S%fZ')}"
+
+    # 3. The end of the build record; what the reference graphs kept for older graphs goes
+    # once no graph names it.
     ended = datetime.now(timezone.utc)
-    used.sort(key=lambda s: (s.name, s.sha256))
-    store.replace_graph(
-        vocab.BUILD_GRAPH, rdf.build_quads(run_iri, __version__, started, ended, used)
+    pruned = {g: _with_retired(store, g, quads, in_use_only=True) for g, quads in reference.items()}
+    store.replace_graphs(
+        {g: quads for g, quads in pruned.items() if _held_retired(store, g, quads)},
+        add=rdf.build_quads(run_iri, __version__, started, ended, []),
     )
     result.run_iri = run_iri
     result.triples = store.count_triples()
@@ -534,3 +596,41 @@ def build(
         with index:
             index.sync(store.store)
     return result
+
+
+def _held_retired(store: KnowledgeGraph, graph_iri: str, quads: list[ox.Quad]) -> bool:
+    """True if the stored reference graph holds more subjects than ``quads`` describe."""
+    described = {q.subject for q in quads}
+    return any(
+        isinstance(q.subject, ox.NamedNode) and q.subject not in described
+        for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri))
+    )
+
+
+def _with_retired(
+    store: KnowledgeGraph, graph_iri: str, quads: list[ox.Quad], *, in_use_only: bool = False
+) -> list[ox.Quad]:
+    """``quads`` (a reference graph's new content) plus what the stored graph says about the
+    IRIs that the new content no longer describes (a theme taken out of the scheme, an
+    authority out of the table), so that graphs built from the old content stay valid until
+    they are rebuilt. ``in_use_only``: only the IRIs that another graph still names."""
+    g = ox.NamedNode(graph_iri)
+    described = {q.subject for q in quads}
+    retired: dict[ox.NamedNode, list[ox.Quad]] = {}
+    for q in store.store.quads_for_pattern(None, None, None, g):
+        if (
+            isinstance(q.subject, ox.NamedNode)
+            and q.subject not in described
+            and not isinstance(q.object, ox.BlankNode)
+        ):
+            retired.setdefault(q.subject, []).append(q)
+    if not retired:
+        return quads
+    kept = list(quads)
+    for subject, old in retired.items():
+        if in_use_only and not any(
+            q.graph_name != g for q in store.store.quads_for_pattern(None, None, subject, None)
+        ):
+            continue
+        kept.extend(old)
+    return kept

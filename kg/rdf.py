@@ -778,15 +778,17 @@ def build_quads(
     run_iri: str,
     version: str,
     started: datetime,
-    ended: datetime,
+    ended: datetime | None,
     sources: Sequence[SourceRef],
 ) -> list[Quad]:
-    """The PROV-O record of one build in ``BUILD_GRAPH``: software, times, files used."""
+    """The PROV-O record of one build in ``BUILD_GRAPH``: software, times, files used
+    (``ended`` None: a build still running, or killed before it ended)."""
     q = _Quads(vocab.BUILD_GRAPH)
     q.add(run_iri, T.type, T.Activity)
     q.add(run_iri, T.type, T.ExtractionRun)
     q.lit(run_iri, T.startedAtTime, started.isoformat(), XSD + "dateTime")
-    q.lit(run_iri, T.endedAtTime, ended.isoformat(), XSD + "dateTime")
+    if ended is not None:
+        q.lit(run_iri, T.endedAtTime, ended.isoformat(), XSD + "dateTime")
     q.lit(run_iri, T.softwareVersion, version)
     _software(q, run_iri, version)
     for src in sources:

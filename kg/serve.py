@@ -60,6 +60,7 @@ import pyoxigraph as ox
 
 from kg import query_guard, vocab
 from kg.errors import KgError
+from kg.store import store_state, writer_active
 
 log = logging.getLogger(__name__)
 
@@ -527,6 +528,7 @@ class App:
         self._runaway = threading.Event()
         self._dead: list[tuple[Oxigraph, threading.Event]] = []
         self._watcher: threading.Thread | None = None
+        self._served_state = store_state(store)
 
     @property
     def upstream(self) -> str:
@@ -676,6 +678,48 @@ class App:
             return  # keep the busy one rather than none
         self.engine = new
         self.restarts += 1
+        old.stop()
+
+    def follow_store(self, every: float = 0.5) -> None:
+        """Serve each new state of the store once the build writing it ends.
+
+        The engine opens the store read-only, which sees the state it opened for as long as
+        it runs: while a build writes, queries keep that last complete state (never half a
+        file's graph: every write is one transaction). When the store has changed and no
+        process holds it for writing any more, a new engine is opened on the new state and
+        takes the next requests; the old one stops once the requests it had have finished.
+        """
+
+        def loop() -> None:
+            while True:
+                time.sleep(every)
+                with suppress(Exception):
+                    self._follow()
+
+        threading.Thread(target=loop, daemon=True, name="store-follow").start()
+
+    def _follow(self) -> None:
+        state = store_state(self.store)
+        if state == self._served_state or writer_active(self.store):
+            return
+        new = Oxigraph(self.store, self.timeout)
+        try:
+            new.start()
+        except ServeError:
+            return  # keep serving the state it has; tried again next time
+        if store_state(self.store) != state or writer_active(self.store):
+            new.stop()  # a write began meanwhile: wait for it to end
+            return
+        with self._lock:
+            old, self.engine = self.engine, new
+            self._ro_store = None
+        self._served_state = state
+        deadline = time.monotonic() + self.timeout + 2
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight == 0:
+                    break
+            time.sleep(0.05)
         old.stop()
 
     def queries(self) -> dict[str, Any]:
@@ -1230,6 +1274,7 @@ class Server:
         except ServeError:
             self.httpd.server_close()
             raise
+        self.app.follow_store()
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -1241,6 +1286,7 @@ class Server:
         except ServeError:
             self.httpd.server_close()
             raise
+        self.app.follow_store()
         try:
             self.httpd.serve_forever()
         finally:

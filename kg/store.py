@@ -8,8 +8,12 @@ same triple, that union is a bag, so every count here uses DISTINCT.
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterable
+import struct
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +32,10 @@ ONTOLOGY_FILES = ("ontology/ontology.ttl", "ontology/themes.ttl")
 SHAPES_FILE = "ontology/shapes.ttl"
 
 
+# Read-only opens tried while a writer replaces the table files being opened.
+OPEN_ATTEMPTS = 20
+
+
 def default_store_path() -> Path:
     """``$KG_STORE`` if set, else ``./kg-store``: the default of every ``--store`` option."""
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
@@ -35,6 +43,63 @@ def default_store_path() -> Path:
 
 class StoreMissingError(KgError):
     """Raised when a read-only open finds no store (so the CLI can say: run ``kg build``)."""
+
+
+class StoreWriteError(KgError, OSError):
+    """A write the store refused (disk full, read-only file system...), named in one line:
+    ``"<store>: cannot write: <problem>"``. The transaction it was writing is not stored;
+    everything stored before it is unchanged."""
+
+    def __init__(self, where: Path | None, error: BaseException) -> None:
+        problem = getattr(error, "strerror", None) or " ".join(str(error).split())
+        # RocksDB's messages end with the cause: "...: No space left on device"
+        problem = problem.rsplit(": ", 1)[-1] if ": " in problem else problem
+        KgError.__init__(self, f"cannot write: {problem}", where or "the store")
+
+
+@contextmanager
+def writing(where: Path | None) -> Iterator[None]:
+    """Turn an operating-system error of a store write into a ``StoreWriteError``."""
+    try:
+        yield
+    except StoreWriteError:
+        raise
+    except OSError as error:
+        raise StoreWriteError(where, error) from error
+
+
+def store_state(path: Path) -> tuple[tuple[str, int], ...]:
+    """A stamp of what a store directory holds: changes with every committed write (the
+    write-ahead log, the manifest), so a reader can tell when to reopen."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return ()
+    stamp = []
+    for name in sorted(names):
+        if name == "CURRENT" or name.startswith("MANIFEST-") or name.endswith(".log"):
+            try:
+                stamp.append((name, os.stat(path / name).st_size))
+            except OSError:
+                continue
+    return tuple(stamp)
+
+
+def writer_active(path: Path) -> bool:
+    """True while another process has the store open for writing (a build): RocksDB holds
+    a POSIX lock on its ``LOCK`` file, which ``F_GETLK`` sees without taking it."""
+    try:
+        fd = os.open(path / "LOCK", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, probe)
+        return struct.unpack("hhqqi4x", answer)[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -75,6 +140,14 @@ def _insert_data_body(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(f"{_term(q.subject)} {_term(q.predicate)} {_term(q.object)} ." for q in quads)
 
 
+def _quads_body(quads: Iterable[ox.Quad]) -> str:
+    """Quads for ``INSERT DATA`` / ``DELETE DATA``, grouped as ``GRAPH <g> { ... }`` blocks."""
+    by_graph: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        by_graph.setdefault(_term(q.graph_name), []).append(q)
+    return "\n".join(f"GRAPH {g} {{\n{_insert_data_body(qs)}\n}}" for g, qs in by_graph.items())
+
+
 def _has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
     return any(
         isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
@@ -106,11 +179,25 @@ class KnowledgeGraph:
 
     @classmethod
     def open_read_only(cls, path: Path | str | None = None) -> KnowledgeGraph:
-        """Open an existing store for reading only (stats, validate, queries)."""
+        """Open an existing store for reading only (stats, validate, queries).
+
+        The handle sees the store as it was when opened, for as long as it is open: every
+        write is one transaction (``kg.build``), so that is a consistent state, whatever a
+        build running meanwhile writes; reopen to see later writes. A build merging table
+        files may delete one while this opens it: RocksDB then reports it missing, and the
+        open is tried again on the state that replaced it.
+        """
         where = Path(path) if path is not None else default_store_path()
         if not (where / "CURRENT").exists():
             raise StoreMissingError(f"no knowledge graph store at {where}: run `kg build` first")
-        return cls(ox.Store.read_only(str(where)), where, read_only=True)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return cls(ox.Store.read_only(str(where)), where, read_only=True)
+            except (OSError, RuntimeError) as error:
+                if "No such file" not in str(error) or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     @classmethod
     def in_memory(cls) -> KnowledgeGraph:
@@ -119,9 +206,12 @@ class KnowledgeGraph:
 
     def close(self) -> None:
         """Flush and drop the handle so the RocksDB lock is released promptly."""
-        if not self.read_only and self.path is not None:
-            self.store.flush()
-        del self.store
+        try:
+            if not self.read_only and self.path is not None:
+                with writing(self.path):
+                    self.store.flush()
+        finally:
+            del self.store
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -132,40 +222,54 @@ class KnowledgeGraph:
     # --- writing ---------------------------------------------------------------------------
 
     def replace_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Make one named graph hold exactly ``quads``, in ONE transaction.
+        """Make one named graph hold exactly ``quads``, in ONE transaction (``replace_graphs``)."""
+        self.replace_graphs({graph_iri: quads})
 
-        A reader, or a process killed mid-write, sees the old graph or the new one, never a
-        mix: a new graph is written with ``Store.extend`` (one transaction); an existing one
-        with a single SPARQL update request (``Store.update`` applies the whole request in
-        one transaction) that deletes only the quads that went and inserts only those that
-        came, so rebuilding an unchanged file writes nothing. Quads are put into
-        ``graph_iri`` whatever graph they carry.
+    def replace_graphs(
+        self, graphs: Mapping[str, Iterable[ox.Quad]], *, add: Iterable[ox.Quad] = ()
+    ) -> None:
+        """Make each named graph hold exactly its quads, and add the quads ``add`` (in the
+        graphs they name), all in ONE transaction.
+
+        A reader, or a process killed mid-write, sees the old state or the new one, never a
+        mix: so graphs that must agree (a source file's graph and the build record naming it;
+        the ontology, theme scheme and reference tables) are written together. New graphs and
+        additions only: one ``Store.extend``. Otherwise a single SPARQL update request
+        (``Store.update`` applies the whole request in one transaction) that deletes only the
+        quads that went and inserts only those that came, so rewriting an unchanged graph
+        writes nothing; a graph with blank nodes (which DELETE DATA cannot name) is dropped
+        and inserted whole. Quads are put into their graph whatever graph they carry.
         """
-        g = _graph_node(graph_iri)
-        new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
-        if not self.store.contains_named_graph(g):
-            if new:
-                self.store.extend(new)
-            return
-        if not new:
-            self.drop_graph(graph_iri)
-            return
-        old = set(self.store.quads_for_pattern(None, None, None, g))
-        if _has_blank_nodes(old) or _has_blank_nodes(new):
-            # DELETE DATA cannot name blank nodes: rewrite the whole graph instead.
-            self.store.update(
-                f"DROP SILENT GRAPH {_term(g)} ;\n"
-                f"INSERT DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(new)}\n}} }}"
-            )
-            return
-        new = _canonical(new)
-        removed, added = old - new, new - old
-        parts = []
-        if removed:
-            parts.append(f"DELETE DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(removed)}\n}} }}")
-        if added:
-            parts.append(f"INSERT DATA {{ GRAPH {_term(g)} {{\n{_insert_data_body(added)}\n}} }}")
-        if parts:
+        extra = list(add)
+        parts: list[str] = []
+        inserts: list[ox.Quad] = []
+        for graph_iri, quads in graphs.items():
+            g = _graph_node(graph_iri)
+            new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
+            if not self.store.contains_named_graph(g):
+                inserts.extend(new)
+                continue
+            if not new:
+                parts.append(f"DROP SILENT GRAPH {_term(g)}")
+                continue
+            old = set(self.store.quads_for_pattern(None, None, None, g))
+            if _has_blank_nodes(old) or _has_blank_nodes(new):
+                parts.append(f"DROP SILENT GRAPH {_term(g)}")
+                inserts.extend(new)
+                continue
+            new = _canonical(new)
+            removed, added = old - new, new - old
+            if removed:
+                parts.append(f"DELETE DATA {{ {_quads_body(removed)} }}")
+            inserts.extend(added)
+        inserts.extend(extra)
+        with writing(self.path):
+            if not parts:
+                if inserts:
+                    self.store.extend(inserts)
+                return
+            if inserts:
+                parts.append(f"INSERT DATA {{ {_quads_body(inserts)} }}")
             self.store.update(" ;\n".join(parts))
 
     def replace_graph_ntriples(self, graph_iri: str, data: bytes) -> None:
@@ -182,17 +286,14 @@ class KnowledgeGraph:
         parsed = ox.parse(data, format=ox.RdfFormat.N_TRIPLES, without_named_graphs=True)
         self.replace_graph(graph_iri, parsed)
 
-    def replace_graph_nquads(self, graph_iri: str, data: bytes) -> None:
-        """``replace_graph_ntriples`` for N-Quads (as ``kg.rdf.report_nquads`` writes them);
-        quads are put into ``graph_iri`` whatever graph they name."""
-        g = _graph_node(graph_iri)
+    def replace_graph_nquads(
+        self, graph_iri: str, data: bytes, *, add: Iterable[ox.Quad] = ()
+    ) -> None:
+        """``replace_graphs`` of one graph from N-Quads (as ``kg.rdf.report_nquads`` writes
+        them; put into ``graph_iri`` whatever graph they name), with ``add`` in the same
+        transaction."""
         parsed = ox.parse(data, format=ox.RdfFormat.N_QUADS)
-        if not self.store.contains_named_graph(g):
-            quads = [ox.Quad(q.subject, q.predicate, q.object, g) for q in parsed]
-            if quads:
-                self.store.extend(quads)
-            return
-        self.replace_graph(graph_iri, parsed)
+        self.replace_graphs({graph_iri: parsed}, add=add)
 
     def add_new_graphs(self, data: bytes | IO[bytes], *, lenient: bool = False) -> None:
         """Write named graphs the store does not hold yet, all in ONE atomic step.
@@ -209,19 +310,27 @@ class KnowledgeGraph:
         """
         if isinstance(data, bytes) and not data.strip():
             return
-        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
+        with writing(self.path):
+            self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
 
     def drop_graph(self, graph_iri: str) -> None:
         self.store.update(f"DROP SILENT GRAPH {_term(_graph_node(graph_iri))}")
 
-    def load_ontology(self) -> int:
-        """Replace ``ONTOLOGY_GRAPH`` with ontology.ttl + themes.ttl; returns the triple count."""
+    def ontology_quads(self) -> list[ox.Quad]:
+        """``ONTOLOGY_GRAPH``'s content: ontology.ttl and the theme scheme the tagger uses
+        (``$KG_THEMES`` or themes.ttl, ``kg.themes.scheme_path``)."""
+        from kg.themes import scheme_path
+
         quads: list[ox.Quad] = []
         graph = _graph_node(vocab.ONTOLOGY_GRAPH)
-        for name in ONTOLOGY_FILES:
-            path = data_path(name)
+        for path in (data_path(ONTOLOGY_FILES[0]), scheme_path()):
             for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
                 quads.append(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
+        return quads
+
+    def load_ontology(self) -> int:
+        """Replace ``ONTOLOGY_GRAPH`` with ``ontology_quads``; returns the triple count."""
+        quads = self.ontology_quads()
         self.replace_graph(vocab.ONTOLOGY_GRAPH, quads)
         return len(quads)
 

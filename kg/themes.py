@@ -147,7 +147,9 @@ def _trie_regex(
     return re.compile(r"(?<!\w)" + emit(trie))
 
 
-def _scheme_path(path: Path | None) -> Path:
+def scheme_path(path: Path | None = None) -> Path:
+    """The theme scheme to read: ``path``, else ``$KG_THEMES``, else the shipped themes.ttl
+    (the tagger, the stored ontology graph and the build fingerprint all use this one)."""
     if path is not None:
         return Path(path)
     env = os.environ.get("KG_THEMES")
@@ -215,7 +217,7 @@ class ThemeTagger:
     @classmethod
     def load(cls, path: Path | None = None) -> ThemeTagger:
         """Read a theme scheme: ``path``, else ``$KG_THEMES``, else the shipped themes.ttl."""
-        path = _scheme_path(path)
+        path = scheme_path(path)
         quads = pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
         theme_iris: set[str] = set()
         pref: dict[str, list[tuple[str, str]]] = {}
@@ -254,7 +256,7 @@ class ThemeTagger:
     def shared(cls, path: Path | None = None) -> ThemeTagger:
         """A tagger loaded once per process and file version (tagging a build's reports
         should not re-read the scheme for each one; an edited file is re-read)."""
-        resolved = _scheme_path(path).resolve()
+        resolved = scheme_path(path).resolve()
         key = (str(resolved), resolved.stat().st_mtime_ns)
         if key not in _SHARED:
             _SHARED[key] = cls.load(resolved)

@@ -350,7 +350,8 @@ def test_a_store_error_stops_the_build(
     with KnowledgeGraph.open(tmp_path / "store") as kg:
         with pytest.raises(OSError, match="disk full"):
             run([corpus], kg, workers=2)
-        assert kg.graphs() == []
+        # the reference graphs were written first; no source graph, no half batch
+        assert [g for g in kg.graphs() if "/source/" in g] == []
 
 
 def _graph(kg: KnowledgeGraph, graph: str) -> set[ox.Quad]:

@@ -17,7 +17,7 @@ from rich.progress import Progress as RichProgress
 
 from kg.build import BuildResult, build, extract_file
 from kg.cli.console import StoreOption, err, fail, open_read_only, out, store_path, table
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, StoreWriteError
 from kg.version import __version__
 
 
@@ -92,17 +92,14 @@ def build_command(
         )
         raise fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
     try:
-        result = _run_build(paths, graph, force, workers)
-        if datasets:
-            from kg.shipped import import_default_datasets
-
-            linked = import_default_datasets(graph, force=force)
-        else:
-            linked = []
-        rows = graph.visits_by_authority()
-        result.triples = graph.count_triples()  # datasets included
-    finally:
-        graph.close()
+        try:
+            result = _run_build(paths, graph, force, workers, datasets)
+            rows = graph.visits_by_authority()
+        finally:
+            graph.close()
+    except StoreWriteError as error:  # disk full, read-only: what was stored is unchanged
+        raise fail(f"error: {error}") from None
+    linked = result.linked
     for line in result.errors:
         print(line, file=sys.stderr)
     if rows:
@@ -134,10 +131,10 @@ def build_command(
 
 
 def _run_build(
-    paths: list[Path], graph: KnowledgeGraph, force: bool, workers: int | None
+    paths: list[Path], graph: KnowledgeGraph, force: bool, workers: int | None, datasets: bool
 ) -> BuildResult:
     if not err.is_terminal:
-        return build(paths, graph, force=force, workers=workers)
+        return build(paths, graph, force=force, workers=workers, datasets=datasets)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -145,7 +142,9 @@ def _run_build(
         TimeElapsedColumn(),
     )
     with RichProgress(*columns, console=err, transient=True) as bar:
-        return build(paths, graph, force=force, workers=workers, progress=_Bar(bar))
+        return build(
+            paths, graph, force=force, workers=workers, datasets=datasets, progress=_Bar(bar)
+        )
 
 
 def extract_command(
