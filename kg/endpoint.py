@@ -138,15 +138,15 @@ def _read(response: Any, deadline: float | None, timeout: float | None) -> bytes
 def _parse(data: bytes, media_type: str, form: str, limit: int | None, url: str) -> QueryResult:
     try:
         if form == "graph":
-            syntax = (
+            rdf_syntax = (
                 ox.RdfFormat.N_TRIPLES
                 if media_type == "text/plain"
                 else ox.RdfFormat.from_media_type(media_type)
             )
-            if syntax is None:
+            if rdf_syntax is None:
                 raise QueryError(f"endpoint {url} sent {media_type}, not an RDF syntax")
             triples = (
-                q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(data, format=syntax)
+                q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(data, format=rdf_syntax)
             )
             return from_pyoxigraph(triples, limit)
         syntax = ox.QueryResultsFormat.from_media_type(media_type)

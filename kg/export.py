@@ -242,9 +242,6 @@ def export(store: ox.Store, output: IO[bytes], fmt: str) -> Description:
         store.dump(output, format=rdf_format)
         output.write(b"\n")
         ox.serialize(
-            described,
-            output,
-            format=rdf_format,
-            **({"prefixes": PREFIXES} if fmt == "trig" else {}),
+            described, output, format=rdf_format, prefixes=PREFIXES if fmt == "trig" else None
         )
     return description

@@ -54,7 +54,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -563,7 +563,9 @@ class App:
         engine = self.engine
         parsed = urllib.parse.urlsplit(engine.url)
         deadline = time.monotonic() + self.timeout
-        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=self.timeout)
+        conn = http.client.HTTPConnection(
+            parsed.hostname or "127.0.0.1", parsed.port, timeout=self.timeout
+        )
         timed_out = False
         try:
             try:
@@ -1079,10 +1081,9 @@ class Handler(BaseHTTPRequestHandler):
         except UpstreamTimeout:
             self._text(504, "the service description timed out")
             return
-        host = (
-            self.headers.get("Host")
-            or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        )
+        address = self.server.server_address
+        assert isinstance(address, tuple)  # an AF_INET(6) server
+        host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
         body = answer.body.replace(
             f"{self.app.upstream}/query".encode(),
             f"http://{host}{urllib.parse.urlsplit(self.path).path}".encode(),
@@ -1203,12 +1204,15 @@ def _check_saved(sparql: str, allowed: frozenset[str]) -> None:
 def _transcode(stream: _EngineStream, graph: bool, fmt: Any, writer: _AnswerWriter) -> None:
     """Parse the engine's answer as it arrives and write it in ``fmt``: a break in it raises
     ``SyntaxError`` rather than reaching the client."""
+    # pyoxigraph reads and writes any object with read()/write(); its stubs name IO[bytes]
+    source: IO[bytes] = stream  # type: ignore[assignment]
+    target: IO[bytes] = writer  # type: ignore[assignment]
     if graph:
-        triples = (quad.triple for quad in ox.parse(stream, format=ox.RdfFormat.N_TRIPLES))
+        triples = (quad.triple for quad in ox.parse(source, format=ox.RdfFormat.N_TRIPLES))
         prefixes = vocab.PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-        ox.serialize(triples, writer, fmt, prefixes=prefixes)
+        ox.serialize(triples, target, fmt, prefixes=prefixes)
     else:
-        ox.parse_query_results(stream, format=ox.QueryResultsFormat.JSON).serialize(writer, fmt)
+        ox.parse_query_results(source, format=ox.QueryResultsFormat.JSON).serialize(target, fmt)
 
 
 class _Listener(ThreadingHTTPServer):
@@ -1265,6 +1269,7 @@ class Server:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET(6) server: (host, port, ...)
         return f"http://{host}:{port}/"
 
     def start(self) -> Server:

@@ -130,7 +130,7 @@ def _graph_node(graph_iri: str) -> ox.NamedNode:
     return ox.NamedNode(graph_iri)
 
 
-def _term(value: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+def _term(value: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple | ox.DefaultGraph) -> str:
     """A term's own N-Triples serialisation, which is also valid SPARQL syntax."""
     return str(value)
 
@@ -477,6 +477,7 @@ class KnowledgeGraph:
         triples = self.store.query(
             "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
         )
+        assert isinstance(triples, ox.QueryTriples)  # a CONSTRUCT answers triples
         for t in triples:
             graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
         return graph

@@ -274,7 +274,8 @@ def _sections(
             role = "content"
         elif _GENERIC.match(key):
             if started and current.role != "recs":
-                name = current.name if current.role == "content" else name
+                if current.role == "content" and current.name is not None:
+                    name = current.name
                 role = "content"
         elif _CONTENT.match(key) or new_part != part:
             role = "content"
@@ -616,7 +617,8 @@ def _slac_fill(section: _Section, grades: dict[str, str], framework: dict[str, l
     if group == "overall":  # "Overall effectiveness" then "Grade 2 (Good)"
         area = next((a for a in missing if a.lower() == name), None)
         if area:
-            for block in [section.heading, *section.items[:2]]:
+            heading = [section.heading] if section.heading is not None else []
+            for block in [*heading, *section.items[:2]]:
                 m = re.search(r"\bgrade\s+\d\s*\(?(\w+)\)?\s*$", one_line(block.text), re.I)
                 if m:
                     grades[area] = SLAC.spell(m.group(1))
