@@ -379,9 +379,10 @@ def markdown(summary: dict[str, Any]) -> str:
             rows = [r for r in summary["queries"] if r.get("scope") == kind]
             missed = [r["query"] for r in rows if not r["target_met"]]
             label = "one authority, theme or inspector" if kind == "one" else "whole country"
+            which = ", ".join(f"`{m}`" for m in missed) + " missed" if missed else "none missed"
             lines.append(
                 f"| saved queries, {label}: {len(rows) - len(missed)} of {len(rows)} met "
-                f"| {', '.join(f'`{m}`' for m in missed) or 'all'} missed "
+                f"| {which} "
                 f"| ≤ {limit:g} ms each | {'yes' if not missed else '**no**'} |"
             )
     return "\n".join(lines) + "\n"
