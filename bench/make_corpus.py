@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from kg.extract.common import MONTH_NAMES  # noqa: E402  (after the path set-up above)
+
 SEEDS = ROOT / "seeds"
 # The real reports copies are made from by default: the repository's own (the Tees Valley
 # seeds and the national test files). The shared archive is given with --input:
@@ -61,20 +63,7 @@ MAX_DAY_SHIFT = 40
 # dated this many days after it took over: the visit a letter reports on came before it.
 ESTABLISHED_MARGIN = 200
 
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = list(MONTH_NAMES)  # the extractor's month names
 _MONTH_NO = {m.lower(): i + 1 for i, m in enumerate(MONTHS)}
 
 # Name variants the seed reports use for their own authority, longest first.
