@@ -158,7 +158,8 @@ _RECOMMENDATIONS = """
 SELECT DISTINCT ?authority ?visit ?item ?theme WHERE {
   GRAPH ?g { ?visit kg:authority ?authority ; kg:report ?report .
              ?report kg:hasRecommendation ?item .
-             ?item kg:theme ?theme }
+             ?item kg:theme ?theme ;
+                   kg:addressedTo ?authority }  # the council's, not its safeguarding board's
 }"""
 
 _WEAKNESSES = """

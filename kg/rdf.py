@@ -509,7 +509,8 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
                 q.add(iri, T.priority, vocab.PRIORITY + rec.priority)
             for theme in rec.themes:
                 q.add(iri, T.theme, vocab.THEME + theme)
-                raised.setdefault(theme, ([], []))[0].append((iri, rec.text))
+                if addressee_org == authority:  # the board's points are not the council's
+                    raised.setdefault(theme, ([], []))[0].append((iri, rec.text))
         _annotate(q, report, iri, rec.start, rec.end, f"recommendation {index}")
 
     seen = set()

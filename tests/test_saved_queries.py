@@ -352,3 +352,30 @@ def test_earlier_inspections_quote_the_gold_grades(store) -> None:
 def test_earlier_inspections_bind_authority(store) -> None:
     got = rows(store, "earlier-inspections", authority="Redcar and Cleveland")
     assert [(r["earlier_date"], r["quoted_grade"]) for r in got] == [("2017-01", None)]
+
+
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [("recurring-issues", "quotes"), ("unresolved-recommendations", "recommendation")],
+)
+def test_a_safeguarding_boards_points_are_not_the_councils(
+    hartlepool_history_graph, name: str, column: str
+) -> None:
+    """Hartlepool's 2013 SIF report also reviewed its Safeguarding Children Board; the board's
+    recommendations ("The HSCB should ...") are addressed to the board, not the council, so a
+    question about what the council was told does not count them."""
+    board_points = [
+        str(row[0].value)
+        for row in hartlepool_history_graph.query(
+            "PREFIX kg: <https://w3id.org/ofsted-kg/def#> SELECT ?text WHERE {"
+            " ?r kg:addressedTo ?board . ?board a kg:SafeguardingBoard . ?r kg:text ?text }",
+            use_default_graph_as_union=True,
+        )
+    ]
+    assert any("HSCB" in text for text in board_points)  # the board's points are in the graph
+    result = run_saved(hartlepool_history_graph, name, authority="Hartlepool")
+    i = result.columns.index(column)
+    told = " | ".join(str(row[i].value) for row in result.rows if row[i] is not None)
+    assert told  # the council's own points are there
+    for text in board_points:
+        assert text not in told
