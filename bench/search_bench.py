@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     store = ox.Store.read_only(str(args.store))
-    state = search.store_state(store)
+    state = search.recorded_sources(store)
     started = time.perf_counter()
     entries = list(search.entries_from_store(store, sorted(state)))
     read_s = time.perf_counter() - started

@@ -41,6 +41,7 @@ import pyoxigraph as ox
 
 from kg import terms, vocab
 from kg.errors import KgError
+from kg.store import store_state as directory_stamp
 from kg.vocab import T
 
 INDEX_FILE = "search.sqlite"
@@ -320,7 +321,7 @@ def _authority_name(code: str) -> str:
 # --- the store's side -------------------------------------------------------------------------
 
 
-def store_state(store: ox.Store) -> dict[str, tuple[str, str]]:
+def recorded_sources(store: ox.Store) -> dict[str, tuple[str, str]]:
     """Each source graph's (file SHA-256, extraction fingerprint), as its build recorded them:
     what the index must match. One query; ~10 ms on the national graph."""
     query = f"""SELECT ?g ?sha ?fp WHERE {{ GRAPH ?g {{
@@ -379,6 +380,7 @@ class SearchIndex:
             check_same_thread=False,
         )
         self.rebuilt = False
+        self.store_path: Path | None = None  # set by ``beside``: the store this index follows
         try:
             self._prepare()
         except sqlite3.DatabaseError as error:  # not a database, or a broken one: start again
@@ -414,7 +416,9 @@ class SearchIndex:
     @classmethod
     def beside(cls, store_path: Path | str | None) -> SearchIndex:
         """The index of the store at ``store_path`` (in memory when it is None)."""
-        return cls(index_path(store_path) if store_path is not None else None)
+        index = cls(index_path(store_path) if store_path is not None else None)
+        index.store_path = Path(store_path) if store_path is not None else None
+        return index
 
     def close(self) -> None:
         self.db.close()
@@ -433,6 +437,10 @@ class SearchIndex:
         class _Tx:
             def __enter__(self) -> None:
                 db.execute("BEGIN IMMEDIATE")
+                # any write makes the index's last in-step stamp void (see ``sync``); a new
+                # index has no meta table yet
+                with suppress(sqlite3.OperationalError):
+                    db.execute("DELETE FROM meta WHERE key = 'store_stamp'")
 
             def __exit__(self, kind: object, *rest: object) -> None:
                 db.execute("COMMIT" if kind is None else "ROLLBACK")
@@ -533,9 +541,19 @@ class SearchIndex:
 
     def sync(self, store: ox.Store) -> SyncReport:
         """Re-index from ``store`` every source whose recorded state differs from the
-        store's, and drop the sources it no longer has (cheap when in step: one query)."""
+        store's, and drop the sources it no longer has (cheap when in step: one query).
+
+        When the index follows a store directory, the store's file stamp
+        (``kg.store.store_state``: it changes with every committed write) is recorded after a
+        sync and no index write since; an unchanged stamp skips even the query."""
         report = SyncReport(rebuilt=self.rebuilt)
-        wanted = store_state(store)
+        stamp = repr(directory_stamp(self.store_path)) if self.store_path is not None else None
+        if stamp is not None:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'store_stamp'").fetchone()
+            if row is not None and row[0] == stamp:
+                self.rebuilt = False
+                return report
+        wanted = recorded_sources(store)
         held = self.state()
         stale = [g for g, st in wanted.items() if held.get(g) != st]
         gone = [g for g in held if g not in wanted]
@@ -546,6 +564,10 @@ class SearchIndex:
             report.removed = len(gone)
         if stale:
             report.indexed = self.replace_sources(entries_from_store(store, sorted(stale)))
+        if stamp is not None:  # taken before the store was read: a later write changes it
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('store_stamp', ?)", (stamp,)
+            )
         self.rebuilt = False
         return report
 

@@ -174,7 +174,7 @@ def test_the_index_built_with_the_store_is_the_one_rebuilt_from_it(
     store = _copy(two_file_store, tmp_path)
     with search.SearchIndex.beside(store) as built, KnowledgeGraph.open_read_only(store) as g:
         assert len(built.state()) == 2 and built.count() > 50
-        assert built.state() == search.store_state(g.store)
+        assert built.state() == search.recorded_sources(g.store)
         with search.SearchIndex(tmp_path / "again.sqlite") as again:
             again.rebuild_from_store(g.store)
             assert _rows(again) == _rows(built)
@@ -202,6 +202,31 @@ def test_a_stale_or_missing_index_is_repaired_on_open(two_file_store: Path, tmp_
             assert report.rebuilt and _rows(index) == expected
 
 
+def test_an_unchanged_store_is_not_read_again_and_a_changed_one_is(
+    two_file_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search on a store that no write has touched since the last sync skips the store's
+    state query (it would cost more than the search); a build in between is still seen."""
+    store = _copy(two_file_store, tmp_path)
+    with KnowledgeGraph.open_read_only(store) as graph:
+        search.open_index(graph.store, store)[0].close()  # in step, stamp recorded
+    reads: list[int] = []
+    real = search.recorded_sources
+    monkeypatch.setattr(search, "recorded_sources", lambda s: reads.append(1) or real(s))
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, report = search.open_index(graph.store, store)
+        index.close()
+    assert reads == [] and report.indexed == 0
+    third = sorted(SEEDS.glob("*.txt"))[2]
+    with KnowledgeGraph.open(store) as graph:
+        assert build([third], graph, workers=1).ok
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, _ = search.open_index(graph.store, store)
+        with index:
+            assert reads  # the store changed: its state was read again
+            assert len(index.state()) == 3
+
+
 def test_a_build_killed_between_store_and_index_writes_is_repaired(tmp_path: Path) -> None:
     """A real process dies (os._exit, like SIGKILL: no cleanup) right after the store has
     a graph and before the index records it; the next search repairs the index."""
@@ -224,7 +249,7 @@ build([Path(f) for f in {files!r}], graph, workers=1)
     assert done.returncode == 9, done.stderr.decode()
     graph = KnowledgeGraph.open_read_only(store)
     try:
-        stored = search.store_state(graph.store)
+        stored = search.recorded_sources(graph.store)
         assert stored  # the store has the graph the index never heard of
         with search.SearchIndex.beside(store) as index:
             assert index.state() != stored
@@ -267,7 +292,7 @@ def test_sigkill_during_a_build_leaves_store_and_index_in_step(tmp_path: Path) -
     with KnowledgeGraph.open_read_only(store) as graph:
         index, _ = search.open_index(graph.store, store)
         with index:
-            assert index.state() == search.store_state(graph.store)
+            assert index.state() == search.recorded_sources(graph.store)
             fresh = search.SearchIndex(None)
             fresh.rebuild_from_store(graph.store)
             assert _rows(index) == _rows(fresh)
