@@ -194,6 +194,15 @@ def _continues(previous: str, line: str) -> bool:
 # --------------------------------------------------------------------------- plain text
 
 
+def _kept_glyph(match: re.Match[str]) -> str:
+    return match.group() if match.group() in _KEPT_GLYPHS else ""
+
+
+def _without_private_use(text: str) -> str:
+    """``text`` without private-use glyphs other than the bullets kept as markers."""
+    return text if text.isascii() else _PRIVATE_USE.sub(_kept_glyph, text)
+
+
 def clean_plain_text(raw: str) -> str:
     """Clean a text copy of a report into the same block shape as a PDF."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -201,9 +210,7 @@ def clean_plain_text(raw: str) -> str:
     blocks: list[list[str]] = []
     current: list[str] = []
     for line in raw.split("\n"):
-        line = _PRIVATE_USE.sub(
-            lambda m: m.group() if m.group() in _KEPT_GLYPHS else "", line
-        ).rstrip()
+        line = _without_private_use(line).rstrip()
         if not line.strip():
             if current:
                 blocks.append(current)
@@ -249,10 +256,12 @@ def _join_blocks(blocks: list[str]) -> str:
 @dataclass
 class _Line:
     text: str
-    top: float
+    top: float  # of its first letter or digit
     bottom: float
     left: float
-    right: float
+    right: float  # of its last character
+    last_top: float
+    last_bottom: float
 
 
 def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
@@ -291,12 +300,8 @@ def _page_lines(page) -> list[_Line]:
         lines: list[_Line] = []
         pos = 0
         for raw in text.split("\r\n"):
-            start = pos
+            lines.extend(_visual_lines(textpage, pos, raw))
             pos += len(raw) + 2
-            for piece_start, piece in _visual_lines(textpage, start, raw):
-                line = _line(textpage, piece_start, piece)
-                if line is not None:
-                    lines.append(line)
         return lines
     finally:
         textpage.close()
@@ -310,42 +315,33 @@ def _charbox(textpage, index: int) -> tuple[float, float, float, float]:
         return 0.0, 0.0, 0.0, 0.0
 
 
-def _visual_lines(textpage, start: int, raw: str) -> list[tuple[int, str]]:
-    """``raw`` split where the text layer ran two lines of the page together.
+def _visual_lines(textpage, start: int, raw: str) -> list[_Line]:
+    """The lines of the page in one line of the text layer: one, unless pdfium ran two together.
 
     pdfium sometimes emits a footnote's first line on the end of the body line above it
     ("... decision-1 The areas for improvement ..."). The two ends of such a line sit several
     lines apart vertically (a line wrapped after a hyphen, which pdfium also runs together, is
     one line apart and is left alone); the text is cut at the first character that moved.
     """
-    width = len(raw.rstrip())
-    if width < 2:
-        return [(start, raw)]
-    alnum = _ALNUM.search(raw)
-    if alnum is None:
-        return [(start, raw)]
-    _, first_bottom, _, first_top = _charbox(textpage, start + alnum.start())
-    _, last_bottom, _, last_top = _charbox(textpage, start + width - 1)
-    height = max(first_top - first_bottom, last_top - last_bottom, 1.0)
-    if abs(first_bottom - last_bottom) <= 3 * height:
-        return [(start, raw)]
-    for offset in range(1, width):
+    line = _line(textpage, start, raw)
+    if line is None:
+        return []
+    height = max(line.top - line.bottom, line.last_top - line.last_bottom, 1.0)
+    if abs(line.bottom - line.last_bottom) <= 3 * height:
+        return [line]
+    for offset in range(1, len(raw.rstrip())):
         if raw[offset].isspace():
             continue
-        _, bottom, _, _ = _charbox(textpage, start + offset)
-        if abs(bottom - first_bottom) > 3 * height:
-            return [(start, raw[:offset]), *_visual_lines(textpage, start + offset, raw[offset:])]
-    return [(start, raw)]
+        if abs(_charbox(textpage, start + offset)[1] - line.bottom) > 3 * height:
+            return _visual_lines(textpage, start, raw[:offset]) + _visual_lines(
+                textpage, start + offset, raw[offset:]
+            )
+    return [line]
 
 
 def _line(textpage, start: int, raw: str) -> _Line | None:
     """One text line with its geometry, or None when nothing printable is left."""
-    if raw.isascii():  # no private-use glyph to drop
-        clean = raw.strip()
-    else:
-        clean = _PRIVATE_USE.sub(
-            lambda m: m.group() if m.group() in _KEPT_GLYPHS else "", raw
-        ).strip()
+    clean = _without_private_use(raw).strip()
     if not clean:
         return None
     # the first alphanumeric character and the last non-space one
@@ -356,8 +352,8 @@ def _line(textpage, start: int, raw: str) -> _Line | None:
     if first is None or last is None:
         first = last = start + len(raw) - len(raw.lstrip())
     left, bottom, _, top = _charbox(textpage, first)
-    _, _, right, _ = _charbox(textpage, last)
-    return _Line(normalise_chars(clean), top, bottom, left, right)
+    _, last_bottom, right, last_top = _charbox(textpage, last)
+    return _Line(normalise_chars(clean), top, bottom, left, right, last_top, last_bottom)
 
 
 def _header_drawn_last(lines: list[_Line]) -> list[_Line]:
