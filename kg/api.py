@@ -104,10 +104,10 @@ def search(words: str, *, store: Any = None, limit: int | None = 20, **filters: 
     from kg.search import search as run_search
 
     if isinstance(store, KnowledgeGraph):
-        return run_search(store.store, store.path, words, limit=limit, **filters)
+        return run_search(store.store, store.path, words, store.stamp, limit=limit, **filters)
     graph = open_store(store)
     try:
-        return run_search(graph.store, graph.path, words, limit=limit, **filters)
+        return run_search(graph.store, graph.path, words, graph.stamp, limit=limit, **filters)
     finally:
         graph.close()
 

@@ -41,7 +41,6 @@ import pyoxigraph as ox
 
 from kg import terms, vocab
 from kg.errors import KgError
-from kg.store import store_state as directory_stamp
 from kg.vocab import T
 
 INDEX_FILE = "search.sqlite"
@@ -380,7 +379,6 @@ class SearchIndex:
             check_same_thread=False,
         )
         self.rebuilt = False
-        self.store_path: Path | None = None  # set by ``beside``: the store this index follows
         try:
             self._prepare()
         except sqlite3.DatabaseError as error:  # not a database, or a broken one: start again
@@ -416,9 +414,7 @@ class SearchIndex:
     @classmethod
     def beside(cls, store_path: Path | str | None) -> SearchIndex:
         """The index of the store at ``store_path`` (in memory when it is None)."""
-        index = cls(index_path(store_path) if store_path is not None else None)
-        index.store_path = Path(store_path) if store_path is not None else None
-        return index
+        return cls(index_path(store_path) if store_path is not None else None)
 
     def close(self) -> None:
         self.db.close()
@@ -539,16 +535,19 @@ class SearchIndex:
         rows = self.db.execute("SELECT graph, sha256, fingerprint FROM sources")
         return {g: (s, f) for g, s, f in rows}
 
-    def sync(self, store: ox.Store) -> SyncReport:
+    def sync(self, store: ox.Store, stamp: object = None) -> SyncReport:
         """Re-index from ``store`` every source whose recorded state differs from the
         store's, and drop the sources it no longer has (cheap when in step: one query).
 
-        When the index follows a store directory, the store's file stamp
-        (``kg.store.store_state``: it changes with every committed write) is recorded after a
-        sync and no index write since; an unchanged stamp skips even the query."""
+        ``stamp``: the ``kg.store.store_state`` of the store directory taken before ``store``
+        was opened read-only (``KnowledgeGraph.stamp``); it changes with every committed write.
+        It is recorded after the sync (any index write voids it), and a sync given the same
+        stamp again skips even the query. Taken any later, a write between the open and the
+        stamp would be recorded as seen, so no stamp (a store open for writing) means a full
+        check."""
         report = SyncReport(rebuilt=self.rebuilt)
-        stamp = repr(directory_stamp(self.store_path)) if self.store_path is not None else None
         if stamp is not None:
+            stamp = repr(stamp)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'store_stamp'").fetchone()
             if row is not None and row[0] == stamp:
                 self.rebuilt = False
@@ -777,14 +776,17 @@ def filters_from_params(params: dict[str, str]) -> dict[str, Any]:
 # --- one call for a store ----------------------------------------------------------------------
 
 
-def open_index(store: ox.Store, store_path: Path | str | None) -> tuple[SearchIndex, SyncReport]:
-    """The index of a store, brought in step with it first (see the module docstring).
+def open_index(
+    store: ox.Store, store_path: Path | str | None, stamp: object = None
+) -> tuple[SearchIndex, SyncReport]:
+    """The index of a store, brought in step with it first (see the module docstring and
+    ``SearchIndex.sync`` for ``stamp``).
 
     An index that cannot be written where it lives (a read-only store directory) is made in
     memory for this call instead."""
     try:
         index = SearchIndex.beside(store_path)
-        report = index.sync(store)
+        report = index.sync(store, stamp)
     except sqlite3.OperationalError:
         if store_path is None:
             raise
@@ -794,9 +796,9 @@ def open_index(store: ox.Store, store_path: Path | str | None) -> tuple[SearchIn
 
 
 def search(
-    store: ox.Store, store_path: Path | str | None, words: str, **filters: Any
+    store: ox.Store, store_path: Path | str | None, words: str, stamp: object = None, **filters: Any
 ) -> SearchResult:
     """``SearchIndex.search`` on the (synced) index of a store."""
-    index, _ = open_index(store, store_path)
+    index, _ = open_index(store, store_path, stamp)
     with closing(index):
         return index.search(words, **filters)

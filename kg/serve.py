@@ -60,7 +60,7 @@ import pyoxigraph as ox
 
 from kg import query_guard, vocab
 from kg.errors import KgError
-from kg.store import store_state, writer_active
+from kg.store import KnowledgeGraph, store_state, writer_active
 
 log = logging.getLogger(__name__)
 
@@ -521,6 +521,7 @@ class App:
         self.max_body = max_body
         self.restarts = 0
         self._ro_store: Any = None
+        self._ro_stamp: object = None  # the store's stamp when _ro_store was opened
         self._lock = threading.Lock()
         self._queries: tuple[tuple[tuple[str, float], ...], dict[str, Any]] | None = None
         self._in_flight = 0
@@ -739,12 +740,16 @@ class App:
     def read_only_store(self) -> Any:
         """A pyoxigraph read-only handle, opened once, for parameter types that look names up
         in the graph (``kg.queries.prepare(..., source=store)``)."""
+        return self.read_only_snapshot()[0]
+
+    def read_only_snapshot(self) -> tuple[Any, object]:
+        """The read-only handle with the store's stamp taken just before it was opened (for
+        ``kg.search``), as one pair: a reopen after a build replaces both."""
         with self._lock:
             if self._ro_store is None:
-                import pyoxigraph as ox
-
-                self._ro_store = ox.Store.read_only(str(self.store))
-            return self._ro_store
+                graph = KnowledgeGraph.open_read_only(self.store)
+                self._ro_store, self._ro_stamp = graph.store, graph.stamp
+            return self._ro_store, self._ro_stamp
 
     def prepare(self, name: str, values: dict[str, str]) -> str:
         """The saved query with its parameters bound by ``kg.queries.prepare``, the binding
@@ -1019,9 +1024,8 @@ class Handler(BaseHTTPRequestHandler):
         words = values.pop("q", "")
         values.pop("format", None)
         try:
-            result = search(
-                self.app.read_only_store(), self.app.store, words, **filters_from_params(values)
-            )
+            store, stamp = self.app.read_only_snapshot()
+            result = search(store, self.app.store, words, stamp, **filters_from_params(values))
         except SearchError as error:
             self._text(400, str(error))
             return

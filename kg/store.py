@@ -169,6 +169,10 @@ class KnowledgeGraph:
         self.store = store
         self.path = path
         self.read_only = read_only
+        # A read-only handle's ``store_state`` stamp, taken just before it was opened: the
+        # handle sees at least every write the stamp reflects (kg.search trusts an index
+        # recorded at this stamp without reading the store again).
+        self.stamp: tuple[tuple[str, int], ...] | None = None
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> KnowledgeGraph:
@@ -191,8 +195,11 @@ class KnowledgeGraph:
         if not (where / "CURRENT").exists():
             raise StoreMissingError(f"no knowledge graph store at {where}: run `kg build` first")
         for attempt in range(OPEN_ATTEMPTS):
+            stamp = store_state(where)
             try:
-                return cls(ox.Store.read_only(str(where)), where, read_only=True)
+                graph = cls(ox.Store.read_only(str(where)), where, read_only=True)
+                graph.stamp = stamp
+                return graph
             except (OSError, RuntimeError) as error:
                 if "No such file" not in str(error) or attempt == OPEN_ATTEMPTS - 1:
                     raise

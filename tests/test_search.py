@@ -209,19 +209,19 @@ def test_an_unchanged_store_is_not_read_again_and_a_changed_one_is(
     state query (it would cost more than the search); a build in between is still seen."""
     store = _copy(two_file_store, tmp_path)
     with KnowledgeGraph.open_read_only(store) as graph:
-        search.open_index(graph.store, store)[0].close()  # in step, stamp recorded
+        search.open_index(graph.store, store, graph.stamp)[0].close()  # in step, stamped
     reads: list[int] = []
     real = search.recorded_sources
     monkeypatch.setattr(search, "recorded_sources", lambda s: reads.append(1) or real(s))
     with KnowledgeGraph.open_read_only(store) as graph:
-        index, report = search.open_index(graph.store, store)
+        index, report = search.open_index(graph.store, store, graph.stamp)
         index.close()
     assert reads == [] and report.indexed == 0
     third = sorted(SEEDS.glob("*.txt"))[2]
     with KnowledgeGraph.open(store) as graph:
         assert build([third], graph, workers=1).ok
     with KnowledgeGraph.open_read_only(store) as graph:
-        index, _ = search.open_index(graph.store, store)
+        index, _ = search.open_index(graph.store, store, graph.stamp)
         with index:
             assert reads  # the store changed: its state was read again
             assert len(index.state()) == 3

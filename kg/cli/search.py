@@ -68,6 +68,7 @@ def search_command(
             graph.store,
             graph.path,
             words,
+            graph.stamp,
             authority=authority,
             from_year=from_year,
             to_year=to_year,
