@@ -130,7 +130,7 @@ class Projection:
     def told(self, include: Include = "recommendations") -> list[Item]:
         """Items that count as being told to improve under ``include`` (weakness findings are
         only there when the projection was loaded with ``include="weaknesses"``)."""
-        _check_include(include)
+        include_of(include)
         if include == "weaknesses":
             if self.include != "weaknesses":
                 raise AnalyticsError(
@@ -246,10 +246,9 @@ def resolve_authority(name: str) -> str:
     from kg.authorities import AuthorityError, AuthorityIndex
 
     try:
-        authority = AuthorityIndex.load().lookup(name)
+        return AuthorityIndex.load().lookup(name).iri
     except AuthorityError as error:
         raise AnalyticsError(f"--authority {name!r}: {error}") from None
-    return vocab.authority_iri(authority.gss_code)
 
 
 def _predecessor_names(missing: set[str]) -> dict[str, str]:
@@ -279,7 +278,7 @@ def load(
     """Read the projection the analytics need: visits whose start year is in the period, and
     their items, inspectors and judgements; ``authority`` is an authority IRI (or None: all).
     Weakness findings are read only when ``include="weaknesses"``."""
-    _check_include(include)
+    include_of(include)
     if from_year is not None and to_year is not None and from_year > to_year:
         raise AnalyticsError(f"the period is empty: from {from_year} is after to {to_year}")
     names = {
@@ -421,10 +420,6 @@ def quotes_for(
     return {
         item: tuple(sorted(q, key=lambda q: (q.file_name, q.start))) for item, q in found.items()
     }
-
-
-def _check_include(include: str) -> None:
-    include_of(include)
 
 
 def include_of(text: str) -> Include:

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from kg import vocab
 from kg.errors import KgError
 from kg.record import AuthorityRef
 from kg.resources import data_path
@@ -131,6 +132,11 @@ class Authority:
     @property
     def is_current(self) -> bool:
         return self.abolished is None
+
+    @property
+    def iri(self) -> str:
+        """The authority's IRI in the graph (``kg.vocab.authority_iri`` of its GSS code)."""
+        return vocab.authority_iri(self.gss_code)
 
     def existed_on(self, day: str | date) -> bool:
         """Whether this council ran children's services on ``day`` (ISO date or ``date``)."""

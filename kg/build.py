@@ -560,10 +560,11 @@ def build(
     # and anything else out of step (a kill between the two) is mended by the sync below.
     index = search.SearchIndex.beside(store.path) if store.path is not None else None
 
-    def stored(outcome: _Outcome) -> None:
-        result.built += 1
-        if index is not None and outcome.search is not None:
-            index.replace_source(outcome.search)
+    def stored(batch: list[_Outcome]) -> None:
+        """Count a batch the writer has stored, and index it (one index transaction)."""
+        result.built += len(batch)
+        if index is not None and batch:
+            index.replace_sources(o.search for o in batch if o.search is not None)
 
     with _Writer(store, record) as writer:
         for outcome in _outcomes(todo, n_workers, extractor or extract_file, fingerprint):
@@ -576,10 +577,8 @@ def build(
                 status = "built"
             if progress is not None:
                 progress.advance(outcome.path, status)
-            for done in writer.finished():
-                stored(done)
-    for done in writer.finished():
-        stored(done)
+            stored(writer.finished())
+    stored(writer.finished())
     result.errors.sort()
 
     # 3. The end of the build record; what the reference graphs kept for older graphs goes

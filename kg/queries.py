@@ -339,10 +339,9 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         from kg.authorities import AuthorityError, AuthorityIndex
 
         try:
-            authority = AuthorityIndex.load().lookup(text)
+            return ox.NamedNode(AuthorityIndex.load().lookup(text).iri)
         except AuthorityError as exc:
             raise QueryError(f"{query_name}: {exc}") from None
-        return ox.NamedNode(vocab.authority_iri(authority.gss_code))
     if parameter.type == "theme":
         from kg.themes import ThemeTagger
 

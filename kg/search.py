@@ -172,7 +172,6 @@ _WANTED = (
     T.wasGeneratedBy,
     T.identifier,
 )
-_WANTED_BRACKETED = frozenset(f"<{p}>".encode() for p in _WANTED)
 
 
 def source_entry(graph: str, nquads: bytes) -> SourceEntry:
@@ -724,7 +723,7 @@ def resolve_authority(text: str) -> str:
     from kg.authorities import AuthorityError, AuthorityIndex
 
     try:
-        return vocab.authority_iri(AuthorityIndex.load().lookup(text).gss_code)
+        return AuthorityIndex.load().lookup(text).iri
     except AuthorityError as error:
         raise SearchError(f"search: {error}") from None
 

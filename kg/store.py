@@ -28,7 +28,7 @@ from kg.vocab import T
 STORE_ENV = "KG_STORE"
 DEFAULT_STORE = "kg-store"
 
-ONTOLOGY_FILES = ("ontology/ontology.ttl", "ontology/themes.ttl")
+ONTOLOGY_FILE = "ontology/ontology.ttl"  # the theme scheme: kg.themes.scheme_path()
 SHAPES_FILE = "ontology/shapes.ttl"
 
 
@@ -320,9 +320,6 @@ class KnowledgeGraph:
         with writing(self.path):
             self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=lenient)
 
-    def drop_graph(self, graph_iri: str) -> None:
-        self.store.update(f"DROP SILENT GRAPH {_term(_graph_node(graph_iri))}")
-
     def ontology_quads(self) -> list[ox.Quad]:
         """``ONTOLOGY_GRAPH``'s content: ontology.ttl and the theme scheme the tagger uses
         (``$KG_THEMES`` or themes.ttl, ``kg.themes.scheme_path``)."""
@@ -330,7 +327,7 @@ class KnowledgeGraph:
 
         quads: list[ox.Quad] = []
         graph = _graph_node(vocab.ONTOLOGY_GRAPH)
-        for path in (data_path(ONTOLOGY_FILES[0]), scheme_path()):
+        for path in (data_path(ONTOLOGY_FILE), scheme_path()):
             for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
                 quads.append(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
         return quads

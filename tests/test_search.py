@@ -241,7 +241,7 @@ from kg.build import build
 from kg.store import KnowledgeGraph
 def killed(self, *args, **kwargs):
     os._exit(9)
-search.SearchIndex.replace_source = killed
+search.SearchIndex.replace_sources = killed
 graph = KnowledgeGraph.open({str(store)!r})
 build([Path(f) for f in {files!r}], graph, workers=1)
 """
