@@ -213,7 +213,7 @@ def _split_run_on(items: list[Block], text: str) -> tuple[list[Block], set[int]]
     return out, split
 
 
-def _layout(text: str) -> _Layout:
+def _layout(text: str, family: Family) -> _Layout:
     items, split = _split_run_on(blocks(text), text)
     dear = next((i for i, b in enumerate(items[:60]) if _DEAR.match(b.text)), None)
     title = None
@@ -224,15 +224,7 @@ def _layout(text: str) -> _Layout:
                 break
     if title is None:
         title = next(
-            (
-                i
-                for i, b in enumerate(items[:60])
-                if re.match(
-                    r"(?:focused|monitoring)\s+visit\s+(?:to|of)\b|joint\s+targeted\s+area\s+inspection",
-                    b.text,
-                    re.I,
-                )
-            ),
+            (i for i, b in enumerate(items[:60]) if family.title.match(one_line(b.text))),
             None,
         )
     first = (title if title is not None else (dear if dear is not None else -1)) + 1
@@ -295,7 +287,7 @@ def _is_letterhead_block(block: Block) -> bool:
 def read_letter(text: str, family: Family, context: Context) -> Report:
     """A letter (focused visit, monitoring visit, JTAI) read into a ``Report``."""
     report = Report(source="", sha256="", kind=family.kind, authority=None, text=text)
-    layout = _layout(text)
+    layout = _layout(text, family)
     if layout.title is not None:
         report.title = one_line(layout.items[layout.title].text)
     head_end = (
