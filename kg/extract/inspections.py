@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------------- headings
 
 _GRADE_TAIL = re.compile(
-    rf"(?:[\s:.,]*(?:\b(?:is|are)\s+(?:that\s+(?:it|they)\s+(?:is\s+|are\s+)?)?"
+    rf"(?:[\s:.,]*(?:\b(?:is|are)\s*:?\s+(?:that\s+(?:(?:it|they)\s+)?(?:is\s+|are\s+)?)?"
     rf"(?:judged\s+to\s+be\s+)?)?"
     rf"\b(?P<grade>{GRADE_WORDS})\.?"
     rf"|[\s.:]*\bgrade\s+\d\s*\(?(?P<grade2>[a-z ]+?)\)?)\s*$",
@@ -302,7 +302,8 @@ def _sections(
             continue
         part = new_part
         started = started or role != "skip" or key.startswith("contents")
-        current = _Section(name, role, part, block)
+        # a section's name is its heading without the colon or "?" that introduces the text
+        current = _Section(name.rstrip(":? "), role, part, block)
         out.append(current)
     return out
 
