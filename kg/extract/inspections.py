@@ -860,7 +860,7 @@ def _findings(text: str, sections: list[_Section], context: Context) -> list[Fin
         for block in s.items:
             if block.start in s.headings:
                 continue
-            for a, b in sentences(text, block.body_start, block.end):
+            for a, b in sentences(text, block.words_start, block.end):
                 quote = text[a:b]
                 if len(quote.split()) < 3:
                     continue
