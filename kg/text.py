@@ -32,11 +32,13 @@ TEXT_MEDIA_TYPE = "text/plain"
 # Characters that start a bullet item in Ofsted PDFs and in text copies of them.
 BULLET_GLYPHS = "■◼▪•●◦▫□➢►‣∙\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf06e"
 # Glyphs of a second-level bullet (a point's sub-points: symbol-font dash and arrow, minus sign,
-# combining stroke): they become "-- " at the start of their own block, so a reader can tell a
-# point's sub-points from the next point.
-SUB_BULLET_GLYPHS = "\uf02d\uf0be\u2212\u0336"
+# combining stroke, horizontal line extension): they become "-- " at the start of their own
+# block, so a reader can tell a point's sub-points from the next point. The symbol-font and
+# line glyphs are never text, so they mark a sub-point even with no space after them.
+_GLYPH_SUB_BULLETS = "\uf02d\uf0be\u23af"
+SUB_BULLET_GLYPHS = _GLYPH_SUB_BULLETS + "\u2212\u0336"
 _BULLET_LINE = re.compile(rf"^\s*(?:[{BULLET_GLYPHS}]|[-*](?=\s))\s*")
-_SUB_BULLET_LINE = re.compile(rf"^\s*[{SUB_BULLET_GLYPHS}]\s+")
+_SUB_BULLET_LINE = re.compile(rf"^\s*(?:[{_GLYPH_SUB_BULLETS}]\s*|[{SUB_BULLET_GLYPHS}]\s+)(?=\S)")
 _KEPT_GLYPHS = BULLET_GLYPHS + SUB_BULLET_GLYPHS
 
 _CHAR_MAP = str.maketrans(

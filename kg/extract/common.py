@@ -84,13 +84,16 @@ class Block:
             and rest[:1].isupper()
             and len(first.split()) <= 6
             and not first.rstrip().endswith((".", ";", ":", ",", "!", "?", "-"))
-            and not _JOINING_WORD.search(first)
+            and not JOINING_WORD_END.search(first)
         ):
             return self.start + len(first) + 1
         return self.body_start
 
 
-_JOINING_WORD = re.compile(r"\b(?:and|or|of|the|to|in|for|with|a|an|by|on|at|from)$", re.I)
+# A line or heading cut after a word no heading ends on: the words go on.
+JOINING_WORD_END = re.compile(
+    r"\b(?:and|or|of|the|to|in|for|with|a|an|by|on|at|from|that)$", re.IGNORECASE
+)
 _BLOCK_GAP = re.compile(r"\n\n+")
 _SUB_POINT = re.compile(r"\(?(?:[ivx]{1,5}|[a-h])\)\s")
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kg.extract.common import (
+    JOINING_WORD_END,
     Block,
     blocks,
     date_range,
@@ -803,6 +804,8 @@ def _recommendations(
                 break  # a numbered list ends at the first unnumbered paragraph
             start = block.body_start
             end = block.end
+            if _topic_heading(block, items[index] if index < len(items) else None):
+                continue  # "1. Quality and effectiveness of practice" over its bullet points
             if index < len(items) and items[index].is_sub_point:
                 # "... including:" and its sub-points (a second bullet glyph, "(i)"): one point
                 end, index = point_with_sub_points(items, index - 1)
@@ -825,6 +828,19 @@ def _recommendations(
                 )
             )
     return out
+
+
+def _topic_heading(block: Block, following: Block | None) -> bool:
+    """A numbered topic over bullet points: a few words with no closing punctuation, not cut
+    after a joining word ("... by"), then a bullet point; the bullets are the points."""
+    if following is None or not following.is_bullet or not _NUMBER.match(block.text):
+        return False
+    words = one_line(_NUMBER.sub("", block.text))
+    return (
+        len(words.split()) <= 16
+        and not words.endswith((".", ":", ";", ",", "?", ")"))
+        and not JOINING_WORD_END.search(words)
+    )
 
 
 # A lead-in to the points ("... should take the following action:" or "... action.").
