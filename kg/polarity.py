@@ -181,6 +181,11 @@ WEAKNESS_CUES: tuple[str, ...] = (
     "way to go",
     "needs to",
     "need to",
+    "urgently needs",
+    "urgently need",
+    "longer than necessary",
+    "longer than needed",
+    "longer than they should",
     "however",
 )
 
@@ -197,6 +202,9 @@ _STRONG_WEAKNESS = {
     "too variable",
     "too many",
     "far too",
+    "longer than necessary",
+    "longer than needed",
+    "longer than they should",
     "weak",
     "weaknesses",
 }
