@@ -116,3 +116,18 @@ def test_no_finding_starts_with_a_heading(gold: dict, records: dict) -> None:
     assert not [
         t for t in texts if re.search(r"What needs to improve|Areas for priority action", t)
     ]
+
+
+# The framework's fixed definitions of the grades, printed under "What the inspection
+# judgements mean" with sub-headings "The local authority" / "The LSCB": not findings.
+_GLOSSARY = re.compile(
+    r"^(?:An outstanding (?:local authority|LSCB) (?:leads|is)|A good local authority leads"
+    r"|In a local authority that requires improvement|A local authority that is inadequate)",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("gold", GOLD, ids=IDS)
+def test_the_grade_glossary_is_no_finding(gold: dict, records: dict) -> None:
+    texts = [f["text"] for f in records[gold["file"]]["findings"]]
+    assert not [t for t in texts if _GLOSSARY.match(t)]

@@ -86,11 +86,14 @@ _NUMBER = re.compile(r"^\d{1,3}\.\s*(?=\S)")
 # Headings each framework uses, by what the section holds (matched on the heading text with
 # any grade removed, lower case). Order matters: the first match wins.
 _SKIP = re.compile(
-    r"^(?:contents|information about|what the inspection judge?ments mean"
+    r"^(?:contents|information about|what the (?:[a-z ]{2,30} )?inspection judge?ments mean"
     r"|the inspection team|about this inspection|the inspection judge?ments and what"
     r"|service information|record of main findings|annex\b|previous ofsted inspections"
     r"|other ofsted inspections|local leadership|judge?ment grade$|judge?ment\s+grade\b)"
 )
+# The closing glossary of grades, whose sub-headings name the parts ("The local authority").
+_GLOSSARY = re.compile(r"^what the (?:[a-z ]{2,30} )?inspection judge?ments mean")
+_PART_NAME = re.compile(r"^(?:the )?(?:local authority|lscb|local safeguarding children board)$")
 _RECS = re.compile(
     r"^(?:what does the .{2,60}? need to improve|what needs to improve"
     r"|priority and immediate action$"
@@ -256,6 +259,16 @@ def _sections(
         key = name.lower().rstrip(":? ")
         if current.role == "recs" and (_PRIORITY.match(key) or _TIMESCALE.match(key)):
             current.items.append(block)  # a group heading inside the improvement points
+            current.headings.add(block.start)
+            continue
+        if (
+            current.role == "skip"
+            and _GLOSSARY.match((current.name or "").lower())
+            and _PART_NAME.match(key)
+        ):
+            # "What the inspection judgements mean" / "The local authority" / "The LSCB": the
+            # grade definitions under part headings, not the parts of this report
+            current.items.append(block)
             current.headings.add(block.start)
             continue
         new_part = part
