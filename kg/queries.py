@@ -314,6 +314,22 @@ def _unknown(query_name: str, what: str, text: str, names: list[str]) -> QueryEr
     return QueryError(f"{query_name}: unknown {what} {text!r}{hint}")
 
 
+def lookup_theme(text: str, asked_by: str) -> str:
+    """The theme id a theme id or preferred label denotes (any case and spacing), as
+    ``--theme`` of ``kg query`` and ``kg search`` reads it; a miss is a ``QueryError``
+    naming ``asked_by`` (the query, or ``search``) and the closest themes."""
+    from kg.themes import ThemeTagger
+
+    labels = ThemeTagger.shared().labels()  # parsed once per process
+    wanted = _normalise(text)
+    key = next(
+        (k for k, label in labels.items() if wanted in (_normalise(k), _normalise(label))), None
+    )
+    if key is None:
+        raise _unknown(asked_by, "theme", text.strip(), [*labels, *labels.values()])
+    return key
+
+
 INSPECTORS_SPARQL = """SELECT DISTINCT ?inspector ?name WHERE {
   ?inspector a kg:Inspector ; foaf:name ?name }"""
 
@@ -343,16 +359,7 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         except AuthorityError as exc:
             raise QueryError(f"{query_name}: {exc}") from None
     if parameter.type == "theme":
-        from kg.themes import ThemeTagger
-
-        labels = ThemeTagger.shared().labels()  # parsed once per process
-        wanted = _normalise(text)
-        key = next(
-            (k for k, label in labels.items() if wanted in (_normalise(k), _normalise(label))), None
-        )
-        if key is None:
-            raise _unknown(query_name, "theme", text, [*labels, *labels.values()])
-        return ox.NamedNode(vocab.THEME + key)
+        return ox.NamedNode(vocab.THEME + lookup_theme(text, query_name))
     if parameter.type == "inspector":
         if text.startswith(vocab.ID + "inspector/"):
             return ox.NamedNode(text)

@@ -729,14 +729,14 @@ def resolve_authority(text: str) -> str:
 
 
 def resolve_theme(text: str) -> str:
-    """The theme id a theme id or label denotes (as ``kg query --theme``)."""
-    from kg.queries import Parameter, QueryError, to_term
+    """The theme id a theme id or label denotes (``kg.queries.lookup_theme``, as
+    ``kg query --theme``)."""
+    from kg.queries import QueryError, lookup_theme
 
     try:
-        term = to_term("search", Parameter("theme", "theme", "theme", False), text)
+        return lookup_theme(text, "search")
     except QueryError as error:
         raise SearchError(str(error)) from None
-    return term.value.removeprefix(vocab.THEME)
 
 
 def _checked(value: str, what: str, allowed: Sequence[str]) -> str:
