@@ -40,7 +40,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg import terms, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.resources import data_path
 
 XSD_TYPES = {
@@ -194,7 +194,7 @@ def get_query(name: str, directory: Path | None = None) -> SavedQuery:
 
         close = difflib.get_close_matches(name, list(queries), n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise QueryError(f"no saved query named {name!r}{hint} (see `kg queries`)")
+        raise QueryError(f"no saved query named {quoted(name)}{hint} (see `kg queries`)")
     return queries[name]
 
 
@@ -311,7 +311,7 @@ def _unknown(query_name: str, what: str, text: str, names: list[str]) -> QueryEr
         if close
         else f"; {len(names)} known, none close"
     )
-    return QueryError(f"{query_name}: unknown {what} {text!r}{hint}")
+    return QueryError(f"{query_name}: unknown {what} {quoted(text)}{hint}")
 
 
 def lookup_theme(text: str, asked_by: str) -> str:
@@ -349,7 +349,7 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
     if parameter.allowed and text not in parameter.allowed:
         raise QueryError(
             f"{query_name}: {parameter.name} must be one of "
-            f"{', '.join(parameter.allowed)} (got {text!r})"
+            f"{', '.join(parameter.allowed)} (got {quoted(text)})"
         )
     if parameter.type == "authority":
         from kg.authorities import AuthorityError, AuthorityIndex
@@ -377,28 +377,30 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         return ox.NamedNode(iri)
     if parameter.type == "iri":
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", text):
-            raise QueryError(f"{query_name}: {parameter.name} must be an IRI (got {text!r})")
+            raise QueryError(f"{query_name}: {parameter.name} must be an IRI (got {quoted(text)})")
         return ox.NamedNode(text)
     if parameter.type == "integer":
         if not re.fullmatch(r"[+-]?\d+", text):
             raise QueryError(
-                f"{query_name}: {parameter.name} must be a whole number (got {text!r})"
+                f"{query_name}: {parameter.name} must be a whole number (got {quoted(text)})"
             )
     elif parameter.type == "date":
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise QueryError(
-                f"{query_name}: {parameter.name} must be a date YYYY-MM-DD (got {text!r})"
+                f"{query_name}: {parameter.name} must be a date YYYY-MM-DD (got {quoted(text)})"
             )
     elif parameter.type == "decimal":
         try:
             float(text)
         except ValueError:
             raise QueryError(
-                f"{query_name}: {parameter.name} must be a number (got {text!r})"
+                f"{query_name}: {parameter.name} must be a number (got {quoted(text)})"
             ) from None
     elif parameter.type == "boolean":
         if text.lower() not in ("true", "false"):
-            raise QueryError(f"{query_name}: {parameter.name} must be true or false (got {text!r})")
+            raise QueryError(
+                f"{query_name}: {parameter.name} must be true or false (got {quoted(text)})"
+            )
         text = text.lower()
     if parameter.type == "string":
         return ox.Literal(text)
@@ -508,7 +510,7 @@ class QueryResult:
 def check_format(form: str, fmt: str) -> None:
     """Refuse an output format that does not fit the query form, saying which would."""
     if fmt not in FORMATS:
-        raise QueryError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+        raise QueryError(f"--format must be one of {', '.join(FORMATS)} (got {quoted(fmt)})")
     allowed = GRAPH_FORMATS if form == "graph" else SELECT_FORMATS
     if fmt not in allowed:
         what = {"graph": "CONSTRUCT/DESCRIBE", "ask": "ASK"}.get(form, "SELECT")

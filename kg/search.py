@@ -40,7 +40,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import terms, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.vocab import T
 
 INDEX_FILE = "search.sqlite"
@@ -640,7 +640,7 @@ class SearchIndex:
         try:
             rows = self.db.execute(sql, args).fetchall()
         except sqlite3.OperationalError as error:  # fts_query writes valid FTS5: a bug
-            raise SearchError(f"search {words!r}: {error}") from None
+            raise SearchError(f"search {quoted(words)}: {error}") from None
         truncated = bool(limit) and len(rows) > int(limit or 0)
         if truncated:
             rows = rows[: int(limit or 0)]
@@ -710,7 +710,7 @@ def fts_query(words: str) -> str:
             positive.append(term)
         pending_or = False
     if not positive:
-        raise SearchError(f"search {words!r}: give at least one word to find")
+        raise SearchError(f"search {quoted(words)}: give at least one word to find")
     query = " AND ".join(positive)
     for term in negative:
         query = f"({query}) NOT {term}"
@@ -742,7 +742,9 @@ def resolve_theme(text: str) -> str:
 def _checked(value: str, what: str, allowed: Sequence[str]) -> str:
     text = value.strip().lower()
     if text not in allowed:
-        raise SearchError(f"search: {what} must be one of {', '.join(allowed)} (got {value!r})")
+        raise SearchError(
+            f"search: {what} must be one of {', '.join(allowed)} (got {quoted(value)})"
+        )
     return text
 
 
@@ -760,12 +762,12 @@ def filters_from_params(params: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key not in names:
-            raise SearchError(f"search: unknown parameter {key!r} (use {', '.join(names)})")
+            raise SearchError(f"search: unknown parameter {quoted(key)} (use {', '.join(names)})")
         if not value.strip():
             continue
         if key in ("from", "to", "limit"):
             if not value.strip().isdigit():
-                raise SearchError(f"search: {key} must be a whole number (got {value!r})")
+                raise SearchError(f"search: {key} must be a whole number (got {quoted(value)})")
             out[names[key]] = int(value)
         else:
             out[names[key]] = value

@@ -59,7 +59,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kg import query_guard, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.store import KnowledgeGraph, store_state, writer_active
 
 log = logging.getLogger(__name__)
@@ -1047,7 +1047,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._text(
                     415,
-                    f"unsupported Content-Type {kind!r}: send "
+                    f"unsupported Content-Type {quoted(kind)}: send "
                     "application/sparql-query or a form with query=",
                 )
                 return
@@ -1251,7 +1251,7 @@ class Server:
         for url in allowed:
             if not url.startswith(("http://", "https://")):
                 raise ServeError(
-                    f"--allow-service must be an http:// or https:// URL (got {url!r})"
+                    f"--allow-service must be an http:// or https:// URL (got {quoted(url)})"
                 )
         self.app = App(
             self.store,

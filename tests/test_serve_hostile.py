@@ -319,6 +319,54 @@ def test_hostile_parameters_through_the_python_api(seed_texts_store: Path, value
         run_query("recurring-issues", store=seed_texts_store, authority=value)
 
 
+# A bad value far longer than any name: every message shows its start and its length, never
+# the whole of it (the server refuses values over 1000 characters outright).
+LONG_VALUE = "Hartlepool " + "x" * 980
+
+
+def _shown_briefly(message: str) -> None:
+    assert f"({len(LONG_VALUE)} characters)" in message, message
+    assert len(message) < 400, message
+
+
+def test_a_long_bad_value_is_not_echoed_whole_over_http(server: tuple[str, int]) -> None:
+    for path in (
+        "/queries/recurring-issues?" + urllib.parse.urlencode({"authority": LONG_VALUE}),
+        "/queries/recurring-issues?" + urllib.parse.urlencode({"from_year": LONG_VALUE}),
+        "/search?" + urllib.parse.urlencode({"q": "care", "theme": LONG_VALUE}),
+        "/search?" + urllib.parse.urlencode({"q": "care", "polarity": LONG_VALUE}),
+    ):
+        status, _, body = request(server, "GET", path)
+        assert status == 400
+        _shown_briefly(body.decode())
+
+
+def test_a_long_bad_value_is_not_echoed_whole_on_the_command_line(seed_texts_store: Path) -> None:
+    store = ["--store", str(seed_texts_store)]
+    for args in (
+        ["query", "recurring-issues", "--authority", LONG_VALUE],
+        ["query", "recurring-issues", "--param", f"include={LONG_VALUE}"],
+        ["search", "care", "--theme", LONG_VALUE],
+        ["search", "care", "--format", LONG_VALUE],
+    ):
+        result = CliRunner().invoke(cli, args + store)
+        assert result.exit_code == 1
+        _shown_briefly(result.output)
+
+
+def test_a_long_bad_value_is_not_echoed_whole_through_the_python_api(
+    seed_texts_store: Path,
+) -> None:
+    from kg.api import search
+
+    with pytest.raises(QueryError) as error:
+        run_query("recurring-issues", store=seed_texts_store, authority=LONG_VALUE)
+    _shown_briefly(str(error.value))
+    with pytest.raises(ValueError) as error:
+        search("care", store=seed_texts_store, kind=LONG_VALUE)
+    _shown_briefly(str(error.value))
+
+
 def test_malformed_and_deeply_nested_queries_are_400(server: tuple[str, int]) -> None:
     status, _, body = sparql(server, "SELECT * WHERE { ?s ?p }")
     assert status == 400 and body.startswith(b"SPARQL syntax error")

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kg.errors import quoted
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
 
 # Wide enough for the tables when piped (rich assumes 80 columns off a terminal).
@@ -59,7 +60,7 @@ def open_read_only(store: Path | None) -> KnowledgeGraph:
 def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
     """Refuse an option value outside ``allowed``, listing the valid ones."""
     if value not in allowed:
-        raise fail(f"error: {option} must be one of {', '.join(allowed)} (got {value!r})")
+        raise fail(f"error: {option} must be one of {', '.join(allowed)} (got {quoted(value)})")
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -86,7 +87,7 @@ def rows_out(
 ) -> None:
     """A list as a table on the terminal, or as CSV or JSON (a table sent to a file is CSV)."""
     if fmt not in LIST_FORMATS:
-        raise fail(f"error: --format must be one of {', '.join(LIST_FORMATS)} (got {fmt!r})")
+        raise fail(f"error: --format must be one of {', '.join(LIST_FORMATS)} (got {quoted(fmt)})")
     if fmt == "json":
         write(
             json.dumps(

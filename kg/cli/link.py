@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kg.cli.console import StoreOption, fail, open_read_only, rows_out, store_path, write
+from kg.errors import quoted
 
 if TYPE_CHECKING:
     from kg.authorities import Authority
@@ -106,7 +107,7 @@ def authorities_show_command(
     from kg import vocab
 
     if fmt not in ("text", "json"):
-        raise fail(f"error: --format must be text or json (got {fmt!r})")
+        raise fail(f"error: --format must be text or json (got {quoted(fmt)})")
     from kg.queries import authority_visits
 
     a = _resolve(name)
@@ -272,7 +273,7 @@ def link_export_command(
     elif fmt in ("turtle", "ttl"):
         write(crosswalk_turtle(), output)
     else:
-        raise fail(f"error: --format must be csv or turtle (got {fmt!r})")
+        raise fail(f"error: --format must be csv or turtle (got {quoted(fmt)})")
 
 
 def _print_report(report: Any) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from kg.cli.console import StoreOption, fail, open_read_only, out, table
+from kg.errors import quoted
 
 
 def register(app: typer.Typer) -> None:
@@ -127,7 +128,7 @@ def _parse_params(params: list[str]) -> dict[str, str]:
     for item in params:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise fail(f"error: --param takes name=value (got {item!r})")
+            raise fail(f"error: --param takes name=value (got {quoted(item)})")
         values[name.strip()] = value
     return values
 
@@ -171,7 +172,7 @@ def _run(
     from kg.queries import FORMATS, QueryError, QueryTimeout, check_format, check_syntax, execute
 
     if fmt not in FORMATS:  # before the syntax: a bad --format is the first thing said
-        raise fail(f"error: --format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+        raise fail(f"error: --format must be one of {', '.join(FORMATS)} (got {quoted(fmt)})")
     try:
         check_format(check_syntax(sparql), fmt)
         result = execute(source, sparql, limit=limit, timeout=timeout or None)
