@@ -536,14 +536,6 @@ def check_syntax(sparql: str, source_text: str | None = None) -> str:
     """Parse the query (on an empty store, so nothing is evaluated) and return its form:
     ``select``, ``ask`` or ``graph``. Updates are refused; a syntax error is reported at
     the line and column of ``source_text`` (the user's text, before any VALUES binding)."""
-    return _checked_form(sparql, source_text)
-
-
-@functools.lru_cache(maxsize=16)
-def _checked_form(sparql: str, source_text: str | None) -> str:
-    """``check_syntax``, remembered: the command line checks the same text twice (for the
-    output format, then in ``execute``), and a server sees the same queries again and again.
-    Only answers are cached; an error is raised again each time."""
     body = _strip_comments(_strip_prologue(sparql))
     if _UPDATE.search(body):
         raise QueryError("SPARQL UPDATE is not allowed here; queries are read-only")
@@ -661,14 +653,19 @@ def execute(
     limit: int | None = None,
     timeout: float | None = None,
     source_text: str | None = None,
+    output_format: str | None = None,
 ) -> QueryResult:
     """Run a SPARQL query over the union of all graphs; refuse updates.
 
     ``source`` is a ``QuerySource`` or a pyoxigraph ``Store``. The project's prefixes are
     predeclared, so ad-hoc queries can write ``kg:Visit``. ``timeout`` (seconds) stops a
-    runaway query with ``QueryTimeout``.
+    runaway query with ``QueryTimeout``. ``output_format``, if given, is checked against the
+    query form before anything runs (a long query is not run for an answer that cannot be
+    written).
     """
     form = check_syntax(sparql, source_text)
+    if output_format is not None:
+        check_format(form, output_format)
     return as_source(source).query(sparql, form=form, limit=limit, timeout=timeout)
 
 
@@ -842,14 +839,18 @@ def run_saved(
     ``run_saved(store, "recurring-issues", authority="Hartlepool")``.
 
     ``name`` may be a query already parsed; ``params`` holds parameters named like an
-    argument here. ``output_format``, if given, is checked against the query form before
-    anything runs (a long query is not run for an answer that cannot be written).
+    argument here; ``output_format`` as for ``execute``.
     """
     query = name if isinstance(name, SavedQuery) else get_query(name, directory)
     sparql = prepare(query, {**kwargs, **(params or {})}, source)
-    if output_format is not None:
-        check_format(check_syntax(sparql, query.sparql), output_format)
-    return execute(source, sparql, limit=limit, timeout=timeout, source_text=query.sparql)
+    return execute(
+        source,
+        sparql,
+        limit=limit,
+        timeout=timeout,
+        source_text=query.sparql,
+        output_format=output_format,
+    )
 
 
 # ------------------------------------------------------------------------------- authorities

@@ -169,13 +169,12 @@ def _run(
 ) -> None:
     """Check the format against the query form, run, and emit (errors: one message, exit 1;
     a timeout exits 3)."""
-    from kg.queries import FORMATS, QueryError, QueryTimeout, check_format, check_syntax, execute
+    from kg.queries import FORMATS, QueryError, QueryTimeout, execute
 
     if fmt not in FORMATS:  # before the syntax: a bad --format is the first thing said
         raise fail(f"error: --format must be one of {', '.join(FORMATS)} (got {quoted(fmt)})")
     try:
-        check_format(check_syntax(sparql), fmt)
-        result = execute(source, sparql, limit=limit, timeout=timeout or None)
+        result = execute(source, sparql, limit=limit, timeout=timeout or None, output_format=fmt)
     except QueryTimeout as error:
         raise fail(f"error: {error}", code=3) from None
     except QueryError as error:
