@@ -57,6 +57,19 @@ def open_read_only(store: Path | None) -> KnowledgeGraph:
         raise fail(f"error: cannot open the store at {store_path(store)}: {error}") from None
 
 
+def open_writable(store: Path | None) -> KnowledgeGraph:
+    """The store opened for writing (made if new), or a one-line error naming it (exit 1):
+    saying so when another process, such as a running build, holds it."""
+    where = store_path(store)
+    try:
+        return KnowledgeGraph.open(where)
+    except OSError as error:
+        hint = (
+            " (another process, such as a running build, holds it)" if "lock" in str(error) else ""
+        )
+        raise fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
+
+
 def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
     """Refuse an option value outside ``allowed``, listing the valid ones."""
     if value not in allowed:

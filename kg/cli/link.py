@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kg.cli.console import StoreOption, fail, open_read_only, rows_out, store_path, write
+from kg.cli.console import (
+    StoreOption,
+    fail,
+    open_read_only,
+    open_writable,
+    rows_out,
+    store_path,
+    write,
+)
 from kg.errors import quoted
 
 if TYPE_CHECKING:
@@ -204,7 +212,6 @@ def link_import_command(
 ) -> None:
     """Import a statistics CSV as RDF Data Cube; re-importing replaces the dataset."""
     from kg.datasets import DatasetError, dataset_graph_iri, dataset_quads
-    from kg.store import KnowledgeGraph
 
     try:
         quads, report = dataset_quads(
@@ -212,10 +219,7 @@ def link_import_command(
         )
     except DatasetError as error:
         raise fail(f"error: {error}") from None
-    try:
-        graph = KnowledgeGraph.open(store_path(store))
-    except OSError as error:
-        raise fail(f"error: cannot open the store at {store_path(store)}: {error}") from None
+    graph = open_writable(store)
     try:
         graph.replace_graph(dataset_graph_iri(dataset), quads)
     finally:
@@ -231,12 +235,8 @@ def link_import_defaults_command(
     `kg build` links by default."""
     from kg.datasets import DatasetError
     from kg.shipped import import_default_datasets
-    from kg.store import KnowledgeGraph
 
-    try:
-        graph = KnowledgeGraph.open(store_path(store))
-    except OSError as error:
-        raise fail(f"error: cannot open the store at {store_path(store)}: {error}") from None
+    graph = open_writable(store)
     try:
         reports = import_default_datasets(graph, force=force)
     except DatasetError as error:
