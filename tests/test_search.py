@@ -150,6 +150,27 @@ def test_api_search(seed_texts_store: Path) -> None:
     assert len(result) == 5 and result.values()[0]["authority_name"] == "Hartlepool"
 
 
+def test_api_search_takes_a_store_as_every_api_function_does(
+    seed_texts_store: Path, seed_texts_graph: ox.Store
+) -> None:
+    """A directory, an open KnowledgeGraph, a pyoxigraph Store and a LocalStore give the same
+    hits (the last two from an index made in memory); an endpoint is refused in one line."""
+    from kg.endpoint import Endpoint
+    from kg.queries import LocalStore
+
+    def hits(store: object) -> list[dict[str, object]]:
+        return api.search("supervision", store=store, polarity="weakness", limit=5).values()
+
+    by_directory = hits(seed_texts_store)
+    assert len(by_directory) == 5
+    with KnowledgeGraph.open_read_only(seed_texts_store) as graph:
+        assert hits(graph) == by_directory
+    assert hits(seed_texts_graph) == by_directory
+    assert hits(LocalStore(seed_texts_graph)) == by_directory
+    with pytest.raises(search.SearchError, match="has no text index; search a store"):
+        hits(Endpoint("http://127.0.0.1:9/sparql"))
+
+
 # --- in step with the store ---------------------------------------------------------------------
 
 
