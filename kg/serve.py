@@ -216,15 +216,6 @@ class Oxigraph:
         self.process = None
 
 
-@dataclass
-class Upstream:
-    """One complete answer from Oxigraph (status, media type, body)."""
-
-    status: int
-    content_type: str
-    body: bytes
-
-
 class UpstreamTimeout(KgError):
     """Oxigraph did not answer (completely) within the time limit (not ``kg.queries.QueryTimeout``,
     which is a query of the local store stopped at its deadline)."""
@@ -239,47 +230,6 @@ class EngineDown(Exception):
     def __init__(self, restarted: bool, error: Exception) -> None:
         super().__init__(str(error))
         self.restarted = restarted
-
-
-def _fetch(
-    base: str,
-    method: str,
-    path: str,
-    *,
-    body: bytes | None,
-    headers: dict[str, str],
-    timeout: float,
-) -> Upstream:
-    """Ask Oxigraph and read the WHOLE answer within ``timeout`` seconds.
-
-    Reading everything first is what lets a timeout or a failure half-way through become a
-    proper status instead of a ``200`` with a cut body.
-    """
-    deadline = time.monotonic() + timeout
-    parsed = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        chunks = []
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise UpstreamTimeout
-            if conn.sock is not None:
-                conn.sock.settimeout(left)
-            chunk = response.read1(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return Upstream(response.status, response.getheader("Content-Type", ""), b"".join(chunks))
-    except TimeoutError:
-        raise UpstreamTimeout from None
-    except http.client.IncompleteRead:
-        # Oxigraph cut the body: its own timeout cancelled the query while streaming.
-        raise UpstreamTimeout from None
-    finally:
-        conn.close()
 
 
 @dataclass(frozen=True)
@@ -333,10 +283,14 @@ def _media_type(fmt: ox.QueryResultsFormat | ox.RdfFormat) -> str:
 
 
 class _EngineStream(io.RawIOBase):
-    """The body of Oxigraph's answer as a file pyoxigraph reads, cut at the deadline."""
+    """The body of Oxigraph's answer as a file pyoxigraph reads, cut at the deadline; ``url``
+    is the engine's that answered."""
 
-    def __init__(self, conn: http.client.HTTPConnection, response: Any, deadline: float) -> None:
+    def __init__(
+        self, conn: http.client.HTTPConnection, response: Any, deadline: float, url: str
+    ) -> None:
         self.conn = conn
+        self.url = url
         self.response = response
         self.deadline = deadline
         self.head = bytearray()  # the first ANSWER_BUFFER bytes, to find an error message in
@@ -531,33 +485,16 @@ class App:
         self._watcher: threading.Thread | None = None
         self._served_state = store_state(store)
 
-    @property
-    def upstream(self) -> str:
-        return self.engine.url
-
-    def fetch(
-        self, method: str, path: str, *, body: bytes | None, headers: dict[str, str]
-    ) -> Upstream:
-        """``_fetch`` from the current engine; a timeout starts the runaway watch."""
-        with self._lock:
-            self._in_flight += 1
-        try:
-            return _fetch(
-                self.upstream, method, path, body=body, headers=headers, timeout=self.timeout
-            )
-        except UpstreamTimeout:
-            self._watch_runaway()
-            raise
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-
     @contextmanager
-    def answer(self, form: bytes) -> Iterator[tuple[int, str, _EngineStream]]:
-        """Oxigraph's answer to a query as it streams: (status, media type, body stream).
+    def answer(
+        self, form: bytes | None, accept: str = _ENGINE_ACCEPT
+    ) -> Iterator[tuple[int, str, _EngineStream]]:
+        """Oxigraph's answer as it streams: (status, media type, body stream). ``form`` is
+        the urlencoded query (``None``: the service description, in ``accept``).
 
-        The whole answer must be read within ``timeout`` seconds; an engine found dead (a
-        query crashed it) is replaced before the error is raised.
+        The one way the front talks to its engine: the whole answer must be read within
+        ``timeout`` seconds (else ``UpstreamTimeout``, and the runaway watch starts); an
+        engine found dead (a query crashed it) is replaced before ``EngineDown`` is raised.
         """
         with self._lock:
             self._in_flight += 1
@@ -573,21 +510,18 @@ class App:
                 conn.connect()
                 if conn.sock is not None:
                     conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.request(
-                    "POST",
-                    "/query",
-                    body=form,
-                    headers={
-                        "Accept": _ENGINE_ACCEPT,
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    },
-                )
+                if form is None:
+                    conn.request("GET", "/query", headers={"Accept": accept})
+                else:
+                    content = "application/x-www-form-urlencoded"
+                    headers = {"Accept": accept, "Content-Type": content}
+                    conn.request("POST", "/query", body=form, headers=headers)
                 response = conn.getresponse()
             except TimeoutError:
                 raise UpstreamTimeout from None
             except (OSError, http.client.HTTPException) as error:
                 raise EngineDown(self.replace_if_dead(engine), error) from None
-            stream = _EngineStream(conn, response, deadline)
+            stream = _EngineStream(conn, response, deadline, engine.url)
             yield response.status, response.getheader("Content-Type", ""), stream
         except UpstreamTimeout:
             timed_out = True
@@ -1081,18 +1015,22 @@ class Handler(BaseHTTPRequestHandler):
         if accept.startswith("text/html") or "*/*" == accept.strip():
             accept = "text/turtle"
         try:
-            answer = self.app.fetch("GET", "/query", body=None, headers={"Accept": accept})
+            with self.app.answer(None, accept) as (status, media, stream):
+                body, engine = stream.read(), stream.url
         except UpstreamTimeout:
             self._text(504, "the service description timed out")
+            return
+        except (EngineDown, http.client.HTTPException, ConnectionError) as error:
+            self._text(502, self._engine_failure(error))
             return
         address = self.server.server_address
         assert isinstance(address, tuple)  # an AF_INET(6) server
         host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
-        body = answer.body.replace(
-            f"{self.app.upstream}/query".encode(),
+        body = body.replace(
+            f"{engine}/query".encode(),
             f"http://{host}{urllib.parse.urlsplit(self.path).path}".encode(),
         )
-        self._send(answer.status, body, answer.content_type or "text/turtle")
+        self._send(status, body, media or "text/turtle")
 
     def _forward(
         self,
@@ -1151,15 +1089,18 @@ class Handler(BaseHTTPRequestHandler):
             status = 502 if query_guard.scan(sparql).services else 500
             self._fail(writer, status, f"the query failed while it ran: {error}")
         except (EngineDown, http.client.HTTPException, ConnectionError) as error:
-            restarted = (
-                error.restarted
-                if isinstance(error, EngineDown)
-                else self.app.replace_if_dead(self.app.engine)
-            )
-            message = f"the SPARQL engine is not answering: {error}"
-            if restarted:
-                message = "the SPARQL engine stopped while running this query; it was restarted"
-            self._fail(writer, 502, message)
+            self._fail(writer, 502, self._engine_failure(error))
+
+    def _engine_failure(self, error: Exception) -> str:
+        """What to say when the engine did not answer (a dead one is restarted first)."""
+        restarted = (
+            error.restarted
+            if isinstance(error, EngineDown)
+            else self.app.replace_if_dead(self.app.engine)
+        )
+        if restarted:
+            return "the SPARQL engine stopped while running this query; it was restarted"
+        return f"the SPARQL engine is not answering: {error}"
 
     def _fail(self, writer: _AnswerWriter | None, status: int, message: str) -> None:
         """A proper status while nothing is sent; a cut connection (logged) once it is."""

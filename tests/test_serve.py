@@ -214,6 +214,9 @@ def test_service_description(server: str) -> None:
     sd = "http://www.w3.org/ns/sparql-service-description#"
     assert any(t.object.value == sd + "Service" for t in graph)
     assert any(t.object.value == sd + "UnionDefaultGraph" for t in graph)
+    # it names the public endpoint, not the engine's private port
+    endpoints = {t.object.value for t in graph if t.predicate.value == sd + "endpoint"}
+    assert endpoints == {server + "sparql"}
 
 
 def test_no_cors_headers_unless_asked(server: str) -> None:
