@@ -685,13 +685,19 @@ class App:
                 self._ro_store, self._ro_stamp = graph.store, graph.stamp
             return self._ro_store, self._ro_stamp
 
-    def prepare(self, name: str, values: dict[str, str]) -> str:
+    def saved_query(self, name: str) -> Any:
+        """The saved query ``name`` (``reference/NAME`` too), or ``QueryError`` saying there
+        is none and which names are close."""
+        from kg.queries import get_query
+
+        return self.queries().get(name) or get_query(name)
+
+    def prepare(self, query: Any, values: dict[str, str]) -> str:
         """The saved query with its parameters bound by ``kg.queries.prepare``, the binding
         step of ``kg.queries.run_saved`` (the answer is then streamed from the engine in the
         format the client asked for)."""
         from kg import queries
 
-        query = self.queries().get(name) or queries.get_query(name)  # unknown: its message
         source = self.read_only_store() if queries.needs_source(query) else None
         return queries.prepare(query, values, source)
 
@@ -941,13 +947,16 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            sparql = self.app.prepare(name, values)
+            query = self.app.saved_query(name)
         except QueryError as error:
-            status = 404 if str(error).startswith("no saved query") else 400
-            self._text(status, str(error))
+            self._text(404, str(error))
             return
-        template = self.app.queries().get(name)
-        self._forward(sparql, accept, guarded=template.sparql if template else None)
+        try:
+            sparql = self.app.prepare(query, values)
+        except QueryError as error:
+            self._text(400, str(error))
+            return
+        self._forward(sparql, accept, guarded=query.sparql)
 
     def _search(self, params: dict[str, list[str]]) -> None:
         """Full-text search (``kg.search``): ``?q=words`` and the filters of ``kg search``;
