@@ -1217,7 +1217,6 @@ class Server:
             self.httpd = _Listener((host, port), handler)
         except OSError as error:
             raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-        self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property
