@@ -371,24 +371,28 @@ class SearchIndex:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.db = sqlite3.connect(
-            str(path) if path is not None else ":memory:",
-            timeout=30.0,
-            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
-            check_same_thread=False,
-        )
+        self.db = self._connect()
         self.rebuilt = False
         try:
             self._prepare()
-        except sqlite3.DatabaseError as error:  # not a database, or a broken one: start again
+        except sqlite3.DatabaseError:  # not a database, or a broken one: start again
             self.db.close()
             if path is None:
                 raise
             _remove_index_files(path)
-            self.db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            self.db = self._connect()
             self.rebuilt = True
-            del error
             self._prepare()
+
+    def _connect(self) -> sqlite3.Connection:
+        """The connection (usable from any thread: ``kg serve`` shares one index, one search
+        at a time)."""
+        return sqlite3.connect(
+            str(self.path) if self.path is not None else ":memory:",
+            timeout=30.0,
+            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+            check_same_thread=False,
+        )
 
     def _prepare(self) -> None:
         if self.path is not None:

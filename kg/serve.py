@@ -452,6 +452,37 @@ def _busy(process: subprocess.Popen[bytes] | None, sample: float = 1.0) -> bool:
         return False
 
 
+class Snapshot:
+    """One state of the store as the front reads it: a read-only handle, the store's stamp
+    taken just before it was opened (``KnowledgeGraph.stamp``: ``kg.search`` trusts an index
+    recorded at it) and, once a search asks for it, the text index brought in step with that
+    state. It is opened once and shared by the request threads; ``App.follow_store`` replaces
+    it as a whole with the store's next state, and a request still holding this one finishes
+    on it (nothing here is closed under it: the handle and the index go when the last
+    request lets go of them).
+    """
+
+    def __init__(self, path: Path) -> None:
+        graph = KnowledgeGraph.open_read_only(path)
+        self.path = path
+        self.store = graph.store
+        self.stamp = graph.stamp
+        self._index: Any = None
+        # One search at a time on the index's SQLite connection (a connection is not for
+        # two threads at once); the first also syncs it, which a read-only store directory
+        # turns into indexing the whole store in memory: once per state, not per search.
+        self._index_lock = threading.Lock()
+
+    def search(self, words: str, **filters: Any) -> Any:
+        """``kg.search.SearchIndex.search`` on this state's index (``kg.search.SearchResult``)."""
+        from kg.search import open_index
+
+        with self._index_lock:
+            if self._index is None:
+                self._index, _ = open_index(self.store, self.path, self.stamp)
+            return self._index.search(words, **filters)
+
+
 class App:
     """What the request handlers share: the upstream server, the options, the store path."""
 
@@ -474,8 +505,8 @@ class App:
         self.request_timeout = request_timeout
         self.max_body = max_body
         self.restarts = 0
-        self._ro_store: Any = None
-        self._ro_stamp: object = None  # the store's stamp when _ro_store was opened
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()  # opening one is slow: not under _lock
         self._lock = threading.Lock()
         self._queries: tuple[tuple[tuple[str, float], ...], dict[str, Any]] | None = None
         self._in_flight = 0
@@ -649,7 +680,8 @@ class App:
             return
         with self._lock:
             old, self.engine = self.engine, new
-            self._ro_store = None
+        with self._snapshot_lock:
+            self._snapshot = None  # the next request opens the new state
         self._served_state = state
         deadline = time.monotonic() + self.timeout + 2
         while time.monotonic() < deadline:
@@ -671,19 +703,13 @@ class App:
                 self._queries = (stamp, load_queries(directory))
             return self._queries[1]
 
-    def read_only_store(self) -> Any:
-        """A pyoxigraph read-only handle, opened once, for parameter types that look names up
-        in the graph (``kg.queries.prepare(..., source=store)``)."""
-        return self.read_only_snapshot()[0]
-
-    def read_only_snapshot(self) -> tuple[Any, object]:
-        """The read-only handle with the store's stamp taken just before it was opened (for
-        ``kg.search``), as one pair: a reopen after a build replaces both."""
-        with self._lock:
-            if self._ro_store is None:
-                graph = KnowledgeGraph.open_read_only(self.store)
-                self._ro_store, self._ro_stamp = graph.store, graph.stamp
-            return self._ro_store, self._ro_stamp
+    def snapshot(self) -> Snapshot:
+        """The store's state the front reads (for parameter types that look names up in the
+        graph, and for searches), opened on first use and after each new state."""
+        with self._snapshot_lock:
+            if self._snapshot is None:
+                self._snapshot = Snapshot(self.store)
+            return self._snapshot
 
     def saved_query(self, name: str) -> Any:
         """The saved query ``name`` (``reference/NAME`` too), or ``QueryError`` saying there
@@ -698,7 +724,7 @@ class App:
         format the client asked for)."""
         from kg import queries
 
-        source = self.read_only_store() if queries.needs_source(query) else None
+        source = self.snapshot().store if queries.needs_source(query) else None
         return queries.prepare(query, values, source)
 
 
@@ -961,14 +987,13 @@ class Handler(BaseHTTPRequestHandler):
     def _search(self, params: dict[str, list[str]]) -> None:
         """Full-text search (``kg.search``): ``?q=words`` and the filters of ``kg search``;
         JSON hits, best first, each with its quote, source, offsets and statement IRI."""
-        from kg.search import SearchError, filters_from_params, search
+        from kg.search import SearchError, filters_from_params
 
         values = {k: v[0] for k, v in params.items()}
         words = values.pop("q", "")
         values.pop("format", None)
         try:
-            store, stamp = self.app.read_only_snapshot()
-            result = search(store, self.app.store, words, stamp, **filters_from_params(values))
+            result = self.app.snapshot().search(words, **filters_from_params(values))
         except SearchError as error:
             self._text(400, str(error))
             return

@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,6 +24,7 @@ from kg.text import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+MIDDLESBROUGH = "middlesbrough_2018-08-31_focused-visit.txt"  # not in two_file_store
 runner = CliRunner()
 
 
@@ -352,3 +355,64 @@ def test_serve_search_route_and_box(seed_texts_store: Path) -> None:
         with urllib.request.urlopen(server.url, timeout=30) as page:
             html = page.read().decode()
         assert 'id="search-form"' in html and "/search?" in html
+
+
+def test_serve_keeps_one_index_per_store_state_and_moves_with_the_store(
+    two_file_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searches on one state of the store share its index (opened and synced once); with an
+    index that cannot be written beside the store (a read-only store directory) that is one
+    index made in memory, not one per search. After a build, the next state gets its own."""
+    import urllib.request
+
+    from kg.serve import serving
+
+    store = _copy(two_file_store, tmp_path)
+    opened: list[object] = []
+    indexed: list[list[str]] = []
+    real_open, real_entries = search.open_index, search.entries_from_store
+
+    def counted_open(*args: object, **kwargs: object) -> object:
+        opened.append(args[2])  # the stamp of the state it is for
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_entries(graph_store: ox.Store, graphs: list[str]) -> object:
+        indexed.append(list(graphs))
+        return real_entries(graph_store, graphs)
+
+    monkeypatch.setattr(search, "open_index", counted_open)
+    monkeypatch.setattr(search, "entries_from_store", counted_entries)
+    # The index file cannot be opened where it lives (as in a read-only store directory).
+    monkeypatch.setattr(search, "index_path", lambda path: tmp_path / "no-such-dir" / "x.sqlite")
+
+    def middlesbrough_hits(url: str) -> int:
+        query = url + "search?q=children&authority=Middlesbrough&limit=0"
+        with urllib.request.urlopen(query, timeout=30) as answer:
+            return len(json.loads(answer.read())["hits"])
+
+    def all_hits(url: str) -> list[dict[str, object]]:
+        with urllib.request.urlopen(url + "search?q=children&limit=0", timeout=30) as answer:
+            return json.loads(answer.read())["hits"]
+
+    with serving(store, port=0) as server:
+        for _ in range(3):
+            assert middlesbrough_hits(server.url) == 0
+        # request threads share the index: at once, each gets the whole answer
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(all_hits, [server.url] * 16))
+        assert answers[0] and all(a == answers[0] for a in answers)
+        assert len(opened) == 1 and len(indexed) == 1 and len(indexed[0]) == 2
+        built = subprocess.run(
+            [sys.executable, "-m", "kg.cli", "build", str(SEEDS / MIDDLESBROUGH)]
+            + ["--store", str(store), "--workers", "1", "--no-datasets"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert built.returncode == 0, built.stderr
+        deadline = time.monotonic() + 30
+        while middlesbrough_hits(server.url) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)  # until the server moves to the store's new state
+        assert middlesbrough_hits(server.url) > 0
+        assert len(opened) == 2 and opened[0] != opened[1]
+        assert len(indexed) == 2 and len(indexed[1]) == 3  # the new state, in memory again
