@@ -161,6 +161,7 @@ class Oxigraph:
         self.timeout = timeout
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.in_flight = 0  # requests it is answering (``App`` counts them under its lock)
 
     @property
     def url(self) -> str:
@@ -509,7 +510,6 @@ class App:
         self._snapshot_lock = threading.Lock()  # opening one is slow: not under _lock
         self._lock = threading.Lock()
         self._queries: tuple[tuple[tuple[str, float], ...], dict[str, Any]] | None = None
-        self._in_flight = 0
         self._wake = threading.Event()
         self._runaway = threading.Event()
         self._dead: list[tuple[Oxigraph, threading.Event]] = []
@@ -528,8 +528,8 @@ class App:
         engine found dead (a query crashed it) is replaced before ``EngineDown`` is raised.
         """
         with self._lock:
-            self._in_flight += 1
-        engine = self.engine
+            engine = self.engine
+            engine.in_flight += 1  # it is not stopped before this answer is read (_retire)
         parsed = urllib.parse.urlsplit(engine.url)
         deadline = time.monotonic() + self.timeout
         conn = http.client.HTTPConnection(
@@ -560,7 +560,7 @@ class App:
         finally:
             conn.close()
             with self._lock:
-                self._in_flight -= 1
+                engine.in_flight -= 1
             if timed_out:
                 self._watch_runaway()
 
@@ -630,7 +630,7 @@ class App:
         while time.monotonic() < deadline:
             self._replace_dead()
             with self._lock:
-                idle = self._in_flight == 0
+                idle = self.engine.in_flight == 0
             if idle:
                 if _busy(self.engine.process):
                     self._restart()
@@ -638,15 +638,42 @@ class App:
             time.sleep(0.5)
 
     def _restart(self) -> None:
+        """A new engine in place of the current one (dead, or busy for nobody)."""
         old = self.engine
         new = Oxigraph(self.store, self.timeout)
         try:
             new.start()
         except ServeError:
             return  # keep the busy one rather than none
-        self.engine = new
-        self.restarts += 1
-        old.stop()
+        if self._swap(old, new):
+            self.restarts += 1
+
+    def _swap(self, old: Oxigraph, new: Oxigraph) -> bool:
+        """Make ``new`` the engine in place of ``old`` and retire ``old`` in the background;
+        False (``new`` stopped) if another thread replaced ``old`` first (a restart and a
+        move to the store's next state can meet)."""
+        with self._lock:
+            if self.engine is not old:
+                swapped = False
+            else:
+                self.engine, swapped = new, True
+        if not swapped:
+            new.stop()
+            return False
+        threading.Thread(target=self._retire, args=(old,), daemon=True).start()
+        return True
+
+    def _retire(self, engine: Oxigraph) -> None:
+        """Stop a replaced engine once the requests it was answering have their answers:
+        each has to be read within ``timeout`` seconds of its start, so none waits longer
+        (a dead engine's requests are failing already and end at once)."""
+        deadline = time.monotonic() + self.timeout + 2
+        while time.monotonic() < deadline:
+            with self._lock:
+                if engine.in_flight == 0:
+                    break
+            time.sleep(0.05)
+        engine.stop()
 
     def follow_store(self, every: float = 0.5) -> None:
         """Serve each new state of the store once the build writing it ends.
@@ -670,6 +697,7 @@ class App:
         state = store_state(self.store)
         if state == self._served_state or writer_active(self.store):
             return
+        old = self.engine
         new = Oxigraph(self.store, self.timeout)
         try:
             new.start()
@@ -678,18 +706,11 @@ class App:
         if store_state(self.store) != state or writer_active(self.store):
             new.stop()  # a write began meanwhile: wait for it to end
             return
-        with self._lock:
-            old, self.engine = self.engine, new
+        if not self._swap(old, new):
+            return  # restarted meanwhile: tried again next time
         with self._snapshot_lock:
             self._snapshot = None  # the next request opens the new state
         self._served_state = state
-        deadline = time.monotonic() + self.timeout + 2
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._in_flight == 0:
-                    break
-            time.sleep(0.05)
-        old.stop()
 
     def queries(self) -> dict[str, Any]:
         """The saved queries, parsed again only when a ``.rq`` file is added, changed or
