@@ -53,6 +53,7 @@ CASES: dict[str, list[dict[str, str]]] = {
     "compare-authorities": [
         {"theme": "supervision"},
         {"theme": "Written plans", "from_year": "2015", "to_year": "2020"},
+        {"theme": "governance"},  # Hartlepool's board was told about it too in 2013
     ],
     "earlier-inspections": [{}, {"authority": "Hartlepool"}, {"authority": "Middlesbrough"}],
     "find-text": [
@@ -74,7 +75,11 @@ CASES: dict[str, list[dict[str, str]]] = {
         {"theme": "written-plans", "authority": "Middlesbrough"},
     ],
     "unresolved-recommendations": [{}, {"authority": "Hartlepool"}],
-    "workforce-at-visits": [{}, {"authority": "Hartlepool", "theme": "supervision"}],
+    "workforce-at-visits": [
+        {},
+        {"authority": "Hartlepool", "theme": "supervision"},
+        {"authority": "Hartlepool", "theme": "governance"},
+    ],
     "checks/grade-off-scale": [{}],
     "checks/selector-span-mismatch": [{}],
     "checks/statement-without-source-quote": [{}],
@@ -82,7 +87,12 @@ CASES: dict[str, list[dict[str, str]]] = {
 
 # Columns made by GROUP_CONCAT, with their separators.
 LISTS: dict[str, dict[str, str]] = {
-    "authority-profile": {"inspectors": "; ", "grades": "; ", "recommendations": " | "},
+    "authority-profile": {
+        "inspectors": "; ",
+        "grades": "; ",
+        "recommendations": " | ",
+        "board_recommendations": " | ",
+    },
     "authority-statistics": {"visits": "; "},
     "inspector-history": {"co_inspectors": "; "},
     "recurring-issues": {"quotes": " | "},
