@@ -473,3 +473,23 @@ def test_workforce_at_visits_ignores_a_boards_points(hartlepool_history_graph, d
     )
     listed = run_saved(graph.store, "workforce-at-visits", directory=directory, **params)
     assert sif not in {r["visit"] for r in listed.values()}
+
+
+@pytest.mark.parametrize("directory", [None, REFERENCE])
+def test_recurring_issues_quotes_oldest_first(hartlepool_history_graph, directory) -> None:
+    """The quotes of a row come by their visit's start date (then text), so the answer is the
+    same from run to run (GROUP_CONCAT alone gives its parts in no fixed order); the plain twin
+    gives the same order (tests/test_reference_queries.py compares it as it is)."""
+    result = run_saved(
+        hartlepool_history_graph,
+        "recurring-issues",
+        directory=directory,
+        include="weaknesses",
+        min_visits=1,
+        from_year=2009,
+        to_year=2026,
+    ).values()
+    several = [row["quotes"].split(" | ") for row in result if int(row["visits"]) > 2]
+    assert len(several) > 10
+    for quotes in several:
+        assert [q[:4] for q in quotes] == sorted(q[:4] for q in quotes)
