@@ -23,7 +23,7 @@ from pyoxigraph import serialize as ox_serialize
 
 from kg import families, inspectors, vocab
 from kg.record import Report
-from kg.vocab import GRADE, ID, KG, KIND, ORG, XSD, T
+from kg.vocab import ID, KG, KIND, ORG, XSD, T
 
 # How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote; 0: none.
 # They are optional in Web Annotation and add nothing here: the quote is located by its
@@ -351,8 +351,9 @@ def extraction_run_iri(sha256: str, fingerprint: str) -> str:
 
 def grade_iri(kind: str, grade: str) -> str:
     """A judgement's grade: a concept of the scale of the visit's family."""
-    scale = families.family(kind).scale
-    return f"{GRADE}{scale.id if scale else vocab.slug(kind)}/{vocab.slug(grade)}"
+    # A family with no scale of its own (a focused visit stating a grade) names one after itself.
+    scale = families.family(kind).scale or families.GradeScale(vocab.slug(kind), kind, ())
+    return scale.iri(grade)
 
 
 def earlier_grade_iri(date: str, label: str) -> str | None:
@@ -363,9 +364,9 @@ def earlier_grade_iri(date: str, label: str) -> str | None:
     is on no scale of its time: the report's words stay a literal).
     """
     scale = families.scale_on(date, label)
-    if scale is None or vocab.slug(label) not in {vocab.slug(g) for g in scale.grades}:
+    if scale is None or not scale.has(label):
         return None
-    return f"{GRADE}{scale.id}/{vocab.slug(label)}"
+    return scale.iri(label)
 
 
 def _annotate(

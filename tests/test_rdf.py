@@ -183,6 +183,33 @@ def test_grade_scale_follows_the_framework() -> None:
     assert rdf.grade_iri("sif-inspection", "Good") == vocab.GRADE + "sif/good"
 
 
+def test_every_grade_iri_is_a_concept_of_the_ontologys_scales() -> None:
+    """One place mints grade IRIs (``GradeScale.iri``): the reports' judgements, the earlier
+    inspections they quote and the official record name the ontology's grade concepts."""
+    from kg.families import SCALES
+    from kg.resources import data_path
+
+    ontology = ox.Store()
+    ontology.load(path=str(data_path("ontology/ontology.ttl")))
+    concepts = {
+        row[0].value
+        for row in ontology.query(
+            "SELECT ?g WHERE { ?g a <https://w3id.org/ofsted-kg/def#Grade> ;"
+            " <http://www.w3.org/2004/02/skos/core#inScheme> ?s }"
+        )
+    }
+    minted = {scale.iri(grade) for scale in SCALES.values() for grade in scale.grades}
+    assert minted == concepts
+    for scale in SCALES.values():
+        for grade in scale.grades:
+            assert scale.has(grade.upper()) and scale.iri(grade) in concepts
+    assert rdf.grade_iri("sif-inspection", "Requires improvement") == SCALES["sif"].iri(
+        "Requires improvement"
+    )
+    assert rdf.earlier_grade_iri("2019-03", "Good") == SCALES["ilacs"].iri("Good")
+    assert not SCALES["slac"].has("Requires improvement")
+
+
 def test_earlier_grade_scale_from_label_or_date() -> None:
     assert rdf.earlier_grade_iri("2012", "Adequate") == vocab.GRADE + "slac/adequate"
     assert rdf.earlier_grade_iri("2013-06", "Good") == vocab.GRADE + "slac/good"
