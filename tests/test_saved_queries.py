@@ -493,3 +493,32 @@ def test_recurring_issues_quotes_oldest_first(hartlepool_history_graph, director
     assert len(several) > 10
     for quotes in several:
         assert [q[:4] for q in quotes] == sorted(q[:4] for q in quotes)
+
+
+@pytest.fixture(scope="module")
+def recoded_councils_store():
+    """Real reports of councils recoded since: Somerset (E10000027 -> E06000066, 2023) in
+    2018 and 2019, Barnsley (E08000016 -> E08000038, 2025) in 2023."""
+    national = ROOT / "tests" / "data" / "national"
+    files = [
+        national / "somerset_2018-01-29_inspection.pdf",
+        national / "somerset_2019-02-21_focused-visit.pdf",
+        national / "barnsley_2023-10-27_inspection.pdf",
+    ]
+    graph = KnowledgeGraph.in_memory()
+    result = build(files, graph, workers=1)
+    assert result.ok, result.errors
+    return graph.store
+
+
+def test_a_visit_carries_the_code_its_council_had_then(recoded_councils_store) -> None:
+    """A visit before a recode shows the code valid at its date, while the council stays one
+    authority: "Somerset", "Somerset County Council", the old and the new code and the DfE
+    number all find both visits."""
+    by_name = rows(recoded_councils_store, "authority-profile", authority="Somerset")
+    assert [r["gss_code"] for r in by_name] == ["E10000027", "E10000027"]
+    assert all(r["start_date"] < "2023-04-01" for r in by_name)
+    for other in ("Somerset County Council", "E10000027", "e06000066", "933"):
+        assert rows(recoded_councils_store, "authority-profile", authority=other) == by_name
+    [barnsley] = rows(recoded_councils_store, "authority-profile", authority="Barnsley")
+    assert barnsley["gss_code"] == "E08000016"  # recoded on 2025-05-01
