@@ -542,3 +542,30 @@ def test_lscb_points_are_addressed_to_the_board_and_the_council_points_to_the_co
     )
     flags = store.quads_for_pattern(None, ox.NamedNode(T.reinspection), None)
     assert [q.object.value for q in flags] == ["true"]
+
+
+def test_an_inspector_is_one_node_by_name_alone_whatever_the_year() -> None:
+    """The rule kg:Inspector states: the reader drops role and title words, the name is the
+    identity and dates are not looked at (one name in 2012 and in 2020 is one node), and an
+    ambiguous short form ("Jo": Joanna, Joanne or Josephine) stays a node of its own."""
+    from kg.extract.inspections import _inspectors
+
+    text = "Lead inspector: Jo Smith HMI\nTeam inspectors: Joanne Smith (OI), JO  SMITH\n"
+    assert [(i.name, i.lead) for i in _inspectors(text)] == [
+        ("Jo Smith", True),
+        ("Joanne Smith", False),
+        ("JO SMITH", False),
+    ]
+    nodes = {}
+    for start, name in [("2012-05-01", "Jo Smith"), ("2020-02-04", "JO SMITH")]:
+        report = make_report()
+        report.visit_start, report.visit_end, report.letter_date = start, None, None
+        report.inspectors = [Inspector(name, lead=True), Inspector("Joanne Smith")]
+        store = to_store(rdf.report_quads(report, GRAPH))
+        visit = vocab.ID + f"visit/E06000001/focused-visit/{start}"
+        nodes[start] = {
+            values(store, i, T.foaf_name).pop(): i for i in values(store, visit, T.inspector)
+        }
+    assert nodes["2012-05-01"] == nodes["2020-02-04"]
+    assert set(nodes["2012-05-01"]) == {"Jo Smith", "Joanne Smith"}
+    assert len(set(nodes["2012-05-01"].values())) == 2
