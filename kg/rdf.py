@@ -22,8 +22,9 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from pyoxigraph import serialize as ox_serialize
 
 from kg import families, inspectors, vocab
+from kg.authorities import AuthorityError, AuthorityIndex
 from kg.record import Report
-from kg.vocab import GRADE, ID, KG, KIND, ORG, XSD, T
+from kg.vocab import ID, KG, KIND, ORG, XSD, T
 
 # How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote; 0: none.
 # They are optional in Web Annotation and add nothing here: the quote is located by its
@@ -351,8 +352,9 @@ def extraction_run_iri(sha256: str, fingerprint: str) -> str:
 
 def grade_iri(kind: str, grade: str) -> str:
     """A judgement's grade: a concept of the scale of the visit's family."""
-    scale = families.family(kind).scale
-    return f"{GRADE}{scale.id if scale else vocab.slug(kind)}/{vocab.slug(grade)}"
+    # A family with no scale of its own (a focused visit stating a grade) names one after itself.
+    scale = families.family(kind).scale or families.GradeScale(vocab.slug(kind), kind, ())
+    return scale.iri(grade)
 
 
 def earlier_grade_iri(date: str, label: str) -> str | None:
@@ -363,9 +365,9 @@ def earlier_grade_iri(date: str, label: str) -> str | None:
     is on no scale of its time: the report's words stay a literal).
     """
     scale = families.scale_on(date, label)
-    if scale is None or vocab.slug(label) not in {vocab.slug(g) for g in scale.grades}:
+    if scale is None or not scale.has(label):
         return None
-    return f"{GRADE}{scale.id}/{vocab.slug(label)}"
+    return scale.iri(label)
 
 
 def _annotate(
@@ -423,6 +425,20 @@ def serialize_nquads(quads: Iterable[Quad]) -> bytes:
     return data
 
 
+def _gss_code_at_visit(report: Report) -> str:
+    """The GSS code the visit's authority had when the visit started: a council recoded since
+    (Somerset in 2023) is one authority, named by its current code, but a visit before the
+    recode was to the area of its former code (``Authority.gss_code_on``)."""
+    assert report.authority is not None
+    code = report.authority.gss_code
+    if not report.visit_start:
+        return code
+    try:
+        return AuthorityIndex.load().by_gss(code).gss_code_on(report.visit_start)
+    except AuthorityError:  # not in the reference table (a made-up test authority)
+        return code
+
+
 def _map_report(q: _Quads | _Rows, report: Report) -> None:
     visit = visit_iri_for(report)
     assert report.authority is not None  # checked by visit_iri_for
@@ -437,6 +453,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     q.add(visit, T.type, T.Visit)
     q.add(visit, T.type, T.Activity)
     q.add(visit, T.authority, authority)
+    q.lit(visit, T.gssCodeAtVisit, _gss_code_at_visit(report))
     q.add(visit, T.kind, KIND + report.kind)
     if report.reinspection:
         q.lit(visit, T.reinspection, "true", XSD + "boolean")
