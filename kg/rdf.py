@@ -203,10 +203,19 @@ class _Rows:
     pyoxigraph object per quad. Every distinct IRI is checked as ``NamedNode`` checks it, and
     anything odd raises (the caller then falls back to the exact ``_Quads`` path)."""
 
-    def __init__(self, graph: str) -> None:
+    def __init__(self, graph: str, keep: frozenset[str] = frozenset()) -> None:
         self.terms = dict(_BRACKETED)  # IRI -> "<IRI>", for IRIs known to be valid
         self.tail = f" {self.term(graph)} .\n"
         self.rows: list[tuple[str, str, _Object] | str] = []  # a str: finished lines
+        # (subject, predicate, object value) of the rows whose predicate is in ``keep``, in
+        # the order written: what a reader of the N-Quads would pick out (``report_rows``)
+        self.keep = keep
+        self.kept: list[tuple[str, str, str]] = []
+
+    def _keep(self, s: str, p: str, o: _Object) -> None:
+        if p in self.keep:
+            value = o if isinstance(o, str) else o.value
+            self.kept.append((s, p, value))
 
     def term(self, iri: str) -> str:
         """``<iri>``, once the IRI is known to be valid."""
@@ -219,10 +228,12 @@ class _Rows:
     def add(self, s: str, p: str, o: _Object | None) -> None:
         if o is not None:
             self.rows.append((s, p, o))
+            self._keep(s, p, o)
 
     def lit(self, s: str, p: str, value: str | None, datatype: str | None = None) -> None:
         if value is not None and value != "":
             self.rows.append((s, p, _Lit(value, datatype)))
+            self._keep(s, p, value)
 
     def finding(
         self,
@@ -244,6 +255,15 @@ class _Rows:
         for theme in themes:
             lines += f"{f} {_B_THEME} {self.term(theme)}{g}"
         self.rows.append(lines)
+        if self.keep:
+            self._keep(doc, T.hasFinding, iri)
+            if text:
+                self._keep(iri, T.text, text)
+            if section:
+                self._keep(iri, T.section, section)
+            self._keep(iri, T.polarity, polarity)
+            for theme in themes:
+                self._keep(iri, T.theme, theme)
 
     def annotation(
         self, body: str, sha256: str, source: str, text: str, start: int, end: int
@@ -276,6 +296,19 @@ class _Rows:
             f'{p} {_B_START} "{start}"^^{_B_NON_NEGATIVE}{g}'
             f'{p} {_B_END} "{end}"^^{_B_NON_NEGATIVE}{g}'
         )
+        if self.keep:
+            anno, target, quote, position = (t[1:-1] for t in (a, t, q, p))
+            for triple in (
+                (anno, T.hasBody, body),
+                (anno, T.hasTarget, target),
+                (target, T.hasSource, source),
+                (target, T.hasSelector, quote),
+                (target, T.hasSelector, position),
+                (quote, T.exact, text[start:end]),
+                (position, T.start, str(start)),
+                (position, T.end, str(end)),
+            ):
+                self._keep(*triple)
 
     def nquads(self) -> bytes:
         term, tail, string = self.term, self.tail, _XSD_STRING
@@ -410,13 +443,23 @@ def report_nquads(report: Report, graph: str) -> bytes:
     if anything is odd about them (an invalid IRI, a string that is not valid Unicode) the
     quads are made the exact way instead, which raises what ``report_quads`` raises.
     """
-    rows = _Rows(graph)
+    return report_rows(report, graph)[0]
+
+
+def report_rows(
+    report: Report, graph: str, keep: frozenset[str] = frozenset()
+) -> tuple[bytes, list[tuple[str, str, str]] | None]:
+    """``report_nquads``, and the (subject, predicate, object value) of its quads whose
+    predicate is in ``keep``, in the order written (as a reader of the N-Quads would pick
+    them out, but without parsing them again: a build worker's rows for the text index).
+    The triples are None when the exact path made the N-Quads: read them from those."""
+    rows = _Rows(graph, keep)
     try:
         _map_report(rows, report)
-        return rows.nquads()
+        return rows.nquads(), rows.kept
     except Exception:
         pass
-    return serialize_nquads(report_quads(report, graph))
+    return serialize_nquads(report_quads(report, graph)), None
 
 
 def serialize_nquads(quads: Iterable[Quad]) -> bytes:
