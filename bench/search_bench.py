@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 import pyoxigraph as ox  # noqa: E402
 
 from kg import search  # noqa: E402
+from kg.store import recorded_sources  # noqa: E402
 
 RESULTS = BENCH / "results"
 TARGET_MS = 50.0
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     store = ox.Store.read_only(str(args.store))
-    state = search.recorded_sources(store)
+    state = recorded_sources(store)
     started = time.perf_counter()
     entries = list(search.entries_from_store(store, sorted(state)))
     read_s = time.perf_counter() - started

@@ -519,7 +519,7 @@ def build(
     used: list[rdf.SourceRef] = []
     todo: list[Path] = []
     # What every stored source graph was built from, in one query (not two per file).
-    recorded = {} if force else search.recorded_sources(store.store)
+    recorded = {} if force else store.recorded_sources()
     names: dict[str, tuple[Path, str]] = {}
     for path in files:
         problem = None

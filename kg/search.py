@@ -41,6 +41,7 @@ import pyoxigraph as ox
 
 from kg import terms, vocab
 from kg.errors import KgError, quoted
+from kg.store import recorded_sources
 from kg.vocab import T
 
 INDEX_FILE = "search.sqlite"
@@ -329,22 +330,6 @@ def _authority_name(code: str) -> str:
 
 
 # --- the store's side -------------------------------------------------------------------------
-
-
-def recorded_sources(store: ox.Store) -> dict[str, tuple[str, str]]:
-    """Each source graph's (file SHA-256, extraction fingerprint), as its build recorded them:
-    what the index must match, and what ``kg.build`` skips an unchanged file by. One query;
-    ~10 ms on the national graph."""
-    query = f"""SELECT ?g ?sha ?fp WHERE {{ GRAPH ?g {{
-        ?f a <{T.SourceFile}> ; <{T.sha256}> ?sha .
-        ?g <{T.wasGeneratedBy}> ?run . ?run <{T.identifier}> ?fp }} }}"""
-    state: dict[str, tuple[str, str]] = {}
-    prefix = vocab.GRAPH + "source/"
-    for row in terms.solutions(store.query(query)):
-        graph = row["g"].value
-        if graph.startswith(prefix):
-            state.setdefault(graph, (row["sha"].value, row["fp"].value))
-    return state
 
 
 def index_path(store_path: Path | str) -> Path:

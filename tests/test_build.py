@@ -136,7 +136,7 @@ def test_changed_file_replaces_its_graph(corpus: Path, tmp_path: Path) -> None:
         assert texts_of(kg, T.Recommendation) == {"Improve plans."}  # old facts gone
         assert "Plans drift." in texts_of(kg, T.Finding)
         assert (
-            kg.source_sha256(vocab.source_graph_iri("a.txt"))
+            kg.recorded_sources()[vocab.source_graph_iri("a.txt")][0]
             == hashlib.sha256((corpus / "a.txt").read_bytes()).hexdigest()
         )
 

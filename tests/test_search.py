@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from kg import api, cli, search
 from kg.build import build
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, recorded_sources
 from kg.text import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +198,7 @@ def test_the_index_built_with_the_store_is_the_one_rebuilt_from_it(
     store = _copy(two_file_store, tmp_path)
     with search.SearchIndex.beside(store) as built, KnowledgeGraph.open_read_only(store) as g:
         assert len(built.state()) == 2 and built.count() > 50
-        assert built.state() == search.recorded_sources(g.store)
+        assert built.state() == recorded_sources(g.store)
         with search.SearchIndex(tmp_path / "again.sqlite") as again:
             again.rebuild_from_store(g.store)
             assert _rows(again) == _rows(built)
@@ -281,7 +281,7 @@ from pathlib import Path
 sys.path.insert(0, {str(ROOT)!r})
 from kg import search
 from kg.build import build
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, recorded_sources
 def killed(self, *args, **kwargs):
     os._exit(9)
 search.SearchIndex.replace_sources = killed
@@ -292,7 +292,7 @@ build([Path(f) for f in {files!r}], graph, workers=1)
     assert done.returncode == 9, done.stderr.decode()
     graph = KnowledgeGraph.open_read_only(store)
     try:
-        stored = search.recorded_sources(graph.store)
+        stored = recorded_sources(graph.store)
         assert stored  # the store has the graph the index never heard of
         with search.SearchIndex.beside(store) as index:
             assert index.state() != stored
@@ -335,7 +335,7 @@ def test_sigkill_during_a_build_leaves_store_and_index_in_step(tmp_path: Path) -
     with KnowledgeGraph.open_read_only(store) as graph:
         index, _ = search.open_index(graph.store, store)
         with index:
-            assert index.state() == search.recorded_sources(graph.store)
+            assert index.state() == recorded_sources(graph.store)
             fresh = search.SearchIndex(None)
             fresh.rebuild_from_store(graph.store)
             assert _rows(index) == _rows(fresh)

@@ -123,18 +123,16 @@ def test_hostile_and_awkward_literals_round_trip_unchanged() -> None:
     assert kg.graphs() == [g]
 
 
-def test_source_sha256_and_fingerprint(tmp_path: Path) -> None:
+def test_recorded_sources_give_each_graphs_file_hash_and_fingerprint(tmp_path: Path) -> None:
     from test_rdf import make_report  # the hand-made record
 
     kg = KnowledgeGraph.in_memory()
     report = make_report()
     g = vocab.source_graph_iri(report.source)
-    assert kg.source_sha256(g) is None and kg.source_fingerprint(g) is None
+    assert kg.recorded_sources() == {}
     quads = rdf.report_quads(report, g) + rdf.extraction_quads(g, report.sha256, "f" * 64, "1.0")
     kg.replace_graph(g, quads)
-    assert kg.source_sha256(g) == "a" * 64
-    assert kg.source_fingerprint(g) == "f" * 64
-    assert kg.source_sha256(vocab.source_graph_iri("other.pdf")) is None
+    assert kg.recorded_sources() == {g: ("a" * 64, "f" * 64)}
 
 
 def test_stats_count_distinct_facts_across_graphs() -> None:
