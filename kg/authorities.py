@@ -154,8 +154,16 @@ class Authority:
         later = [r for r in self.recodes if iso < r.effective_date]
         return min(later, key=lambda r: r.effective_date).old_gss_code if later else self.gss_code
 
-    def ref(self) -> AuthorityRef:
-        return AuthorityRef(name=self.name, gss_code=self.gss_code, dfe_la_code=self.dfe_la_code)
+    def ref(self, on: str | None = None) -> AuthorityRef:
+        """What a report records of its authority; ``on``: the visit's start date, for the
+        code the council had then (``gss_code_on``)."""
+        then = self.gss_code_on(on) if on else self.gss_code
+        return AuthorityRef(
+            name=self.name,
+            gss_code=self.gss_code,
+            dfe_la_code=self.dfe_la_code,
+            gss_code_at_visit=then if then != self.gss_code else None,
+        )
 
 
 # --- name normalisation -------------------------------------------------------------------

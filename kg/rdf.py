@@ -22,7 +22,6 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from pyoxigraph import serialize as ox_serialize
 
 from kg import families, inspectors, vocab
-from kg.authorities import AuthorityError, AuthorityIndex
 from kg.record import Report
 from kg.vocab import ID, KG, KIND, ORG, XSD, T
 
@@ -468,20 +467,6 @@ def serialize_nquads(quads: Iterable[Quad]) -> bytes:
     return data
 
 
-def _gss_code_at_visit(report: Report) -> str:
-    """The GSS code the visit's authority had when the visit started: a council recoded since
-    (Somerset in 2023) is one authority, named by its current code, but a visit before the
-    recode was to the area of its former code (``Authority.gss_code_on``)."""
-    assert report.authority is not None
-    code = report.authority.gss_code
-    if not report.visit_start:
-        return code
-    try:
-        return AuthorityIndex.load().by_gss(code).gss_code_on(report.visit_start)
-    except AuthorityError:  # not in the reference table (a made-up test authority)
-        return code
-
-
 def _map_report(q: _Quads | _Rows, report: Report) -> None:
     visit = visit_iri_for(report)
     assert report.authority is not None  # checked by visit_iri_for
@@ -496,7 +481,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     q.add(visit, T.type, T.Visit)
     q.add(visit, T.type, T.Activity)
     q.add(visit, T.authority, authority)
-    q.lit(visit, T.gssCodeAtVisit, _gss_code_at_visit(report))
+    q.lit(visit, T.gssCodeAtVisit, report.authority.gss_code_at_visit or report.authority.gss_code)
     q.add(visit, T.kind, KIND + report.kind)
     if report.reinspection:
         q.lit(visit, T.reinspection, "true", XSD + "boolean")

@@ -32,6 +32,9 @@ class AuthorityRef:
     name: str
     gss_code: str
     dfe_la_code: str | None
+    # The code the council had when the visit started, where a recode since changed it
+    # (Somerset County Council was E10000027 until 2023-04-01); None: ``gss_code``.
+    gss_code_at_visit: str | None = None
 
 
 @dataclass

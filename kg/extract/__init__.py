@@ -94,7 +94,7 @@ def extract(source: SourceText, context: Context | None = None) -> Report:
                 break
     if authority is None:
         raise ExtractionError(source.path, f"{kind}: no English local authority named in it")
-    report.authority = authority.ref()
+    report.authority = authority.ref(on=report.visit_start)
     if not report.visit_start:
         raise ExtractionError(source.path, f"{kind}: no visit or inspection dates found")
     return report
