@@ -61,7 +61,9 @@ def build_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Files or directories (default: the project's seeds/).", show_default=False
+            help="Files or directories (default: the project's seeds/); .csv, .tsv, .json"
+            " and .md files in them are skipped with a note.",
+            show_default=False,
         ),
     ] = None,
     store: StoreOption = None,
