@@ -8,11 +8,12 @@ from the seeds and from each other: full dates and date ranges ("26 and 27 Octob
 ("2013-14") and bare years move by the same whole years (so "inspected in January 2012 ...
 since 2012" stays consistent); years in the titles of Acts and guidance are left alone.
 
-PDF seeds become PDFs: the text inside a real PDF cannot be edited in place, so the seed's clean
-text (``kg.text.read_source(path).text``) is re-keyed and typeset again with fpdf2 (A4, 20 mm
-margins, 11 pt Helvetica, wrapped lines, vertical space between paragraphs, bullet glyphs, bold
-headings, page numbers), which gives the PDF cleaner and the extractor a realistic layout. Text
-seeds stay text (their raw file text is re-keyed).
+PDF seeds become PDFs: the seed's own file with its text objects edited in place by pdfium
+(``edit_pdf``: each page's text re-keyed as pdfium's text page reads it, the changes handed back
+to the objects the characters came from, each changed object scaled back to its old width), so
+copies keep the archive's fonts, images, pages and sizes. A PDF pdfium cannot edit is typeset
+again from its re-keyed clean text with fpdf2 (``typeset``), and the manifest counts those.
+Text seeds stay text (their raw file text is re-keyed).
 
 The output is deterministic for a given ``--seed`` and ``--count``; a ``MANIFEST.json`` records
 what each copy was made from and how it was re-keyed. An existing complete corpus with the same
