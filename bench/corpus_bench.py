@@ -33,6 +33,11 @@ def _files(spec: str) -> list[Path]:
     return [f for d in spec.split(",") for f in dataset_files(Path(d))]
 
 
+def _cpu(run: dict) -> float:
+    """CPU seconds of the measuring process and its workers (steadier than wall time here)."""
+    return run["cpu_parent_s"] + (run["cpu_children_s"] or 0.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpora", nargs="+", help="LABEL=DIR[,DIR...]")
@@ -78,16 +83,24 @@ def main(argv: list[str] | None = None) -> int:
                 "chars": runs[(label, 1)][0]["chars"],
                 "extract_1_s": one,
                 f"extract_{args.workers}_s": many,
+                "cpu_1_s": statistics.median(_cpu(r) for r in runs[(label, 1)]),
+                f"cpu_{args.workers}_s": statistics.median(
+                    _cpu(r) for r in runs[(label, args.workers)]
+                ),
                 "runs": {f"{k[0]}/{k[1]}": [r["wall_s"] for r in v] for k, v in runs.items()},
             }
         )
     n = args.workers
-    print(f"| corpus | files (PDF) | MB | pages | extract 1 proc | extract {n} proc |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        f"| corpus | files (PDF) | MB | pages | extract 1 proc | extract {n} proc "
+        f"| CPU s, 1 proc | CPU s, {n} proc |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['corpus']} | {r['files']} ({r['pdfs']}) | {r['mb']:.1f} | {r['pages']:,} | "
-            f"{r['extract_1_s']:.1f} s | {r[f'extract_{n}_s']:.1f} s |"
+            f"{r['extract_1_s']:.1f} s | {r[f'extract_{n}_s']:.1f} s | {r['cpu_1_s']:.1f} | "
+            f"{r[f'cpu_{n}_s']:.1f} |"
         )
     record = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
