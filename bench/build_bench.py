@@ -441,9 +441,9 @@ def run_child(kind: str, list_file: Path, workers: int) -> dict:
 
 
 def dataset_files(directory: Path) -> list[Path]:
-    from kg.build import expand_paths
+    from kg.build import expand_paths, is_report_file
 
-    return [p for p in expand_paths([directory]) if p.name != "MANIFEST.json"]
+    return [p for p in expand_paths([directory]) if is_report_file(p)]
 
 
 def _median(runs: list[dict], key: str) -> float | None:

@@ -79,17 +79,10 @@ def read(path: str) -> Outcome:
 
 
 def files_under(paths: list[Path]) -> list[Path]:
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.suffix.lower() in (".pdf", ".txt") and p.is_file()
-            )
-        else:
-            out.append(path)
-    return out
+    """The files ``kg build`` would read from ``paths`` (manifests and READMEs left out)."""
+    from kg.build import expand_paths, is_report_file
+
+    return [p for p in expand_paths(paths) if is_report_file(p)]
 
 
 def official_agreement(outcomes: list[Outcome]) -> dict[str, object]:

@@ -28,7 +28,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from kg import terms, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 
 Include = Literal["recommendations", "weaknesses"]
 INCLUDES: tuple[str, ...] = ("recommendations", "weaknesses")
@@ -248,7 +248,7 @@ def resolve_authority(name: str) -> str:
     try:
         return AuthorityIndex.load().lookup(name).iri
     except AuthorityError as error:
-        raise AnalyticsError(f"--authority {name!r}: {error}") from None
+        raise AnalyticsError(f"--authority {quoted(name)}: {error}") from None
 
 
 def _predecessor_names(missing: set[str]) -> dict[str, str]:
@@ -428,7 +428,7 @@ def include_of(text: str) -> Include:
         return "recommendations"
     if text == "weaknesses":
         return "weaknesses"
-    raise AnalyticsError(f"include must be one of {', '.join(INCLUDES)} (got {text!r})")
+    raise AnalyticsError(f"include must be one of {', '.join(INCLUDES)} (got {quoted(text)})")
 
 
 # ------------------------------------------------------------------------- recurrence chains
@@ -897,7 +897,7 @@ def export_graph(data: Projection, kind: str, include: Include = "recommendation
         return inspector_network(data).graph
     if kind == "themes":
         return theme_graph(data, include)
-    raise AnalyticsError(f"--kind must be one of {', '.join(GRAPH_KINDS)} (got {kind!r})")
+    raise AnalyticsError(f"--kind must be one of {', '.join(GRAPH_KINDS)} (got {quoted(kind)})")
 
 
 def _plain(graph: nx.Graph) -> nx.Graph:
@@ -939,4 +939,6 @@ def write_graph(graph: nx.Graph, fmt: str, out: Path | IO[bytes]) -> None:
         else:
             out.write(data)
     else:
-        raise AnalyticsError(f"--format must be one of {', '.join(GRAPH_FORMATS)} (got {fmt!r})")
+        raise AnalyticsError(
+            f"--format must be one of {', '.join(GRAPH_FORMATS)} (got {quoted(fmt)})"
+        )

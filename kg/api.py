@@ -10,14 +10,23 @@
 [{'n': '34'}]
 >>> run_query("recurring-issues", store=graph, timeout=5)            # QueryTimeout if longer
 >>> run_query("recurring-issues", endpoint="http://localhost:7878/query")  # any SPARQL 1.1
+>>> from kg.api import search          # (``kg.search`` is the module that runs it)
+>>> search("supervision", store=graph, authority="Hartlepool").values()[0]["quote"]
 
-``store`` may be a ``KnowledgeGraph``, a pyoxigraph ``Store``, any ``kg.queries.QuerySource``,
-a store directory, or left out (the default store is opened read-only for the call). Saved
-queries run through ``kg.queries.run_saved``, as ``kg query`` and ``kg serve`` run them.
+``store`` is the same in every function: a ``KnowledgeGraph``, a pyoxigraph ``Store``, any
+``kg.queries.QuerySource``, a store directory, or left out (the default store is opened
+read-only for the call and closed after it). Saved queries run through
+``kg.queries.run_saved``, as ``kg query`` and ``kg serve`` run them. ``search`` uses the text
+index in the store's directory (``kg.search``); a pyoxigraph ``Store`` or a ``LocalStore`` has
+no directory to find it in, so its index is made in memory for the call (quick on a few
+reports, about half a minute on the national graph): give the ``KnowledgeGraph`` or the
+directory to use the index ``kg build`` keeps. An endpoint has no text index to search.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +85,7 @@ def run_query(
     ``limit`` caps the rows (``result.truncated`` says if it cut); ``timeout`` seconds stops
     a runaway query with ``QueryTimeout``; ``endpoint`` sends it to a SPARQL 1.1 endpoint.
     """
-    with _Source(store, endpoint, timeout) as source:
+    with _source(store, endpoint, timeout) as source:
         return run_saved(
             source, name, params={**kwargs, **(params or {})}, limit=limit, timeout=timeout
         )
@@ -91,7 +100,7 @@ def sparql(
     timeout: float | None = None,
 ) -> QueryResult:
     """Run ad-hoc SPARQL (the project's prefixes predeclared) over the union of all graphs."""
-    with _Source(store, endpoint, timeout) as source:
+    with _source(store, endpoint, timeout) as source:
         return execute(source, text, limit=limit, timeout=timeout)
 
 
@@ -100,38 +109,46 @@ def search(words: str, *, store: Any = None, limit: int | None = 20, **filters: 
     file, offsets and statement IRI. Filters: ``authority`` (name, GSS code or DfE number),
     ``from_year``, ``to_year``, ``kind``, ``theme``, ``polarity``, ``statement``. Returns a
     ``kg.search.SearchResult`` (``.hits``, ``.values()``, ``.to_dataframe()`` with pandas).
-    ``store`` as for ``run_query`` (a directory or a ``KnowledgeGraph``)."""
+    ``store`` as for ``run_query`` (see the module docstring for where the index is)."""
+    from kg.search import SearchError
     from kg.search import search as run_search
 
-    if isinstance(store, KnowledgeGraph):
-        return run_search(store.store, store.path, words, store.stamp, limit=limit, **filters)
+    with _store(store) as opened:
+        if isinstance(opened, KnowledgeGraph):
+            return run_search(
+                opened.store, opened.path, words, opened.stamp, limit=limit, **filters
+            )
+        inner = opened if isinstance(opened, ox.Store) else getattr(opened, "store", None)
+        if not isinstance(inner, ox.Store):  # an endpoint
+            raise SearchError(
+                f"search: {opened!r} has no text index; search a store (a directory, a "
+                "KnowledgeGraph or a pyoxigraph Store)"
+            )
+        return run_search(inner, None, words, limit=limit, **filters)
+
+
+@contextmanager
+def _store(store: Any) -> Iterator[Any]:
+    """An open store as given (a ``KnowledgeGraph``, a pyoxigraph ``Store``, a
+    ``QuerySource``), or the store at a path (default ./kg-store) opened read-only for the
+    call and closed after it."""
+    if isinstance(store, (KnowledgeGraph, ox.Store)) or hasattr(store, "query"):
+        yield store
+        return
     graph = open_store(store)
     try:
-        return run_search(graph.store, graph.path, words, graph.stamp, limit=limit, **filters)
+        yield graph
     finally:
         graph.close()
 
 
-class _Source:
-    """What to query: an open store as given, the store at a path (opened and closed here),
-    or an endpoint."""
+@contextmanager
+def _source(store: Any, endpoint: str | None, timeout: float | None) -> Iterator[QuerySource]:
+    """What to query: ``endpoint`` when given, else the store as ``_store`` opens it."""
+    if endpoint is not None:
+        from kg.endpoint import Endpoint
 
-    def __init__(self, store: Any, endpoint: str | None, timeout: float | None) -> None:
-        self.store = store
-        self.endpoint = endpoint
-        self.timeout = timeout
-        self.opened: KnowledgeGraph | None = None
-
-    def __enter__(self) -> QuerySource:
-        if self.endpoint is not None:
-            from kg.endpoint import Endpoint
-
-            return Endpoint.from_env(self.endpoint, timeout=self.timeout)
-        if isinstance(self.store, (KnowledgeGraph, ox.Store)) or hasattr(self.store, "query"):
-            return as_source(self.store)
-        self.opened = open_store(self.store)
-        return as_source(self.opened.store)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.opened is not None:
-            self.opened.close()
+        yield Endpoint.from_env(endpoint, timeout=timeout)
+        return
+    with _store(store) as opened:
+        yield as_source(opened)

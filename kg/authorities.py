@@ -55,7 +55,7 @@ from datetime import date
 from pathlib import Path
 
 from kg import vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.record import AuthorityRef
 from kg.resources import data_path
 
@@ -527,7 +527,7 @@ class AuthorityIndex:
             suggestions = self.suggest(name)
             note = self._notes.get(key)
             raise UnknownAuthority(
-                f"{name!r} is not the name of an English children's services authority"
+                f"{quoted(name)} is not the name of an English children's services authority"
                 + (f" ({note})" if note else "")
                 + (
                     f"; closest valid names: {', '.join(suggestions)}"

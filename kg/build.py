@@ -68,6 +68,12 @@ FINGERPRINT_DATA = (
 
 Extractor = Callable[[Path], Report]
 
+# What a folder of reports also holds that is not a report by its extension: a corpus's
+# MANIFEST.tsv, a table, a README. A build skips these with a note instead of failing them;
+# every other file is read, and one that is not a report (an HTML page, a binary) fails with
+# its own line.
+NOT_REPORT_SUFFIXES = frozenset({".csv", ".tsv", ".json", ".md"})
+
 # New graphs are written in bulk loads of about this many quads (some 130 reports). Each load
 # adds table files that the store later merges (compaction, in background threads, after
 # every few loads): fewer, bigger loads merge less, but the bulk loader holds about 0.95 KB
@@ -106,6 +112,7 @@ class BuildResult:
     unchanged: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)  # not reports by their extension
     triples: int = 0
     run_iri: str | None = None
     linked: list[ImportReport] = field(default_factory=list)  # shipped datasets (``datasets``)
@@ -115,10 +122,15 @@ class BuildResult:
         return self.failed == 0
 
     def summary(self) -> str:
-        return (
+        line = (
             f"built {self.built}, unchanged {self.unchanged}, failed {self.failed} "
             f"({self.triples} triples)"
         )
+        if self.skipped:
+            names = ", ".join(p.name for p in self.skipped[:3])
+            more = f" and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
+            line += f"; skipped {len(self.skipped)} not a report by its extension: {names}{more}"
+        return line
 
 
 def extract_file(path: Path) -> Report:
@@ -136,11 +148,17 @@ def reference_authorities() -> list[rdf.AuthorityLike]:
     return list(AuthorityIndex.load().all(include_predecessors=True))
 
 
+def is_report_file(path: Path) -> bool:
+    """False for a file that is not a report by its extension (``NOT_REPORT_SUFFIXES``)."""
+    return path.suffix.lower() not in NOT_REPORT_SUFFIXES
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named, plus every file under directories named (sorted; hidden files skipped).
 
     Any file is taken, whatever its extension, so that a mislabelled or unreadable one gets
-    its own error line instead of being silently ignored.
+    its own error line instead of being silently ignored (``build`` then skips, with a note,
+    those that ``is_report_file`` says are not reports).
     """
     found: list[Path] = []
     for path in paths:
@@ -484,7 +502,9 @@ def build(
     """
     started = datetime.now(timezone.utc)
     result = BuildResult()
-    files = expand_paths(paths)
+    files: list[Path] = []
+    for path in expand_paths(paths):
+        (files if is_report_file(path) else result.skipped).append(path)
     fingerprint = extraction_fingerprint()
     if progress is not None:
         progress.start(len(files))

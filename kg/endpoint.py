@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.errors import quoted
 from kg.queries import QueryError, QueryResult, QueryTimeout, check_syntax, from_pyoxigraph
 from kg.version import __version__
 
@@ -49,7 +50,7 @@ class Endpoint:
         timeout: float | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
-            raise QueryError(f"--endpoint must be an http:// or https:// URL (got {url!r})")
+            raise QueryError(f"--endpoint must be an http:// or https:// URL (got {quoted(url)})")
         self.url = url
         self.user = user
         self.password = password

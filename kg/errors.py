@@ -7,7 +7,8 @@ where callers caught a built-in before, that built-in as a second base, so ``exc
 ValueError`` around a query still works).
 
 ``InputError`` is a file that cannot be read or extracted: a batch reports it on one line and
-goes on with the next file.
+goes on with the next file. ``quoted`` is how a message shows a value the user gave: in full
+when short, its start and length when long (a 100,000-character parameter is not echoed back).
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["InputError", "KgError"]
+__all__ = ["InputError", "KgError", "quoted"]
+
+# The characters of a user's value a message shows (no name, code or IRI is this long).
+QUOTED_CHARS = 100
+
+
+def quoted(value: object, limit: int = QUOTED_CHARS) -> str:
+    """``repr(value)`` for a message, cut after ``limit`` characters of the value with the
+    whole length said: ``'xxxx…' (20000 characters)``."""
+    if not isinstance(value, str) or len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"
 
 
 class KgError(Exception):

@@ -18,7 +18,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.version import __version__
 
 VOID = "http://rdfs.org/ns/void#"
@@ -220,7 +220,9 @@ def write_description(store: ox.Store, output: IO[bytes]) -> Description:
 def export(store: ox.Store, output: IO[bytes], fmt: str) -> Description:
     """Write the whole graph and its description to ``output`` in ``fmt``."""
     if fmt not in EXPORT_FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+        raise ExportError(
+            f"unknown export format {quoted(fmt)}; use one of {', '.join(EXPORT_FORMATS)}"
+        )
     rdf_format = EXPORT_FORMATS[fmt]
     description = describe(store, fmt)
     graph = _n(DESCRIPTION_GRAPH)

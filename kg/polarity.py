@@ -181,6 +181,11 @@ WEAKNESS_CUES: tuple[str, ...] = (
     "way to go",
     "needs to",
     "need to",
+    "urgently needs",
+    "urgently need",
+    "longer than necessary",
+    "longer than needed",
+    "longer than they should",
     "however",
 )
 
@@ -197,6 +202,9 @@ _STRONG_WEAKNESS = {
     "too variable",
     "too many",
     "far too",
+    "longer than necessary",
+    "longer than needed",
+    "longer than they should",
     "weak",
     "weaknesses",
 }
@@ -332,6 +340,22 @@ STRENGTH_CUES: tuple[str, ...] = (
     "making progress",
     "made progress",
     "significant progress",
+    "without undue delay",
+    "without any delay",
+    "without any unnecessary delay",
+) + tuple(
+    # a hardship the children are spared ("children do not experience delay"): read before
+    # "do not" (weakness), which would otherwise make the sentence a shortfall
+    f"{verb} not {spared}"
+    for verb in ("do", "does", "did")
+    for spared in (
+        "experience delay",
+        "experience delays",
+        "experience unnecessary delay",
+        "experience unnecessary delays",
+        "experience drift",
+        "have to wait",
+    )
 )
 
 _STRONG_STRENGTH = {

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 
 USER_ENV = "KG_ENDPOINT_USER"
 PASSWORD_ENV = "KG_ENDPOINT_PASSWORD"
@@ -182,7 +182,7 @@ def push(
     ``user``/``password`` default to ``$KG_ENDPOINT_USER``/``$KG_ENDPOINT_PASSWORD``.
     """
     if not endpoint.startswith(("http://", "https://")):
-        raise PushError(f"--endpoint must be an http(s) URL (got {endpoint!r})")
+        raise PushError(f"--endpoint must be an http(s) URL (got {quoted(endpoint)})")
     user = user if user is not None else os.environ.get(USER_ENV)
     password = password if password is not None else os.environ.get(PASSWORD_ENV)
     credentials = _Credentials(user, password or "") if user else None

@@ -40,7 +40,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg import terms, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.resources import data_path
 
 XSD_TYPES = {
@@ -194,7 +194,7 @@ def get_query(name: str, directory: Path | None = None) -> SavedQuery:
 
         close = difflib.get_close_matches(name, list(queries), n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise QueryError(f"no saved query named {name!r}{hint} (see `kg queries`)")
+        raise QueryError(f"no saved query named {quoted(name)}{hint} (see `kg queries`)")
     return queries[name]
 
 
@@ -311,7 +311,23 @@ def _unknown(query_name: str, what: str, text: str, names: list[str]) -> QueryEr
         if close
         else f"; {len(names)} known, none close"
     )
-    return QueryError(f"{query_name}: unknown {what} {text!r}{hint}")
+    return QueryError(f"{query_name}: unknown {what} {quoted(text)}{hint}")
+
+
+def lookup_theme(text: str, asked_by: str) -> str:
+    """The theme id a theme id or preferred label denotes (any case and spacing), as
+    ``--theme`` of ``kg query`` and ``kg search`` reads it; a miss is a ``QueryError``
+    naming ``asked_by`` (the query, or ``search``) and the closest themes."""
+    from kg.themes import ThemeTagger
+
+    labels = ThemeTagger.shared().labels()  # parsed once per process
+    wanted = _normalise(text)
+    key = next(
+        (k for k, label in labels.items() if wanted in (_normalise(k), _normalise(label))), None
+    )
+    if key is None:
+        raise _unknown(asked_by, "theme", text.strip(), [*labels, *labels.values()])
+    return key
 
 
 INSPECTORS_SPARQL = """SELECT DISTINCT ?inspector ?name WHERE {
@@ -333,7 +349,7 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
     if parameter.allowed and text not in parameter.allowed:
         raise QueryError(
             f"{query_name}: {parameter.name} must be one of "
-            f"{', '.join(parameter.allowed)} (got {text!r})"
+            f"{', '.join(parameter.allowed)} (got {quoted(text)})"
         )
     if parameter.type == "authority":
         from kg.authorities import AuthorityError, AuthorityIndex
@@ -343,16 +359,7 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         except AuthorityError as exc:
             raise QueryError(f"{query_name}: {exc}") from None
     if parameter.type == "theme":
-        from kg.themes import ThemeTagger
-
-        labels = ThemeTagger.shared().labels()  # parsed once per process
-        wanted = _normalise(text)
-        key = next(
-            (k for k, label in labels.items() if wanted in (_normalise(k), _normalise(label))), None
-        )
-        if key is None:
-            raise _unknown(query_name, "theme", text, [*labels, *labels.values()])
-        return ox.NamedNode(vocab.THEME + key)
+        return ox.NamedNode(vocab.THEME + lookup_theme(text, query_name))
     if parameter.type == "inspector":
         if text.startswith(vocab.ID + "inspector/"):
             return ox.NamedNode(text)
@@ -370,28 +377,30 @@ def to_term(query_name: str, parameter: Parameter, value: Any, source: Any = Non
         return ox.NamedNode(iri)
     if parameter.type == "iri":
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", text):
-            raise QueryError(f"{query_name}: {parameter.name} must be an IRI (got {text!r})")
+            raise QueryError(f"{query_name}: {parameter.name} must be an IRI (got {quoted(text)})")
         return ox.NamedNode(text)
     if parameter.type == "integer":
         if not re.fullmatch(r"[+-]?\d+", text):
             raise QueryError(
-                f"{query_name}: {parameter.name} must be a whole number (got {text!r})"
+                f"{query_name}: {parameter.name} must be a whole number (got {quoted(text)})"
             )
     elif parameter.type == "date":
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise QueryError(
-                f"{query_name}: {parameter.name} must be a date YYYY-MM-DD (got {text!r})"
+                f"{query_name}: {parameter.name} must be a date YYYY-MM-DD (got {quoted(text)})"
             )
     elif parameter.type == "decimal":
         try:
             float(text)
         except ValueError:
             raise QueryError(
-                f"{query_name}: {parameter.name} must be a number (got {text!r})"
+                f"{query_name}: {parameter.name} must be a number (got {quoted(text)})"
             ) from None
     elif parameter.type == "boolean":
         if text.lower() not in ("true", "false"):
-            raise QueryError(f"{query_name}: {parameter.name} must be true or false (got {text!r})")
+            raise QueryError(
+                f"{query_name}: {parameter.name} must be true or false (got {quoted(text)})"
+            )
         text = text.lower()
     if parameter.type == "string":
         return ox.Literal(text)
@@ -501,7 +510,7 @@ class QueryResult:
 def check_format(form: str, fmt: str) -> None:
     """Refuse an output format that does not fit the query form, saying which would."""
     if fmt not in FORMATS:
-        raise QueryError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+        raise QueryError(f"--format must be one of {', '.join(FORMATS)} (got {quoted(fmt)})")
     allowed = GRAPH_FORMATS if form == "graph" else SELECT_FORMATS
     if fmt not in allowed:
         what = {"graph": "CONSTRUCT/DESCRIBE", "ask": "ASK"}.get(form, "SELECT")
@@ -527,14 +536,6 @@ def check_syntax(sparql: str, source_text: str | None = None) -> str:
     """Parse the query (on an empty store, so nothing is evaluated) and return its form:
     ``select``, ``ask`` or ``graph``. Updates are refused; a syntax error is reported at
     the line and column of ``source_text`` (the user's text, before any VALUES binding)."""
-    return _checked_form(sparql, source_text)
-
-
-@functools.lru_cache(maxsize=16)
-def _checked_form(sparql: str, source_text: str | None) -> str:
-    """``check_syntax``, remembered: the command line checks the same text twice (for the
-    output format, then in ``execute``), and a server sees the same queries again and again.
-    Only answers are cached; an error is raised again each time."""
     body = _strip_comments(_strip_prologue(sparql))
     if _UPDATE.search(body):
         raise QueryError("SPARQL UPDATE is not allowed here; queries are read-only")
@@ -652,14 +653,19 @@ def execute(
     limit: int | None = None,
     timeout: float | None = None,
     source_text: str | None = None,
+    output_format: str | None = None,
 ) -> QueryResult:
     """Run a SPARQL query over the union of all graphs; refuse updates.
 
     ``source`` is a ``QuerySource`` or a pyoxigraph ``Store``. The project's prefixes are
     predeclared, so ad-hoc queries can write ``kg:Visit``. ``timeout`` (seconds) stops a
-    runaway query with ``QueryTimeout``.
+    runaway query with ``QueryTimeout``. ``output_format``, if given, is checked against the
+    query form before anything runs (a long query is not run for an answer that cannot be
+    written).
     """
     form = check_syntax(sparql, source_text)
+    if output_format is not None:
+        check_format(form, output_format)
     return as_source(source).query(sparql, form=form, limit=limit, timeout=timeout)
 
 
@@ -833,14 +839,18 @@ def run_saved(
     ``run_saved(store, "recurring-issues", authority="Hartlepool")``.
 
     ``name`` may be a query already parsed; ``params`` holds parameters named like an
-    argument here. ``output_format``, if given, is checked against the query form before
-    anything runs (a long query is not run for an answer that cannot be written).
+    argument here; ``output_format`` as for ``execute``.
     """
     query = name if isinstance(name, SavedQuery) else get_query(name, directory)
     sparql = prepare(query, {**kwargs, **(params or {})}, source)
-    if output_format is not None:
-        check_format(check_syntax(sparql, query.sparql), output_format)
-    return execute(source, sparql, limit=limit, timeout=timeout, source_text=query.sparql)
+    return execute(
+        source,
+        sparql,
+        limit=limit,
+        timeout=timeout,
+        source_text=query.sparql,
+        output_format=output_format,
+    )
 
 
 # ------------------------------------------------------------------------------- authorities

@@ -50,6 +50,7 @@ from kg.analytics import (
     resolve_authority,
     theme_cooccurrence,
 )
+from kg.errors import quoted
 from kg.version import __version__
 
 # Grade notation (1 outstanding .. 4 inadequate) -> cell colour.
@@ -889,7 +890,7 @@ def _render(
     all_authorities = {v.authority for v in data.visits.values()}
     if selected is not None and selected not in all_authorities:
         period = _period(from_year, to_year)
-        raise AnalyticsError(f"--authority {authority!r}: no visits in the graph{period}")
+        raise AnalyticsError(f"--authority {quoted(authority)}: no visits in the graph{period}")
     names = data.authority_names()
     shown = sorted(
         [selected] if selected else all_authorities,

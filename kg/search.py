@@ -40,7 +40,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import terms, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.vocab import T
 
 INDEX_FILE = "search.sqlite"
@@ -371,24 +371,28 @@ class SearchIndex:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.db = sqlite3.connect(
-            str(path) if path is not None else ":memory:",
-            timeout=30.0,
-            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
-            check_same_thread=False,
-        )
+        self.db = self._connect()
         self.rebuilt = False
         try:
             self._prepare()
-        except sqlite3.DatabaseError as error:  # not a database, or a broken one: start again
+        except sqlite3.DatabaseError:  # not a database, or a broken one: start again
             self.db.close()
             if path is None:
                 raise
             _remove_index_files(path)
-            self.db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            self.db = self._connect()
             self.rebuilt = True
-            del error
             self._prepare()
+
+    def _connect(self) -> sqlite3.Connection:
+        """The connection (usable from any thread: ``kg serve`` shares one index, one search
+        at a time)."""
+        return sqlite3.connect(
+            str(self.path) if self.path is not None else ":memory:",
+            timeout=30.0,
+            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+            check_same_thread=False,
+        )
 
     def _prepare(self) -> None:
         if self.path is not None:
@@ -640,7 +644,7 @@ class SearchIndex:
         try:
             rows = self.db.execute(sql, args).fetchall()
         except sqlite3.OperationalError as error:  # fts_query writes valid FTS5: a bug
-            raise SearchError(f"search {words!r}: {error}") from None
+            raise SearchError(f"search {quoted(words)}: {error}") from None
         truncated = bool(limit) and len(rows) > int(limit or 0)
         if truncated:
             rows = rows[: int(limit or 0)]
@@ -710,7 +714,7 @@ def fts_query(words: str) -> str:
             positive.append(term)
         pending_or = False
     if not positive:
-        raise SearchError(f"search {words!r}: give at least one word to find")
+        raise SearchError(f"search {quoted(words)}: give at least one word to find")
     query = " AND ".join(positive)
     for term in negative:
         query = f"({query}) NOT {term}"
@@ -729,20 +733,22 @@ def resolve_authority(text: str) -> str:
 
 
 def resolve_theme(text: str) -> str:
-    """The theme id a theme id or label denotes (as ``kg query --theme``)."""
-    from kg.queries import Parameter, QueryError, to_term
+    """The theme id a theme id or label denotes (``kg.queries.lookup_theme``, as
+    ``kg query --theme``)."""
+    from kg.queries import QueryError, lookup_theme
 
     try:
-        term = to_term("search", Parameter("theme", "theme", "theme", False), text)
+        return lookup_theme(text, "search")
     except QueryError as error:
         raise SearchError(str(error)) from None
-    return term.value.removeprefix(vocab.THEME)
 
 
 def _checked(value: str, what: str, allowed: Sequence[str]) -> str:
     text = value.strip().lower()
     if text not in allowed:
-        raise SearchError(f"search: {what} must be one of {', '.join(allowed)} (got {value!r})")
+        raise SearchError(
+            f"search: {what} must be one of {', '.join(allowed)} (got {quoted(value)})"
+        )
     return text
 
 
@@ -760,12 +766,12 @@ def filters_from_params(params: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key not in names:
-            raise SearchError(f"search: unknown parameter {key!r} (use {', '.join(names)})")
+            raise SearchError(f"search: unknown parameter {quoted(key)} (use {', '.join(names)})")
         if not value.strip():
             continue
         if key in ("from", "to", "limit"):
             if not value.strip().isdigit():
-                raise SearchError(f"search: {key} must be a whole number (got {value!r})")
+                raise SearchError(f"search: {key} must be a whole number (got {quoted(value)})")
             out[names[key]] = int(value)
         else:
             out[names[key]] = value

@@ -59,7 +59,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kg import query_guard, vocab
-from kg.errors import KgError
+from kg.errors import KgError, quoted
 from kg.store import KnowledgeGraph, store_state, writer_active
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ class Oxigraph:
         self.timeout = timeout
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.in_flight = 0  # requests it is answering (``App`` counts them under its lock)
 
     @property
     def url(self) -> str:
@@ -216,15 +217,6 @@ class Oxigraph:
         self.process = None
 
 
-@dataclass
-class Upstream:
-    """One complete answer from Oxigraph (status, media type, body)."""
-
-    status: int
-    content_type: str
-    body: bytes
-
-
 class UpstreamTimeout(KgError):
     """Oxigraph did not answer (completely) within the time limit (not ``kg.queries.QueryTimeout``,
     which is a query of the local store stopped at its deadline)."""
@@ -239,47 +231,6 @@ class EngineDown(Exception):
     def __init__(self, restarted: bool, error: Exception) -> None:
         super().__init__(str(error))
         self.restarted = restarted
-
-
-def _fetch(
-    base: str,
-    method: str,
-    path: str,
-    *,
-    body: bytes | None,
-    headers: dict[str, str],
-    timeout: float,
-) -> Upstream:
-    """Ask Oxigraph and read the WHOLE answer within ``timeout`` seconds.
-
-    Reading everything first is what lets a timeout or a failure half-way through become a
-    proper status instead of a ``200`` with a cut body.
-    """
-    deadline = time.monotonic() + timeout
-    parsed = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        chunks = []
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise UpstreamTimeout
-            if conn.sock is not None:
-                conn.sock.settimeout(left)
-            chunk = response.read1(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return Upstream(response.status, response.getheader("Content-Type", ""), b"".join(chunks))
-    except TimeoutError:
-        raise UpstreamTimeout from None
-    except http.client.IncompleteRead:
-        # Oxigraph cut the body: its own timeout cancelled the query while streaming.
-        raise UpstreamTimeout from None
-    finally:
-        conn.close()
 
 
 @dataclass(frozen=True)
@@ -333,10 +284,14 @@ def _media_type(fmt: ox.QueryResultsFormat | ox.RdfFormat) -> str:
 
 
 class _EngineStream(io.RawIOBase):
-    """The body of Oxigraph's answer as a file pyoxigraph reads, cut at the deadline."""
+    """The body of Oxigraph's answer as a file pyoxigraph reads, cut at the deadline; ``url``
+    is the engine's that answered."""
 
-    def __init__(self, conn: http.client.HTTPConnection, response: Any, deadline: float) -> None:
+    def __init__(
+        self, conn: http.client.HTTPConnection, response: Any, deadline: float, url: str
+    ) -> None:
         self.conn = conn
+        self.url = url
         self.response = response
         self.deadline = deadline
         self.head = bytearray()  # the first ANSWER_BUFFER bytes, to find an error message in
@@ -498,6 +453,37 @@ def _busy(process: subprocess.Popen[bytes] | None, sample: float = 1.0) -> bool:
         return False
 
 
+class Snapshot:
+    """One state of the store as the front reads it: a read-only handle, the store's stamp
+    taken just before it was opened (``KnowledgeGraph.stamp``: ``kg.search`` trusts an index
+    recorded at it) and, once a search asks for it, the text index brought in step with that
+    state. It is opened once and shared by the request threads; ``App.follow_store`` replaces
+    it as a whole with the store's next state, and a request still holding this one finishes
+    on it (nothing here is closed under it: the handle and the index go when the last
+    request lets go of them).
+    """
+
+    def __init__(self, path: Path) -> None:
+        graph = KnowledgeGraph.open_read_only(path)
+        self.path = path
+        self.store = graph.store
+        self.stamp = graph.stamp
+        self._index: Any = None
+        # One search at a time on the index's SQLite connection (a connection is not for
+        # two threads at once); the first also syncs it, which a read-only store directory
+        # turns into indexing the whole store in memory: once per state, not per search.
+        self._index_lock = threading.Lock()
+
+    def search(self, words: str, **filters: Any) -> Any:
+        """``kg.search.SearchIndex.search`` on this state's index (``kg.search.SearchResult``)."""
+        from kg.search import open_index
+
+        with self._index_lock:
+            if self._index is None:
+                self._index, _ = open_index(self.store, self.path, self.stamp)
+            return self._index.search(words, **filters)
+
+
 class App:
     """What the request handlers share: the upstream server, the options, the store path."""
 
@@ -520,48 +506,30 @@ class App:
         self.request_timeout = request_timeout
         self.max_body = max_body
         self.restarts = 0
-        self._ro_store: Any = None
-        self._ro_stamp: object = None  # the store's stamp when _ro_store was opened
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()  # opening one is slow: not under _lock
         self._lock = threading.Lock()
         self._queries: tuple[tuple[tuple[str, float], ...], dict[str, Any]] | None = None
-        self._in_flight = 0
         self._wake = threading.Event()
         self._runaway = threading.Event()
         self._dead: list[tuple[Oxigraph, threading.Event]] = []
         self._watcher: threading.Thread | None = None
         self._served_state = store_state(store)
 
-    @property
-    def upstream(self) -> str:
-        return self.engine.url
-
-    def fetch(
-        self, method: str, path: str, *, body: bytes | None, headers: dict[str, str]
-    ) -> Upstream:
-        """``_fetch`` from the current engine; a timeout starts the runaway watch."""
-        with self._lock:
-            self._in_flight += 1
-        try:
-            return _fetch(
-                self.upstream, method, path, body=body, headers=headers, timeout=self.timeout
-            )
-        except UpstreamTimeout:
-            self._watch_runaway()
-            raise
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-
     @contextmanager
-    def answer(self, form: bytes) -> Iterator[tuple[int, str, _EngineStream]]:
-        """Oxigraph's answer to a query as it streams: (status, media type, body stream).
+    def answer(
+        self, form: bytes | None, accept: str = _ENGINE_ACCEPT
+    ) -> Iterator[tuple[int, str, _EngineStream]]:
+        """Oxigraph's answer as it streams: (status, media type, body stream). ``form`` is
+        the urlencoded query (``None``: the service description, in ``accept``).
 
-        The whole answer must be read within ``timeout`` seconds; an engine found dead (a
-        query crashed it) is replaced before the error is raised.
+        The one way the front talks to its engine: the whole answer must be read within
+        ``timeout`` seconds (else ``UpstreamTimeout``, and the runaway watch starts); an
+        engine found dead (a query crashed it) is replaced before ``EngineDown`` is raised.
         """
         with self._lock:
-            self._in_flight += 1
-        engine = self.engine
+            engine = self.engine
+            engine.in_flight += 1  # it is not stopped before this answer is read (_retire)
         parsed = urllib.parse.urlsplit(engine.url)
         deadline = time.monotonic() + self.timeout
         conn = http.client.HTTPConnection(
@@ -573,21 +541,18 @@ class App:
                 conn.connect()
                 if conn.sock is not None:
                     conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.request(
-                    "POST",
-                    "/query",
-                    body=form,
-                    headers={
-                        "Accept": _ENGINE_ACCEPT,
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    },
-                )
+                if form is None:
+                    conn.request("GET", "/query", headers={"Accept": accept})
+                else:
+                    content = "application/x-www-form-urlencoded"
+                    headers = {"Accept": accept, "Content-Type": content}
+                    conn.request("POST", "/query", body=form, headers=headers)
                 response = conn.getresponse()
             except TimeoutError:
                 raise UpstreamTimeout from None
             except (OSError, http.client.HTTPException) as error:
                 raise EngineDown(self.replace_if_dead(engine), error) from None
-            stream = _EngineStream(conn, response, deadline)
+            stream = _EngineStream(conn, response, deadline, engine.url)
             yield response.status, response.getheader("Content-Type", ""), stream
         except UpstreamTimeout:
             timed_out = True
@@ -595,7 +560,7 @@ class App:
         finally:
             conn.close()
             with self._lock:
-                self._in_flight -= 1
+                engine.in_flight -= 1
             if timed_out:
                 self._watch_runaway()
 
@@ -665,7 +630,7 @@ class App:
         while time.monotonic() < deadline:
             self._replace_dead()
             with self._lock:
-                idle = self._in_flight == 0
+                idle = self.engine.in_flight == 0
             if idle:
                 if _busy(self.engine.process):
                     self._restart()
@@ -673,15 +638,42 @@ class App:
             time.sleep(0.5)
 
     def _restart(self) -> None:
+        """A new engine in place of the current one (dead, or busy for nobody)."""
         old = self.engine
         new = Oxigraph(self.store, self.timeout)
         try:
             new.start()
         except ServeError:
             return  # keep the busy one rather than none
-        self.engine = new
-        self.restarts += 1
-        old.stop()
+        if self._swap(old, new):
+            self.restarts += 1
+
+    def _swap(self, old: Oxigraph, new: Oxigraph) -> bool:
+        """Make ``new`` the engine in place of ``old`` and retire ``old`` in the background;
+        False (``new`` stopped) if another thread replaced ``old`` first (a restart and a
+        move to the store's next state can meet)."""
+        with self._lock:
+            if self.engine is not old:
+                swapped = False
+            else:
+                self.engine, swapped = new, True
+        if not swapped:
+            new.stop()
+            return False
+        threading.Thread(target=self._retire, args=(old,), daemon=True).start()
+        return True
+
+    def _retire(self, engine: Oxigraph) -> None:
+        """Stop a replaced engine once the requests it was answering have their answers:
+        each has to be read within ``timeout`` seconds of its start, so none waits longer
+        (a dead engine's requests are failing already and end at once)."""
+        deadline = time.monotonic() + self.timeout + 2
+        while time.monotonic() < deadline:
+            with self._lock:
+                if engine.in_flight == 0:
+                    break
+            time.sleep(0.05)
+        engine.stop()
 
     def follow_store(self, every: float = 0.5) -> None:
         """Serve each new state of the store once the build writing it ends.
@@ -705,6 +697,7 @@ class App:
         state = store_state(self.store)
         if state == self._served_state or writer_active(self.store):
             return
+        old = self.engine
         new = Oxigraph(self.store, self.timeout)
         try:
             new.start()
@@ -713,17 +706,11 @@ class App:
         if store_state(self.store) != state or writer_active(self.store):
             new.stop()  # a write began meanwhile: wait for it to end
             return
-        with self._lock:
-            old, self.engine = self.engine, new
-            self._ro_store = None
+        if not self._swap(old, new):
+            return  # restarted meanwhile: tried again next time
+        with self._snapshot_lock:
+            self._snapshot = None  # the next request opens the new state
         self._served_state = state
-        deadline = time.monotonic() + self.timeout + 2
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._in_flight == 0:
-                    break
-            time.sleep(0.05)
-        old.stop()
 
     def queries(self) -> dict[str, Any]:
         """The saved queries, parsed again only when a ``.rq`` file is added, changed or
@@ -737,28 +724,28 @@ class App:
                 self._queries = (stamp, load_queries(directory))
             return self._queries[1]
 
-    def read_only_store(self) -> Any:
-        """A pyoxigraph read-only handle, opened once, for parameter types that look names up
-        in the graph (``kg.queries.prepare(..., source=store)``)."""
-        return self.read_only_snapshot()[0]
+    def snapshot(self) -> Snapshot:
+        """The store's state the front reads (for parameter types that look names up in the
+        graph, and for searches), opened on first use and after each new state."""
+        with self._snapshot_lock:
+            if self._snapshot is None:
+                self._snapshot = Snapshot(self.store)
+            return self._snapshot
 
-    def read_only_snapshot(self) -> tuple[Any, object]:
-        """The read-only handle with the store's stamp taken just before it was opened (for
-        ``kg.search``), as one pair: a reopen after a build replaces both."""
-        with self._lock:
-            if self._ro_store is None:
-                graph = KnowledgeGraph.open_read_only(self.store)
-                self._ro_store, self._ro_stamp = graph.store, graph.stamp
-            return self._ro_store, self._ro_stamp
+    def saved_query(self, name: str) -> Any:
+        """The saved query ``name`` (``reference/NAME`` too), or ``QueryError`` saying there
+        is none and which names are close."""
+        from kg.queries import get_query
 
-    def prepare(self, name: str, values: dict[str, str]) -> str:
+        return self.queries().get(name) or get_query(name)
+
+    def prepare(self, query: Any, values: dict[str, str]) -> str:
         """The saved query with its parameters bound by ``kg.queries.prepare``, the binding
         step of ``kg.queries.run_saved`` (the answer is then streamed from the engine in the
         format the client asked for)."""
         from kg import queries
 
-        query = self.queries().get(name) or queries.get_query(name)  # unknown: its message
-        source = self.read_only_store() if queries.needs_source(query) else None
+        source = self.snapshot().store if queries.needs_source(query) else None
         return queries.prepare(query, values, source)
 
 
@@ -1007,25 +994,27 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            sparql = self.app.prepare(name, values)
+            query = self.app.saved_query(name)
         except QueryError as error:
-            status = 404 if str(error).startswith("no saved query") else 400
-            self._text(status, str(error))
+            self._text(404, str(error))
             return
-        template = self.app.queries().get(name)
-        self._forward(sparql, accept, guarded=template.sparql if template else None)
+        try:
+            sparql = self.app.prepare(query, values)
+        except QueryError as error:
+            self._text(400, str(error))
+            return
+        self._forward(sparql, accept, guarded=query.sparql)
 
     def _search(self, params: dict[str, list[str]]) -> None:
         """Full-text search (``kg.search``): ``?q=words`` and the filters of ``kg search``;
         JSON hits, best first, each with its quote, source, offsets and statement IRI."""
-        from kg.search import SearchError, filters_from_params, search
+        from kg.search import SearchError, filters_from_params
 
         values = {k: v[0] for k, v in params.items()}
         words = values.pop("q", "")
         values.pop("format", None)
         try:
-            store, stamp = self.app.read_only_snapshot()
-            result = search(store, self.app.store, words, stamp, **filters_from_params(values))
+            result = self.app.snapshot().search(words, **filters_from_params(values))
         except SearchError as error:
             self._text(400, str(error))
             return
@@ -1047,7 +1036,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._text(
                     415,
-                    f"unsupported Content-Type {kind!r}: send "
+                    f"unsupported Content-Type {quoted(kind)}: send "
                     "application/sparql-query or a form with query=",
                 )
                 return
@@ -1081,18 +1070,22 @@ class Handler(BaseHTTPRequestHandler):
         if accept.startswith("text/html") or "*/*" == accept.strip():
             accept = "text/turtle"
         try:
-            answer = self.app.fetch("GET", "/query", body=None, headers={"Accept": accept})
+            with self.app.answer(None, accept) as (status, media, stream):
+                body, engine = stream.read(), stream.url
         except UpstreamTimeout:
             self._text(504, "the service description timed out")
+            return
+        except (EngineDown, http.client.HTTPException, ConnectionError) as error:
+            self._text(502, self._engine_failure(error))
             return
         address = self.server.server_address
         assert isinstance(address, tuple)  # an AF_INET(6) server
         host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
-        body = answer.body.replace(
-            f"{self.app.upstream}/query".encode(),
+        body = body.replace(
+            f"{engine}/query".encode(),
             f"http://{host}{urllib.parse.urlsplit(self.path).path}".encode(),
         )
-        self._send(answer.status, body, answer.content_type or "text/turtle")
+        self._send(status, body, media or "text/turtle")
 
     def _forward(
         self,
@@ -1151,15 +1144,18 @@ class Handler(BaseHTTPRequestHandler):
             status = 502 if query_guard.scan(sparql).services else 500
             self._fail(writer, status, f"the query failed while it ran: {error}")
         except (EngineDown, http.client.HTTPException, ConnectionError) as error:
-            restarted = (
-                error.restarted
-                if isinstance(error, EngineDown)
-                else self.app.replace_if_dead(self.app.engine)
-            )
-            message = f"the SPARQL engine is not answering: {error}"
-            if restarted:
-                message = "the SPARQL engine stopped while running this query; it was restarted"
-            self._fail(writer, 502, message)
+            self._fail(writer, 502, self._engine_failure(error))
+
+    def _engine_failure(self, error: Exception) -> str:
+        """What to say when the engine did not answer (a dead one is restarted first)."""
+        restarted = (
+            error.restarted
+            if isinstance(error, EngineDown)
+            else self.app.replace_if_dead(self.app.engine)
+        )
+        if restarted:
+            return "the SPARQL engine stopped while running this query; it was restarted"
+        return f"the SPARQL engine is not answering: {error}"
 
     def _fail(self, writer: _AnswerWriter | None, status: int, message: str) -> None:
         """A proper status while nothing is sent; a cut connection (logged) once it is."""
@@ -1251,7 +1247,7 @@ class Server:
         for url in allowed:
             if not url.startswith(("http://", "https://")):
                 raise ServeError(
-                    f"--allow-service must be an http:// or https:// URL (got {url!r})"
+                    f"--allow-service must be an http:// or https:// URL (got {quoted(url)})"
                 )
         self.app = App(
             self.store,
@@ -1267,7 +1263,6 @@ class Server:
             self.httpd = _Listener((host, port), handler)
         except OSError as error:
             raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-        self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property

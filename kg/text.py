@@ -32,11 +32,13 @@ TEXT_MEDIA_TYPE = "text/plain"
 # Characters that start a bullet item in Ofsted PDFs and in text copies of them.
 BULLET_GLYPHS = "■◼▪•●◦▫□➢►‣∙\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf06e"
 # Glyphs of a second-level bullet (a point's sub-points: symbol-font dash and arrow, minus sign,
-# combining stroke): they become "-- " at the start of their own block, so a reader can tell a
-# point's sub-points from the next point.
-SUB_BULLET_GLYPHS = "\uf02d\uf0be\u2212\u0336"
+# combining stroke, horizontal line extension): they become "-- " at the start of their own
+# block, so a reader can tell a point's sub-points from the next point. The symbol-font and
+# line glyphs are never text, so they mark a sub-point even with no space after them.
+_GLYPH_SUB_BULLETS = "\uf02d\uf0be\u23af"
+SUB_BULLET_GLYPHS = _GLYPH_SUB_BULLETS + "\u2212\u0336"
 _BULLET_LINE = re.compile(rf"^\s*(?:[{BULLET_GLYPHS}]|[-*](?=\s))\s*")
-_SUB_BULLET_LINE = re.compile(rf"^\s*[{SUB_BULLET_GLYPHS}]\s+")
+_SUB_BULLET_LINE = re.compile(rf"^\s*(?:[{_GLYPH_SUB_BULLETS}]\s*|[{SUB_BULLET_GLYPHS}]\s+)(?=\S)")
 _KEPT_GLYPHS = BULLET_GLYPHS + SUB_BULLET_GLYPHS
 
 _CHAR_MAP = str.maketrans(
@@ -177,8 +179,10 @@ def _ends_sentence(text: str) -> bool:
     return bool(_SENTENCE_END.search(text.rstrip()))
 
 
-def _continues(previous: str, line: str) -> bool:
-    """Whether ``line`` carries on the paragraph ``previous`` (broken by a page end)."""
+def _continues(previous: str, line: str, ended: bool = False) -> bool:
+    """Whether ``line`` carries on the paragraph ``previous`` (broken by a page end, or by a
+    wide gap between two lines); ``ended``: ``previous`` is known to have stopped short of the
+    right margin on its page, so it did not wrap."""
     if not previous or previous.startswith("- ") and len(previous) < 3:
         return False
     first = line.lstrip()[:1]
@@ -187,8 +191,15 @@ def _continues(previous: str, line: str) -> bool:
     if first.islower() or first in ",;)":
         return True
     # a paragraph cut after a word no sentence or heading ends on ("... at the heart of the"
-    # / "Children and Young People's Plan."): the next block goes on with a capital
-    return first.isupper() and len(previous.split()) > 20 and bool(_DANGLING.search(previous))
+    # / "Children and Young People's Plan."): the next block goes on with a capital, unless
+    # the last line stopped short of the margin (a heading after a paragraph whose last word
+    # is a slip: "... reflections discussed. in" / "What needs to improve?")
+    return (
+        not ended
+        and first.isupper()
+        and len(previous.split()) > 20
+        and bool(_DANGLING.search(previous))
+    )
 
 
 # --------------------------------------------------------------------------- plain text
@@ -239,11 +250,14 @@ def _joined(line: str, wrapped: str) -> str:
     return line + joint + wrapped
 
 
-def _join_blocks(blocks: list[str]) -> str:
-    """Join blocks with blank lines, rejoining paragraphs split by a page break."""
+def _join_blocks(blocks: list[str], ended: set[int] = frozenset()) -> str:
+    """Join blocks with blank lines, rejoining paragraphs split by a page break.
+
+    ``ended``: the indexes of the blocks whose last line stopped short of the right margin
+    (PDF; a text copy has no geometry)."""
     out: list[str] = []
-    for block in blocks:
-        if out and _continues(out[-1], block):
+    for index, block in enumerate(blocks):
+        if out and _continues(out[-1], block, index - 1 in ended):
             out[-1] = _joined(out[-1], block)
         else:
             out.append(block)
@@ -287,9 +301,12 @@ def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
         raise SourceError(path, "has no text layer (a scanned image?); OCR it first")
     pages = _drop_running_lines([_without_footnotes(page) for page in pages])
     blocks: list[str] = []
+    ended: set[int] = set()
     for page in pages:
-        blocks.extend(_page_blocks(page))
-    return _join_blocks(blocks), n_pages
+        page_blocks, page_ended = _page_blocks(page)
+        ended.update(len(blocks) + i for i in page_ended)
+        blocks.extend(page_blocks)
+    return _join_blocks(blocks, ended), n_pages
 
 
 def _page_lines(page) -> list[_Line]:
@@ -430,13 +447,15 @@ def _without_footnotes(lines: list[_Line]) -> list[_Line]:
     return lines
 
 
-def _page_blocks(lines: list[_Line]) -> list[str]:
-    """Group a page's lines into blocks by vertical gaps, bullets and line ends."""
+def _page_blocks(lines: list[_Line]) -> tuple[list[str], set[int]]:
+    """Group a page's lines into blocks by vertical gaps, bullets and line ends; with the
+    indexes of the blocks (but the page's last) whose last line stopped short of the margin."""
     if not lines:
-        return []
+        return [], set()
     width_right = max(x.right for x in lines)
     short_of = width_right - 0.25 * (width_right - min(x.left for x in lines))
     blocks: list[list[str]] = []
+    ended: set[int] = set()
     previous: _Line | None = None
     for line in lines:
         text = _collapse_spaces(line.text)
@@ -447,6 +466,8 @@ def _page_blocks(lines: list[_Line]) -> list[str]:
             gap = previous.bottom - line.top
             # a gap of more than ~half a line, or a line that jumps up the page (a new column)
             new_block = gap > 0.45 * height or line.top > previous.top + height
+        if new_block and previous is not None and previous.right < short_of:
+            ended.add(len(blocks) - 1)
         if item is not None:
             blocks.append([item])
         elif new_block:
@@ -461,7 +482,7 @@ def _page_blocks(lines: list[_Line]) -> list[str]:
             else:
                 block[-1] = _joined(block[-1], text)
         previous = line
-    return ["\n".join(b) for b in blocks]
+    return ["\n".join(b) for b in blocks], ended
 
 
 def _ends_mid_sentence(text: str) -> bool:

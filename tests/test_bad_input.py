@@ -91,6 +91,40 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_built(
         graph.close()
 
 
+def test_manifests_and_readmes_are_skipped_with_a_note_not_failed(tmp_path: Path) -> None:
+    """A folder as the shared corpora are laid out (reports beside a MANIFEST.tsv, a README):
+    what is not a report by its extension is skipped and said so; an HTML page is still read
+    and refused in its own line."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(GOOD_PDF, folder / GOOD_PDF.name)
+    shutil.copy(GOOD_TEXT, folder / GOOD_TEXT.name)
+    (folder / "MANIFEST.tsv").write_text("file\trepository\n" + GOOD_PDF.name + "\tx\n")
+    (folder / "README.md").write_text("# The corpus\n\nWhere each report came from.\n")
+    (folder / "sources.csv").write_text("file,url\n")
+    (folder / "index.json").write_text("{}")
+    (folder / "page.html").write_text(
+        "<!DOCTYPE html><html><head><title>Ofsted</title></head><body>Report</body></html>"
+    )
+    store = tmp_path / "store"
+    command = ["build", str(folder), "--store", str(store), "--workers", "1", "--no-datasets"]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1  # the HTML page
+    assert result.stderr.splitlines() == [
+        f"{folder / 'page.html'}: is an HTML page (saved with a .pdf name?), not a report PDF"
+    ]
+    assert result.stdout.splitlines()[-1].endswith(
+        "; skipped 4 not a report by its extension: MANIFEST.tsv, README.md, index.json and 1 more"
+    )
+    assert "built 2, unchanged 0, failed 1 (" in result.stdout
+
+    (folder / "page.html").unlink()
+    again = CliRunner().invoke(app, command)
+    assert again.exit_code == 0, again.output  # manifests alone do not fail a build
+    assert "built 0, unchanged 2, failed 0 (" in again.stdout
+    assert "skipped 4" in again.stdout
+
+
 def test_a_bad_batch_loses_nothing_already_stored(
     batch: tuple[Path, set[str]], tmp_path: Path
 ) -> None:

@@ -116,6 +116,29 @@ def test_build_missing_path_is_an_error(tmp_path: Path) -> None:
     assert "no such file or directory" in result.stderr
 
 
+def test_a_store_held_by_another_writer_is_one_line_for_every_writing_command(
+    tmp_path: Path,
+) -> None:
+    """kg build, kg link import and kg link import-defaults open the store for writing one way
+    (``console.open_writable``): a store a build holds is named, and the holder too."""
+    from kg.store import KnowledgeGraph
+
+    table = tmp_path / "table.csv"
+    table.write_text("la_code,time_period,value\nE06000001,2020,1\n", encoding="utf-8")
+    store = tmp_path / "store"
+    with KnowledgeGraph.open(store):  # the writer holding the store's lock
+        for args in (
+            ["build", str(table)],
+            ["link", "import", str(table), "--dataset", "t"],
+            ["link", "import-defaults"],
+        ):
+            result = runner.invoke(cli.app, [*args, "--store", str(store)])
+            assert result.exit_code == 1, result.output
+            (line,) = result.output.strip().splitlines()
+            assert line.startswith(f"error: cannot open the store at {store} for writing")
+            assert "another process, such as a running build, holds it" in line
+
+
 def test_store_defaults_to_env(corpus: Path, tmp_path: Path) -> None:
     result = runner.invoke(cli.app, ["build", str(corpus), "--workers", "1", "--no-datasets"])
     assert result.exit_code == 0, result.stderr

@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,6 +24,7 @@ from kg.text import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+MIDDLESBROUGH = "middlesbrough_2018-08-31_focused-visit.txt"  # not in two_file_store
 runner = CliRunner()
 
 
@@ -148,6 +151,27 @@ def test_kg_search_command(seed_texts_store: Path) -> None:
 def test_api_search(seed_texts_store: Path) -> None:
     result = api.search("supervision", store=seed_texts_store, authority="Hartlepool", limit=5)
     assert len(result) == 5 and result.values()[0]["authority_name"] == "Hartlepool"
+
+
+def test_api_search_takes_a_store_as_every_api_function_does(
+    seed_texts_store: Path, seed_texts_graph: ox.Store
+) -> None:
+    """A directory, an open KnowledgeGraph, a pyoxigraph Store and a LocalStore give the same
+    hits (the last two from an index made in memory); an endpoint is refused in one line."""
+    from kg.endpoint import Endpoint
+    from kg.queries import LocalStore
+
+    def hits(store: object) -> list[dict[str, object]]:
+        return api.search("supervision", store=store, polarity="weakness", limit=5).values()
+
+    by_directory = hits(seed_texts_store)
+    assert len(by_directory) == 5
+    with KnowledgeGraph.open_read_only(seed_texts_store) as graph:
+        assert hits(graph) == by_directory
+    assert hits(seed_texts_graph) == by_directory
+    assert hits(LocalStore(seed_texts_graph)) == by_directory
+    with pytest.raises(search.SearchError, match="has no text index; search a store"):
+        hits(Endpoint("http://127.0.0.1:9/sparql"))
 
 
 # --- in step with the store ---------------------------------------------------------------------
@@ -331,3 +355,64 @@ def test_serve_search_route_and_box(seed_texts_store: Path) -> None:
         with urllib.request.urlopen(server.url, timeout=30) as page:
             html = page.read().decode()
         assert 'id="search-form"' in html and "/search?" in html
+
+
+def test_serve_keeps_one_index_per_store_state_and_moves_with_the_store(
+    two_file_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searches on one state of the store share its index (opened and synced once); with an
+    index that cannot be written beside the store (a read-only store directory) that is one
+    index made in memory, not one per search. After a build, the next state gets its own."""
+    import urllib.request
+
+    from kg.serve import serving
+
+    store = _copy(two_file_store, tmp_path)
+    opened: list[object] = []
+    indexed: list[list[str]] = []
+    real_open, real_entries = search.open_index, search.entries_from_store
+
+    def counted_open(*args: object, **kwargs: object) -> object:
+        opened.append(args[2])  # the stamp of the state it is for
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_entries(graph_store: ox.Store, graphs: list[str]) -> object:
+        indexed.append(list(graphs))
+        return real_entries(graph_store, graphs)
+
+    monkeypatch.setattr(search, "open_index", counted_open)
+    monkeypatch.setattr(search, "entries_from_store", counted_entries)
+    # The index file cannot be opened where it lives (as in a read-only store directory).
+    monkeypatch.setattr(search, "index_path", lambda path: tmp_path / "no-such-dir" / "x.sqlite")
+
+    def middlesbrough_hits(url: str) -> int:
+        query = url + "search?q=children&authority=Middlesbrough&limit=0"
+        with urllib.request.urlopen(query, timeout=30) as answer:
+            return len(json.loads(answer.read())["hits"])
+
+    def all_hits(url: str) -> list[dict[str, object]]:
+        with urllib.request.urlopen(url + "search?q=children&limit=0", timeout=30) as answer:
+            return json.loads(answer.read())["hits"]
+
+    with serving(store, port=0) as server:
+        for _ in range(3):
+            assert middlesbrough_hits(server.url) == 0
+        # request threads share the index: at once, each gets the whole answer
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(all_hits, [server.url] * 16))
+        assert answers[0] and all(a == answers[0] for a in answers)
+        assert len(opened) == 1 and len(indexed) == 1 and len(indexed[0]) == 2
+        built = subprocess.run(
+            [sys.executable, "-m", "kg.cli", "build", str(SEEDS / MIDDLESBROUGH)]
+            + ["--store", str(store), "--workers", "1", "--no-datasets"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert built.returncode == 0, built.stderr
+        deadline = time.monotonic() + 30
+        while middlesbrough_hits(server.url) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)  # until the server moves to the store's new state
+        assert middlesbrough_hits(server.url) > 0
+        assert len(opened) == 2 and opened[0] != opened[1]
+        assert len(indexed) == 2 and len(indexed[1]) == 3  # the new state, in memory again

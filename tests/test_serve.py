@@ -214,6 +214,9 @@ def test_service_description(server: str) -> None:
     sd = "http://www.w3.org/ns/sparql-service-description#"
     assert any(t.object.value == sd + "Service" for t in graph)
     assert any(t.object.value == sd + "UnionDefaultGraph" for t in graph)
+    # it names the public endpoint, not the engine's private port
+    endpoints = {t.object.value for t in graph if t.predicate.value == sd + "endpoint"}
+    assert endpoints == {server + "sparql"}
 
 
 def test_no_cors_headers_unless_asked(server: str) -> None:
@@ -444,6 +447,64 @@ def test_page_runs_a_saved_query_with_a_parameter(server: str, tmp_path: Path) -
         docs = ROOT / "docs" / "images"
         docs.mkdir(parents=True, exist_ok=True)
         (docs / "serve.png").write_bytes(png)
+
+
+def test_page_search_box_shows_ranked_hits_with_quotes_and_links(
+    server: str, tmp_path: Path
+) -> None:
+    """Type words and an authority in the search box, press Search: the hits are listed best
+    first (the order of /search), each with its quote, where it stands and a working link to
+    its statement in SPARQL; a bad authority shows the server's message."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _, _, body = http(server + "search?" + urllib.parse.urlencode(
+        {"q": "supervision", "authority": "Hartlepool"}))  # fmt: skip
+    ranked = json.loads(body)["hits"]
+    assert len(ranked) > 3
+    driver = chrome(tmp_path)
+    try:
+        driver.get(server)
+        wait = WebDriverWait(driver, 20)
+        words = wait.until(ec.element_to_be_clickable((By.ID, "search-q")))
+        words.send_keys("supervision")
+        driver.find_element(By.ID, "search-authority").send_keys("Hartlepool")
+        driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "search-status"), "hit(s)"))
+        status = driver.find_element(By.ID, "search-status").text
+        assert status.startswith(f"{len(ranked)} hit(s)")
+        items = driver.find_elements(By.CSS_SELECTOR, "#search-hits > li")
+        quotes = [li.find_element(By.TAG_NAME, "blockquote").text for li in items]
+        assert quotes == [" ".join(hit["quote"].split()) for hit in ranked]  # best first
+        assert all("supervis" in quote.lower() for quote in quotes)  # stemmed matches
+        first = items[0].find_element(By.TAG_NAME, "p").text
+        assert first.startswith("Hartlepool, ") and ranked[0]["file_name"] in first
+        assert f"characters {ranked[0]['start']}-{ranked[0]['end']}" in first
+        links = [li.find_element(By.TAG_NAME, "a") for li in items]
+        assert all(link.text == "statement in SPARQL" for link in links)
+        shot = tmp_path / "search.png"
+        driver.save_screenshot(str(shot))
+        href = links[0].get_attribute("href")
+        assert href.startswith(server + "sparql?")
+        # The link answers: the statement's own triples, its words among them.
+        code, kind, answer = http(href)
+        assert code == 200 and kind.startswith("application/sparql-results+json")
+        values = {b["o"]["value"] for b in json.loads(answer)["results"]["bindings"]}
+        assert ranked[0]["quote"] in values
+        # A bad authority: no hits, the server's one-line message instead.
+        authority = driver.find_element(By.ID, "search-authority")
+        authority.clear()
+        authority.send_keys("Atlantis")
+        driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "search-status"), "Atlantis"))
+        assert "not the name of an English" in driver.find_element(By.ID, "search-status").text
+        assert driver.find_elements(By.CSS_SELECTOR, "#search-hits > li") == []
+    finally:
+        driver.quit()
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    if os.environ.get("KG_SAVE_SCREENSHOTS"):
+        (ROOT / "docs" / "images" / "search.png").write_bytes(shot.read_bytes())
 
 
 def test_cors_headers_when_asked(store_dir: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import shutil
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
@@ -27,11 +29,13 @@ REQUEST_TIMEOUT = 3.0
 
 class FakeEndpoint:
     """A SPARQL endpoint on a local port that answers ``rows`` bindings and then, if
-    ``break_off``, dies mid-answer (it promised more bytes than it sends); counts calls."""
+    ``break_off``, dies mid-answer (it promised more bytes than it sends); counts calls.
+    With ``hold`` it answers only once that event is set (a query that takes long)."""
 
-    def __init__(self, rows: int, break_off: bool) -> None:
+    def __init__(self, rows: int, break_off: bool, hold: threading.Event | None = None) -> None:
         self.rows = rows
         self.break_off = break_off
+        self.hold = hold
         self.calls = 0
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -54,6 +58,8 @@ class FakeEndpoint:
                         break
                     data += chunk
                 self.calls += 1
+                if self.hold is not None:
+                    self.hold.wait(30)
                 rows = b",".join(
                     b'{"x":{"type":"literal","value":"row %d"}}' % i for i in range(self.rows)
                 )
@@ -319,6 +325,54 @@ def test_hostile_parameters_through_the_python_api(seed_texts_store: Path, value
         run_query("recurring-issues", store=seed_texts_store, authority=value)
 
 
+# A bad value far longer than any name: every message shows its start and its length, never
+# the whole of it (the server refuses values over 1000 characters outright).
+LONG_VALUE = "Hartlepool " + "x" * 980
+
+
+def _shown_briefly(message: str) -> None:
+    assert f"({len(LONG_VALUE)} characters)" in message, message
+    assert len(message) < 400, message
+
+
+def test_a_long_bad_value_is_not_echoed_whole_over_http(server: tuple[str, int]) -> None:
+    for path in (
+        "/queries/recurring-issues?" + urllib.parse.urlencode({"authority": LONG_VALUE}),
+        "/queries/recurring-issues?" + urllib.parse.urlencode({"from_year": LONG_VALUE}),
+        "/search?" + urllib.parse.urlencode({"q": "care", "theme": LONG_VALUE}),
+        "/search?" + urllib.parse.urlencode({"q": "care", "polarity": LONG_VALUE}),
+    ):
+        status, _, body = request(server, "GET", path)
+        assert status == 400
+        _shown_briefly(body.decode())
+
+
+def test_a_long_bad_value_is_not_echoed_whole_on_the_command_line(seed_texts_store: Path) -> None:
+    store = ["--store", str(seed_texts_store)]
+    for args in (
+        ["query", "recurring-issues", "--authority", LONG_VALUE],
+        ["query", "recurring-issues", "--param", f"include={LONG_VALUE}"],
+        ["search", "care", "--theme", LONG_VALUE],
+        ["search", "care", "--format", LONG_VALUE],
+    ):
+        result = CliRunner().invoke(cli, args + store)
+        assert result.exit_code == 1
+        _shown_briefly(result.output)
+
+
+def test_a_long_bad_value_is_not_echoed_whole_through_the_python_api(
+    seed_texts_store: Path,
+) -> None:
+    from kg.api import search
+
+    with pytest.raises(QueryError) as error:
+        run_query("recurring-issues", store=seed_texts_store, authority=LONG_VALUE)
+    _shown_briefly(str(error.value))
+    with pytest.raises(ValueError) as error:
+        search("care", store=seed_texts_store, kind=LONG_VALUE)
+    _shown_briefly(str(error.value))
+
+
 def test_malformed_and_deeply_nested_queries_are_400(server: tuple[str, int]) -> None:
     status, _, body = sparql(server, "SELECT * WHERE { ?s ?p }")
     assert status == 400 and body.startswith(b"SPARQL syntax error")
@@ -417,3 +471,72 @@ def test_a_client_sending_headers_byte_by_byte_is_cut_and_blocks_no_one(
     thread.join(REQUEST_TIMEOUT * 4)
     assert answer and answer[0].startswith(b"HTTP/1.1 408"), answer
     assert time.monotonic() - started < REQUEST_TIMEOUT * 3.5
+
+
+# --- engines replaced while they answer -------------------------------------------------------
+
+
+def test_an_engine_replaced_while_it_answers_stops_only_after_its_answers(
+    seed_texts_store: Path, tmp_path: Path
+) -> None:
+    """A long query in flight (its engine waits on a slow federated endpoint) when the engine
+    is replaced, by the move to the store's next state after a build or by a restart, gets
+    its whole answer from the engine it started on; that engine stops afterwards."""
+    from kg.store import KnowledgeGraph
+
+    store = tmp_path / "store"
+    shutil.copytree(seed_texts_store, store)
+    release = threading.Event()
+    slow = FakeEndpoint(rows=3, break_off=False, hold=release)
+    query = f"SELECT ?x WHERE {{ SERVICE <{slow.url}> {{ ?x ?y ?z }} }}"
+
+    def next_state() -> None:
+        with KnowledgeGraph.open(store) as graph:  # a write, as a build's
+            graph.replace_graph(
+                "http://example.org/graph/new",
+                [
+                    ox.Quad(
+                        ox.NamedNode("http://example.org/s"),
+                        ox.NamedNode("http://example.org/p"),
+                        ox.Literal("o"),
+                    )
+                ],
+            )
+
+    try:
+        with serving(store, port=0, timeout=20, allow_service=[slow.url]) as running:
+            app = running.app
+            where = running.httpd.server_address[:2]
+            for replace in (next_state, app._restart):
+                release.clear()
+                calls, first = slow.calls, app.engine
+                answers: list[tuple[int, dict[str, str], bytes]] = []
+                asking = threading.Thread(
+                    target=lambda out: out.append(sparql(where, query)), args=(answers,)
+                )
+                asking.start()
+                deadline = time.monotonic() + 20
+                while slow.calls == calls and time.monotonic() < deadline:
+                    time.sleep(0.02)  # until the engine is waiting on the slow endpoint
+                replace()
+                while app.engine is first and time.monotonic() < deadline:
+                    time.sleep(0.05)  # the store is followed within a second
+                assert app.engine is not first, replace
+                time.sleep(0.5)
+                assert first.process is not None  # still running: it has a request
+                release.set()
+                asking.join(30)
+                status, _, body = answers[0]
+                assert status == 200, (replace, body)
+                rows = json.loads(body)["results"]["bindings"]
+                assert [r["x"]["value"] for r in rows] == ["row 0", "row 1", "row 2"]
+                while first.process is not None and time.monotonic() < deadline + 10:
+                    time.sleep(0.05)
+                assert first.process is None  # stopped once its answer was read
+            status, _, body = sparql(
+                where, "ASK { GRAPH <http://example.org/graph/new> { ?s ?p ?o } }"
+            )
+            assert status == 200 and json.loads(body)["boolean"] is True  # the next state
+    finally:
+        release.set()
+        slow.close()

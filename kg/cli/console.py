@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kg.errors import quoted
 from kg.store import KnowledgeGraph, StoreMissingError, default_store_path
 
 # Wide enough for the tables when piped (rich assumes 80 columns off a terminal).
@@ -56,10 +57,23 @@ def open_read_only(store: Path | None) -> KnowledgeGraph:
         raise fail(f"error: cannot open the store at {store_path(store)}: {error}") from None
 
 
+def open_writable(store: Path | None) -> KnowledgeGraph:
+    """The store opened for writing (made if new), or a one-line error naming it (exit 1):
+    saying so when another process, such as a running build, holds it."""
+    where = store_path(store)
+    try:
+        return KnowledgeGraph.open(where)
+    except OSError as error:
+        hint = (
+            " (another process, such as a running build, holds it)" if "lock" in str(error) else ""
+        )
+        raise fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
+
+
 def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
     """Refuse an option value outside ``allowed``, listing the valid ones."""
     if value not in allowed:
-        raise fail(f"error: {option} must be one of {', '.join(allowed)} (got {value!r})")
+        raise fail(f"error: {option} must be one of {', '.join(allowed)} (got {quoted(value)})")
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -86,7 +100,7 @@ def rows_out(
 ) -> None:
     """A list as a table on the terminal, or as CSV or JSON (a table sent to a file is CSV)."""
     if fmt not in LIST_FORMATS:
-        raise fail(f"error: --format must be one of {', '.join(LIST_FORMATS)} (got {fmt!r})")
+        raise fail(f"error: --format must be one of {', '.join(LIST_FORMATS)} (got {quoted(fmt)})")
     if fmt == "json":
         write(
             json.dumps(

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kg.cli.console import StoreOption, fail, open_read_only, rows_out, store_path, write
+from kg.cli.console import (
+    StoreOption,
+    fail,
+    open_read_only,
+    open_writable,
+    rows_out,
+    store_path,
+    write,
+)
+from kg.errors import quoted
 
 if TYPE_CHECKING:
     from kg.authorities import Authority
@@ -106,7 +115,7 @@ def authorities_show_command(
     from kg import vocab
 
     if fmt not in ("text", "json"):
-        raise fail(f"error: --format must be text or json (got {fmt!r})")
+        raise fail(f"error: --format must be text or json (got {quoted(fmt)})")
     from kg.queries import authority_visits
 
     a = _resolve(name)
@@ -203,7 +212,6 @@ def link_import_command(
 ) -> None:
     """Import a statistics CSV as RDF Data Cube; re-importing replaces the dataset."""
     from kg.datasets import DatasetError, dataset_graph_iri, dataset_quads
-    from kg.store import KnowledgeGraph
 
     try:
         quads, report = dataset_quads(
@@ -211,10 +219,7 @@ def link_import_command(
         )
     except DatasetError as error:
         raise fail(f"error: {error}") from None
-    try:
-        graph = KnowledgeGraph.open(store_path(store))
-    except OSError as error:
-        raise fail(f"error: cannot open the store at {store_path(store)}: {error}") from None
+    graph = open_writable(store)
     try:
         graph.replace_graph(dataset_graph_iri(dataset), quads)
     finally:
@@ -230,12 +235,8 @@ def link_import_defaults_command(
     `kg build` links by default."""
     from kg.datasets import DatasetError
     from kg.shipped import import_default_datasets
-    from kg.store import KnowledgeGraph
 
-    try:
-        graph = KnowledgeGraph.open(store_path(store))
-    except OSError as error:
-        raise fail(f"error: cannot open the store at {store_path(store)}: {error}") from None
+    graph = open_writable(store)
     try:
         reports = import_default_datasets(graph, force=force)
     except DatasetError as error:
@@ -272,7 +273,7 @@ def link_export_command(
     elif fmt in ("turtle", "ttl"):
         write(crosswalk_turtle(), output)
     else:
-        raise fail(f"error: --format must be csv or turtle (got {fmt!r})")
+        raise fail(f"error: --format must be csv or turtle (got {quoted(fmt)})")
 
 
 def _print_report(report: Any) -> None:

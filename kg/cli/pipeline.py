@@ -16,7 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 
 from kg.build import BuildResult, build, extract_file
-from kg.cli.console import StoreOption, err, fail, open_read_only, out, store_path, table
+from kg.cli.console import (
+    StoreOption,
+    err,
+    fail,
+    open_read_only,
+    open_writable,
+    out,
+    table,
+)
 from kg.store import KnowledgeGraph, StoreWriteError
 from kg.version import __version__
 
@@ -83,14 +91,7 @@ def build_command(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise fail("\n".join(f"{p}: no such file or directory" for p in missing))
-    where = store_path(store)
-    try:
-        graph = KnowledgeGraph.open(where)
-    except OSError as error:
-        hint = (
-            " (another process, such as a running build, holds it)" if "lock" in str(error) else ""
-        )
-        raise fail(f"error: cannot open the store at {where} for writing{hint}: {error}") from None
+    graph = open_writable(store)
     try:
         try:
             result = _run_build(paths, graph, force, workers, datasets)

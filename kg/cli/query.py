@@ -6,6 +6,8 @@ answer printed as a table fitted to the terminal or in a W3C/RDF format.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +15,7 @@ import typer
 from rich.console import Console
 
 from kg.cli.console import StoreOption, fail, open_read_only, out, table
+from kg.errors import quoted
 
 
 def register(app: typer.Typer) -> None:
@@ -85,12 +88,10 @@ def queries_command(ctx: typer.Context) -> None:
 
 def queries_show_command(name: str) -> None:
     """Print a saved query's description, parameters and SPARQL."""
-    from kg.queries import QueryError, get_query
+    from kg.queries import get_query
 
-    try:
+    with _query_errors():
         query = get_query(name)
-    except QueryError as error:
-        raise fail(f"error: {error}") from None
     print(f"{query.name}: {query.summary}\n")
     if query.description:
         print(query.description + "\n")
@@ -127,7 +128,7 @@ def _parse_params(params: list[str]) -> dict[str, str]:
     for item in params:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise fail(f"error: --param takes name=value (got {item!r})")
+            raise fail(f"error: --param takes name=value (got {quoted(item)})")
         values[name.strip()] = value
     return values
 
@@ -151,42 +152,45 @@ def _friendly(query: Any, values: dict[str, str], flags: dict[str, str | None]) 
 
 def _source(store: Path | None, endpoint: str | None, timeout: float | None) -> Any:
     """The store (read-only) or the remote endpoint to query."""
-    from kg.queries import LocalStore, QueryError
+    from kg.queries import LocalStore
 
     if endpoint is not None:
         from kg.endpoint import Endpoint
 
-        try:
+        with _query_errors():
             return Endpoint.from_env(endpoint, timeout=timeout)
-        except QueryError as error:
-            raise fail(f"error: {error}") from None
     return LocalStore(open_read_only(store).store)
 
 
-def _run(
-    source: Any, sparql: str, fmt: str, limit: int | None, timeout: float, output: Path | None
-) -> None:
-    """Check the format against the query form, run, and emit (errors: one message, exit 1;
-    a timeout exits 3)."""
-    from kg.queries import FORMATS, QueryError, QueryTimeout, check_format, check_syntax, execute
+@contextmanager
+def _query_errors() -> Iterator[None]:
+    """A ``QueryError`` raised inside (a bad name, value, query or format) becomes its one
+    line on stderr and exit 1; a ``QueryTimeout`` exits 3."""
+    from kg.queries import QueryError, QueryTimeout
 
-    if fmt not in FORMATS:  # before the syntax: a bad --format is the first thing said
-        raise fail(f"error: --format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     try:
-        check_format(check_syntax(sparql), fmt)
-        result = execute(source, sparql, limit=limit, timeout=timeout or None)
+        yield
     except QueryTimeout as error:
         raise fail(f"error: {error}", code=3) from None
     except QueryError as error:
         raise fail(f"error: {error}") from None
+
+
+def _run(answer: Callable[[], Any], fmt: str, output: Path | None) -> None:
+    """Check ``fmt``, get the answer (``answer()`` checks it against the query form before
+    the query runs) and emit it; errors as ``_query_errors`` says."""
+    from kg.queries import FORMATS
+
+    if fmt not in FORMATS:  # before the syntax: a bad --format is the first thing said
+        raise fail(f"error: --format must be one of {', '.join(FORMATS)} (got {quoted(fmt)})")
+    with _query_errors():
+        result = answer()
     _emit(result, fmt, output)
 
 
 def _emit(result: Any, fmt: str, output: Path | None) -> None:
     """Write a QueryResult as a table fitted to the terminal, or in a machine format; say on
     stderr (or under the table) when --limit cut the rows."""
-    from kg.queries import QueryError
-
     note = None
     if result.truncated:
         note = f"note: output cut at --limit {len(result.rows)} rows; more rows exist"
@@ -202,10 +206,8 @@ def _emit(result: Any, fmt: str, output: Path | None) -> None:
             if output is not None:
                 console.file.close()
         return
-    try:
+    with _query_errors():
         data = result.serialize(fmt)
-    except QueryError as error:
-        raise fail(f"error: {error}") from None
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data if data.endswith(b"\n") or not data else data + b"\n")
@@ -340,12 +342,10 @@ def query_command(
     store: StoreOption = None,
 ) -> None:
     """Run a saved query, e.g. `kg query recurring-issues --authority Hartlepool`."""
-    from kg.queries import QueryError, QueryTimeout, get_query, run_saved
+    from kg.queries import get_query, run_saved
 
-    try:
+    with _query_errors():
         query = get_query(name)
-    except QueryError as error:
-        raise fail(f"error: {error}") from None
     values = _parse_params(param)
     _friendly(
         query,
@@ -353,15 +353,13 @@ def query_command(
         {"authority": authority, "theme": theme, "inspector": inspector, "from": from_, "to": to},
     )
     source = _source(store, endpoint, timeout or None)
-    try:
-        result = run_saved(
+    _run(
+        lambda: run_saved(
             source, query, params=values, limit=limit, timeout=timeout or None, output_format=fmt
-        )
-    except QueryTimeout as error:
-        raise fail(f"error: {error}", code=3) from None
-    except QueryError as error:
-        raise fail(f"error: {error}") from None
-    _emit(result, fmt, output)
+        ),
+        fmt,
+        output,
+    )
 
 
 def sparql_command(
@@ -380,5 +378,11 @@ def sparql_command(
         if not Path(query).is_file():
             raise fail(f"error: no query file at {query}")
         query = Path(query).read_text(encoding="utf-8")
+    from kg.queries import execute
+
     source = _source(store, endpoint, timeout or None)
-    _run(source, query, fmt, limit, timeout, output)
+    _run(
+        lambda: execute(source, query, limit=limit, timeout=timeout or None, output_format=fmt),
+        fmt,
+        output,
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kg.cli.console import StoreOption, fail, open_read_only, store_path
+from kg.errors import quoted
 
 
 def register(app: typer.Typer) -> None:
@@ -96,7 +97,9 @@ def export_command(
     from kg.export import EXPORT_FORMATS, export, write_description
 
     if fmt not in EXPORT_FORMATS:
-        raise fail(f"error: --format must be one of {', '.join(EXPORT_FORMATS)} (got {fmt!r})")
+        raise fail(
+            f"error: --format must be one of {', '.join(EXPORT_FORMATS)} (got {quoted(fmt)})"
+        )
     graph = open_read_only(store)
     try:
         try:

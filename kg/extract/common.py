@@ -72,7 +72,28 @@ class Block:
         m = re.match(r"(?:-- |- |\d{1,3}\.(?:\s+|(?=[A-Z])))", self.text)
         return self.start + (m.end() if m else 0)
 
+    @property
+    def words_start(self) -> int:
+        """Offset of the block's sentences: after a bullet mark or paragraph number, and after
+        a heading the layout ran into the paragraph with no gap ("Summary" / "Early help
+        ..."): a first line of a few words, with no closing punctuation and not cut after a
+        joining word, followed by a line that starts with a capital."""
+        first, sep, rest = self.text.partition("\n")
+        if (
+            sep
+            and rest[:1].isupper()
+            and len(first.split()) <= 6
+            and not first.rstrip().endswith((".", ";", ":", ",", "!", "?", "-"))
+            and not JOINING_WORD_END.search(first)
+        ):
+            return self.start + len(first) + 1
+        return self.body_start
 
+
+# A line or heading cut after a word no heading ends on: the words go on.
+JOINING_WORD_END = re.compile(
+    r"\b(?:and|or|of|the|to|in|for|with|a|an|by|on|at|from|that)$", re.IGNORECASE
+)
 _BLOCK_GAP = re.compile(r"\n\n+")
 _SUB_POINT = re.compile(r"\(?(?:[ivx]{1,5}|[a-h])\)\s")
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kg.extract.common import (
+    JOINING_WORD_END,
     Block,
     blocks,
     date_range,
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------------- headings
 
 _GRADE_TAIL = re.compile(
-    rf"(?:[\s:.,]*(?:\b(?:is|are)\s+(?:that\s+(?:it|they)\s+(?:is\s+|are\s+)?)?"
+    rf"(?:[\s:.,]*(?:\b(?:is|are)\s*:?\s+(?:that\s+(?:(?:it|they)\s+)?(?:is\s+|are\s+)?)?"
     rf"(?:judged\s+to\s+be\s+)?)?"
     rf"\b(?P<grade>{GRADE_WORDS})\.?"
     rf"|[\s.:]*\bgrade\s+\d\s*\(?(?P<grade2>[a-z ]+?)\)?)\s*$",
@@ -85,11 +86,14 @@ _NUMBER = re.compile(r"^\d{1,3}\.\s*(?=\S)")
 # Headings each framework uses, by what the section holds (matched on the heading text with
 # any grade removed, lower case). Order matters: the first match wins.
 _SKIP = re.compile(
-    r"^(?:contents|information about|what the inspection judge?ments mean"
+    r"^(?:contents|information about|what the (?:[a-z ]{2,30} )?inspection judge?ments mean"
     r"|the inspection team|about this inspection|the inspection judge?ments and what"
     r"|service information|record of main findings|annex\b|previous ofsted inspections"
     r"|other ofsted inspections|local leadership|judge?ment grade$|judge?ment\s+grade\b)"
 )
+# The closing glossary of grades, whose sub-headings name the parts ("The local authority").
+_GLOSSARY = re.compile(r"^what the (?:[a-z ]{2,30} )?inspection judge?ments mean")
+_PART_NAME = re.compile(r"^(?:the )?(?:local authority|lscb|local safeguarding children board)$")
 _RECS = re.compile(
     r"^(?:what does the .{2,60}? need to improve|what needs to improve"
     r"|priority and immediate action$"
@@ -257,6 +261,16 @@ def _sections(
             current.items.append(block)  # a group heading inside the improvement points
             current.headings.add(block.start)
             continue
+        if (
+            current.role == "skip"
+            and _GLOSSARY.match((current.name or "").lower())
+            and _PART_NAME.match(key)
+        ):
+            # "What the inspection judgements mean" / "The local authority" / "The LSCB": the
+            # grade definitions under part headings, not the parts of this report
+            current.items.append(block)
+            current.headings.add(block.start)
+            continue
         new_part = part
         m = _SLAC_PART.match(key)
         if m:
@@ -302,7 +316,8 @@ def _sections(
             continue
         part = new_part
         started = started or role != "skip" or key.startswith("contents")
-        current = _Section(name, role, part, block)
+        # a section's name is its heading without the colon or "?" that introduces the text
+        current = _Section(name.rstrip(":? "), role, part, block)
         out.append(current)
     return out
 
@@ -805,6 +820,8 @@ def _recommendations(
                 break  # a numbered list ends at the first unnumbered paragraph
             start = block.body_start
             end = block.end
+            if _topic_heading(block, items[index] if index < len(items) else None):
+                continue  # "1. Quality and effectiveness of practice" over its bullet points
             if index < len(items) and items[index].is_sub_point:
                 # "... including:" and its sub-points (a second bullet glyph, "(i)"): one point
                 end, index = point_with_sub_points(items, index - 1)
@@ -827,6 +844,19 @@ def _recommendations(
                 )
             )
     return out
+
+
+def _topic_heading(block: Block, following: Block | None) -> bool:
+    """A numbered topic over bullet points: a few words with no closing punctuation, not cut
+    after a joining word ("... by"), then a bullet point; the bullets are the points."""
+    if following is None or not following.is_bullet or not _NUMBER.match(block.text):
+        return False
+    words = one_line(_NUMBER.sub("", block.text))
+    return (
+        len(words.split()) <= 16
+        and not words.endswith((".", ":", ";", ",", "?", ")"))
+        and not JOINING_WORD_END.search(words)
+    )
 
 
 # A lead-in to the points ("... should take the following action:" or "... action.").
@@ -862,7 +892,7 @@ def _findings(text: str, sections: list[_Section], context: Context) -> list[Fin
         for block in s.items:
             if block.start in s.headings:
                 continue
-            for a, b in sentences(text, block.body_start, block.end):
+            for a, b in sentences(text, block.words_start, block.end):
                 quote = text[a:b]
                 if len(quote.split()) < 3:
                     continue
