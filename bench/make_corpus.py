@@ -56,7 +56,7 @@ DEFAULT_INPUTS = (SEEDS, ROOT / "tests" / "data" / "national")
 REFERENCE = ROOT / "reference" / "english_local_authorities.csv"
 CHANGES = ROOT / "reference" / "la_changes.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "corpus"
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 
 # Copies stay within the years the report families were in use, and not in the future.
 EARLIEST = date(2009, 6, 1)
@@ -116,6 +116,8 @@ _DATES = re.compile(
     rf"(?P<us_year>{_YEAR_RE})\b)"
     # "July 2018"
     rf"|(?P<my>\b(?P<my_month>{_MONTH_RE})(?P<my_sep>\s+)(?P<my_year>{_YEAR_RE})(?!\d))"
+    # numeric dates, day first: "12/09/2016"
+    rf"|(?P<num>(?<![\d/])(?P<num_d>[0-3]?\d)/(?P<num_m>[01]?\d)/(?P<num_y>{_YEAR_RE})(?![\d/]))"
     # financial and academic years: "2013-14", "2014/15", "2011-2014"
     rf"|(?P<fy>(?<![\d,.£])(?P<fy_a>{_YEAR_RE})(?P<fy_sep>[\u2013/-])(?P<fy_b>\d{{2}}|{_YEAR_RE})"
     rf"(?![\d%]))"
@@ -191,6 +193,14 @@ def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
             day = int(re.match(r"\d+", m["us_day"]).group())
             new = shift.ymd(int(m["us_year"]), month, day)
             return f"{_month_name(new.month, m['us_month'])} {new.day}{m['us_sep']}{new.year}"
+        if m["num"]:
+            day, month = int(m["num_d"]), int(m["num_m"])
+            if not (1 <= month <= 12 and 1 <= day <= 31):
+                return m.group()
+            new = shift.ymd(int(m["num_y"]), month, day)
+            d = f"{new.day:02d}" if len(m["num_d"]) == 2 else str(new.day)
+            mo = f"{new.month:02d}" if len(m["num_m"]) == 2 else str(new.month)
+            return f"{d}/{mo}/{new.year}"
         if m["my"]:
             # Whole years only, like bare years: "inspected in January 2012 ... since 2012"
             # must still name the same year after re-keying.
@@ -212,8 +222,19 @@ def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
     return _DATES.sub(replace, text)
 
 
+def name_variants(original: str) -> list[str]:
+    """The names a report uses for its own authority: "Hammersmith & Fulham" for "Hammersmith
+    and Fulham", "Newcastle" for "Newcastle upon Tyne", and the ones in ``VARIANTS``."""
+    variants = list(VARIANTS.get(original, [original]))
+    if " and " in original:
+        variants.append(original.replace(" and ", " & "))
+    if " upon " in original:
+        variants.append(original.split(" upon ")[0])
+    return variants
+
+
 def _variant_pattern(original: str) -> re.Pattern[str]:
-    variants = VARIANTS.get(original, [original])
+    variants = name_variants(original)
     alternatives = []
     for v in sorted(variants, key=len, reverse=True):
         words = [re.escape(w) for w in re.split(r"[\s-]+", v)]
@@ -237,7 +258,7 @@ def replace_authority(text: str, original: str, new: str) -> str:
     text = pattern.sub(replace, text)
     # Domains and e-mail addresses ("@darlington.gov.uk", "www.hartlepool.gov.uk").
     new_bare = re.sub(r"[^a-z]", "", new.lower())
-    for variant in sorted(VARIANTS.get(original, [original]), key=len, reverse=True):
+    for variant in sorted(name_variants(original), key=len, reverse=True):
         bare = re.sub(r"[^a-z]", "", variant.lower())
         text = re.sub(rf"(?<=[@.]){bare}(?=\.)", new_bare, text)
     return text
