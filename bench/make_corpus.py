@@ -8,11 +8,12 @@ from the seeds and from each other: full dates and date ranges ("26 and 27 Octob
 ("2013-14") and bare years move by the same whole years (so "inspected in January 2012 ...
 since 2012" stays consistent); years in the titles of Acts and guidance are left alone.
 
-PDF seeds become PDFs: the text inside a real PDF cannot be edited in place, so the seed's clean
-text (``kg.text.read_source(path).text``) is re-keyed and typeset again with fpdf2 (A4, 20 mm
-margins, 11 pt Helvetica, wrapped lines, vertical space between paragraphs, bullet glyphs, bold
-headings, page numbers), which gives the PDF cleaner and the extractor a realistic layout. Text
-seeds stay text (their raw file text is re-keyed).
+PDF seeds become PDFs: the seed's own file with its text objects edited in place by pdfium
+(``edit_pdf``: each page's text re-keyed as pdfium's text page reads it, the changes handed back
+to the objects the characters came from, each changed object scaled back to its old width), so
+copies keep the archive's fonts, images, pages and sizes. A PDF pdfium cannot edit is typeset
+again from its re-keyed clean text with fpdf2 (``typeset``), and the manifest counts those.
+Text seeds stay text (their raw file text is re-keyed).
 
 The output is deterministic for a given ``--seed`` and ``--count``; a ``MANIFEST.json`` records
 what each copy was made from and how it was re-keyed. An existing complete corpus with the same
@@ -26,6 +27,8 @@ from __future__ import annotations
 import argparse
 import calendar
 import csv
+import hashlib
+import io
 import json
 import os
 import random
@@ -33,6 +36,7 @@ import re
 import sys
 import time
 import unicodedata
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -52,7 +56,7 @@ DEFAULT_INPUTS = (SEEDS, ROOT / "tests" / "data" / "national")
 REFERENCE = ROOT / "reference" / "english_local_authorities.csv"
 CHANGES = ROOT / "reference" / "la_changes.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "corpus"
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 8
 
 # Copies stay within the years the report families were in use, and not in the future.
 EARLIEST = date(2009, 6, 1)
@@ -112,6 +116,8 @@ _DATES = re.compile(
     rf"(?P<us_year>{_YEAR_RE})\b)"
     # "July 2018"
     rf"|(?P<my>\b(?P<my_month>{_MONTH_RE})(?P<my_sep>\s+)(?P<my_year>{_YEAR_RE})(?!\d))"
+    # numeric dates, day first: "12/09/2016"
+    rf"|(?P<num>(?<![\d/])(?P<num_d>[0-3]?\d)/(?P<num_m>[01]?\d)/(?P<num_y>{_YEAR_RE})(?![\d/]))"
     # financial and academic years: "2013-14", "2014/15", "2011-2014"
     rf"|(?P<fy>(?<![\d,.£])(?P<fy_a>{_YEAR_RE})(?P<fy_sep>[\u2013/-])(?P<fy_b>\d{{2}}|{_YEAR_RE})"
     rf"(?![\d%]))"
@@ -187,6 +193,14 @@ def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
             day = int(re.match(r"\d+", m["us_day"]).group())
             new = shift.ymd(int(m["us_year"]), month, day)
             return f"{_month_name(new.month, m['us_month'])} {new.day}{m['us_sep']}{new.year}"
+        if m["num"]:
+            day, month = int(m["num_d"]), int(m["num_m"])
+            if not (1 <= month <= 12 and 1 <= day <= 31):
+                return m.group()
+            new = shift.ymd(int(m["num_y"]), month, day)
+            d = f"{new.day:02d}" if len(m["num_d"]) == 2 else str(new.day)
+            mo = f"{new.month:02d}" if len(m["num_m"]) == 2 else str(new.month)
+            return f"{d}/{mo}/{new.year}"
         if m["my"]:
             # Whole years only, like bare years: "inspected in January 2012 ... since 2012"
             # must still name the same year after re-keying.
@@ -208,8 +222,19 @@ def shift_dates(text: str, shift: Shift, nominal_year: int) -> str:
     return _DATES.sub(replace, text)
 
 
+def name_variants(original: str) -> list[str]:
+    """The names a report uses for its own authority: "Hammersmith & Fulham" for "Hammersmith
+    and Fulham", "Newcastle" for "Newcastle upon Tyne", and the ones in ``VARIANTS``."""
+    variants = list(VARIANTS.get(original, [original]))
+    if " and " in original:
+        variants.append(original.replace(" and ", " & "))
+    if " upon " in original:
+        variants.append(original.split(" upon ")[0])
+    return variants
+
+
 def _variant_pattern(original: str) -> re.Pattern[str]:
-    variants = VARIANTS.get(original, [original])
+    variants = name_variants(original)
     alternatives = []
     for v in sorted(variants, key=len, reverse=True):
         words = [re.escape(w) for w in re.split(r"[\s-]+", v)]
@@ -233,7 +258,7 @@ def replace_authority(text: str, original: str, new: str) -> str:
     text = pattern.sub(replace, text)
     # Domains and e-mail addresses ("@darlington.gov.uk", "www.hartlepool.gov.uk").
     new_bare = re.sub(r"[^a-z]", "", new.lower())
-    for variant in sorted(VARIANTS.get(original, [original]), key=len, reverse=True):
+    for variant in sorted(name_variants(original), key=len, reverse=True):
         bare = re.sub(r"[^a-z]", "", variant.lower())
         text = re.sub(rf"(?<=[@.]){bare}(?=\.)", new_bare, text)
     return text
@@ -516,6 +541,295 @@ def typeset(text: str, out: Path, title: str) -> int:
     return pdf.page
 
 
+# ------------------------------------------------------------------- editing a real PDF
+
+# Why a copy of a PDF seed is the seed's own file with its text objects edited in place: the
+# copies then have the archive's fonts, images, page counts and sizes, so text extraction of
+# the corpus costs what it costs on real reports (the bench's build / extraction ratio).
+#
+# Each page's text is re-keyed as pdfium's text page reads it (the text the extractor sees,
+# generated spaces and line ends included), so a name or a date split over several text
+# objects ("L", "ocal ", ... or "26 and 27" / "October 2021" on two lines) is re-keyed as a
+# whole. The changes are then handed back to the text objects the changed characters came
+# from; each changed object is scaled back to its old width, so the page's line geometry
+# (which decides paragraphs, wrapped lines and right margins in kg.text) stays the seed's.
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+# pdfium drops an object's trailing spaces from the text page (the line end stands for them)
+# and reports a hyphen it joined across a line as U+FFFE where the object says U+0002.
+_TEXT_PAGE_FORMS = str.maketrans({"\ufffe": "\x02"})
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class PdfEditError(Exception):
+    """A page whose text pdfium cannot edit in place (the copy is typeset again instead)."""
+
+
+@dataclass
+class PdfEdit:
+    """What editing one PDF in place did: pages, changed objects, objects moved to Helvetica
+    (their font could not show a new character)."""
+
+    pages: int = 0
+    objects: int = 0
+    standard_font: int = 0
+
+
+def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) spans of ``old`` that turn it into ``new``, found word by word
+    (a character diff of a whole page is too slow, and words are what re-keying changes)."""
+    import difflib
+
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    starts = [0]
+    for token in a:
+        starts.append(starts[-1] + len(token))
+    edits = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            edits.append((starts[i1], starts[i2], "".join(b[j1:j2])))
+    return edits
+
+
+def _address(pointer) -> int:
+    import ctypes
+
+    return ctypes.cast(pointer, ctypes.c_void_p).value or 0
+
+
+def _object_text(obj, textpage) -> str:
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    n = raw.FPDFTextObj_GetText(obj, textpage, None, 0)
+    buf = ctypes.create_string_buffer(n)
+    raw.FPDFTextObj_GetText(obj, textpage, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)), n)
+    return buf.raw.decode("utf-16-le", errors="replace").rstrip("\x00")
+
+
+def _bounds(obj) -> tuple[float, float, float, float]:
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    box = [ctypes.c_float() for _ in range(4)]
+    if not raw.FPDFPageObj_GetBounds(obj, *(ctypes.byref(v) for v in box)):
+        return 0.0, 0.0, 0.0, 0.0
+    return box[0].value, box[1].value, box[2].value, box[3].value
+
+
+def _set_text(obj, text: str) -> bool:
+    """Set a text object's text; False unless its font encodes every character."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+    return bool(raw.FPDFText_SetText(obj, ctypes.cast(buf, raw.FPDF_WIDESTRING)))
+
+
+def _font_shows(obj, chars: set[str]) -> bool:
+    """Whether the object's font has an outline for each of ``chars`` (a subset font often
+    lacks letters the seed never used)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    font = raw.FPDFTextObj_GetFont(obj)
+    size = ctypes.c_float()
+    raw.FPDFTextObj_GetFontSize(obj, ctypes.byref(size))
+    for ch in chars:
+        if ch.isspace():
+            continue
+        path = raw.FPDFFont_GetGlyphPath(font, ord(ch), size.value or 1.0)
+        if not path or raw.FPDFGlyphPath_CountGlyphSegments(path) <= 0:
+            return False
+    return True
+
+
+def _standard_font_copy(doc, page, obj, text: str):
+    """A Helvetica text object in place of ``obj`` (same size, matrix and colour)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    size = ctypes.c_float()
+    raw.FPDFTextObj_GetFontSize(obj, ctypes.byref(size))
+    new = raw.FPDFPageObj_NewTextObj(doc, b"Helvetica", size.value or 1.0)
+    if not new or not _set_text(new, to_cp1252(text)):
+        raise PdfEditError("cannot make a Helvetica text object")
+    matrix = raw.FS_MATRIX()
+    raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix))
+    raw.FPDFPageObj_SetMatrix(new, ctypes.byref(matrix))
+    rgba = [ctypes.c_uint() for _ in range(4)]
+    if raw.FPDFPageObj_GetFillColor(obj, *(ctypes.byref(v) for v in rgba)):
+        raw.FPDFPageObj_SetFillColor(new, *(v.value for v in rgba))
+    wanted = _address(obj)
+    count = raw.FPDFPage_CountObjects(page)
+    index = next(i for i in range(count) if _address(raw.FPDFPage_GetObject(page, i)) == wanted)
+    raw.FPDFPage_InsertObjectAtIndex(page, new, index)
+    if not raw.FPDFPage_RemoveObject(page, obj):
+        raise PdfEditError("cannot remove a text object")
+    raw.FPDFPageObj_Destroy(obj)
+    return new
+
+
+def _fit_width(obj, before: tuple[float, float, float, float], text: str) -> None:
+    """Scale an edited object horizontally, about its left edge, to the width it had. A
+    character or two left of a longer text ("." of "Sussex.") is not stretched: spread over
+    the old width it would be read before the text ahead of it."""
+    import pypdfium2.raw as raw
+
+    left, _, right, _ = before
+    now_left, _, now_right, _ = _bounds(obj)
+    if right - left <= 0 or now_right - now_left <= 0:
+        return
+    sx = (right - left) / (now_right - now_left)
+    if sx > 1 and len(text.strip()) < 3:
+        sx = 1.0
+    raw.FPDFPageObj_Transform(obj, sx, 0, 0, 1, left - sx * now_left, 0)
+
+
+def _edit_page(doc, page, rekey_text, stats: PdfEdit) -> None:
+    """Re-key one page's text in place (see above)."""
+    import pypdfium2.raw as raw
+
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+        new = rekey_text(text)
+        if new == text:
+            return
+        owner = []  # the text object of each character of the text page (0: generated)
+        objects: dict[int, tuple[object, list[int]]] = {}
+        for i in range(len(text)):
+            obj = raw.FPDFText_GetTextObject(textpage.raw, i)
+            key = _address(obj)
+            owner.append(key)
+            if key:
+                objects.setdefault(key, (obj, []))[1].append(i)
+        pieces = list(text)
+        touched: set[int] = set()
+        for start, end, replacement in text_edits(text, new):
+            ours = [i for i in range(start, end) if owner[i]]
+            if ours and len(replacement) == end - start:
+                # character for character: a year split as "2" / "013." stays split so
+                for i in ours:
+                    pieces[i] = replacement[i - start]
+                touched.update(owner[i] for i in ours)
+            elif ours:
+                # all of it goes into the first object: spread over objects of their own
+                # ("East" / " Sussex"), the gap pdfium sees between them would split the word
+                for i in ours:
+                    pieces[i] = ""
+                pieces[ours[0]] = replacement
+                touched.update(owner[i] for i in ours)
+            elif start > 0 and owner[start - 1]:
+                pieces[start - 1] += replacement
+                touched.add(owner[start - 1])
+            elif end < len(text) and owner[end]:
+                pieces[end] = replacement + pieces[end]
+                touched.add(owner[end])
+            elif replacement.strip():
+                raise PdfEditError(f"nowhere to put {replacement!r}")
+        # every text object that is changed is set in one go, after all spans are placed
+        changes = []
+        for key in touched:
+            obj, indices = objects[key]
+            seen = "".join(text[i] for i in indices).translate(_TEXT_PAGE_FORMS)
+            own = _object_text(obj, textpage.raw)
+            if not own.startswith(seen):
+                raise PdfEditError(f"text object {own[:40]!r} is not what the page reads")
+            wanted = "".join(pieces[i] for i in indices).translate(_TEXT_PAGE_FORMS)
+            changes.append((obj, own, wanted + own[len(seen) :]))
+        placed = []
+        for obj, own, wanted in changes:
+            if wanted == own:
+                continue
+            stats.objects += 1
+            if not wanted:  # all its characters went into an object before it
+                if not raw.FPDFPage_RemoveObject(page.raw, obj):
+                    raise PdfEditError("cannot remove a text object")
+                raw.FPDFPageObj_Destroy(obj)
+                continue
+            before = _bounds(obj)
+            if _font_shows(obj, set(wanted) - set(own)) and _set_text(obj, wanted):
+                _fit_width(obj, before, wanted)
+                placed.append((obj, wanted, before))
+            else:
+                _fit_width(_standard_font_copy(doc, page.raw, obj, wanted), before, wanted)
+                stats.standard_font += 1
+    finally:
+        textpage.close()
+    # A font that cannot encode a character drops it without a word (SetText still succeeds),
+    # so each object is read back from a new text page; those that lost one go to Helvetica.
+    if placed:
+        textpage = page.get_textpage()
+        try:
+            lost = [
+                (obj, wanted, before)
+                for obj, wanted, before in placed
+                if _object_text(obj, textpage.raw).rstrip().translate(_TEXT_PAGE_FORMS)
+                != wanted.rstrip()
+            ]
+        finally:
+            textpage.close()
+        for obj, wanted, before in lost:
+            _fit_width(_standard_font_copy(doc, page.raw, obj, wanted), before, wanted)
+            stats.standard_font += 1
+    if not raw.FPDFPage_GenerateContent(page.raw):
+        raise PdfEditError("pdfium cannot write the page's content again")
+    textpage = page.get_textpage()
+    try:
+        got = textpage.get_text_range()
+    finally:
+        textpage.close()
+    # the same words in the same order (a space more or less beside punctuation is harmless)
+    if _WORD.findall(got) != _WORD.findall(new):
+        raise PdfEditError("the edited page does not read as re-keyed")
+
+
+_FILE_ID = re.compile(rb"(/ID\s*\[\s*<[0-9A-Fa-f]+>\s*<)([0-9A-Fa-f]+)(>)")
+
+
+def _fixed_file_id(data: bytes) -> bytes:
+    """The PDF with the changing half of its file ID (pdfium makes a new one at every save)
+    derived from the content, so a copy is the same bytes for the same --seed."""
+    blank = _FILE_ID.sub(lambda m: m[1] + b"0" * len(m[2]) + m[3], data)
+    digest = hashlib.md5(blank).hexdigest().upper().encode()
+
+    def fixed(m: re.Match[bytes]) -> bytes:
+        return m[1] + (digest * 2)[: len(m[2])] + m[3]
+
+    return _FILE_ID.sub(fixed, data)
+
+
+def edit_pdf(source: Path, out: Path, rekey_text) -> PdfEdit:
+    """Write ``source`` to ``out`` with every page's text passed through ``rekey_text`` in
+    place; raise ``PdfEditError`` when pdfium cannot do it."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(source)
+    stats = PdfEdit(pages=len(doc))
+    try:
+        for index in range(len(doc)):
+            page = doc[index]
+            try:
+                _edit_page(doc.raw, page, rekey_text, stats)
+            finally:
+                page.close()
+        buffer = io.BytesIO()
+        doc.save(buffer)
+        out.write_bytes(_fixed_file_id(buffer.getvalue()))
+    except pdfium.PdfiumError as error:
+        raise PdfEditError(str(error)) from None
+    finally:
+        doc.close()
+    return stats
+
+
 # ------------------------------------------------------------------------------- driver
 
 _SOURCES: dict[str, str] = {}
@@ -535,29 +849,35 @@ def _seed_text(seed: Seed) -> str:
     return _SOURCES[seed.path.name]
 
 
-def make_copy(seed: Seed, copy: Copy, out_dir: Path) -> None:
-    text = rekey(
-        _seed_text(seed),
-        seed.authority,
-        copy.authority,
-        Shift(copy.shift_years, copy.shift_days),
-        seed.date.year,
-    )
+def make_copy(seed: Seed, copy: Copy, out_dir: Path) -> dict:
+    """Make one copy; return how it was made (the manifest's ``made`` entry)."""
+
+    def rekey_text(text: str) -> str:
+        shift = Shift(copy.shift_years, copy.shift_days)
+        return rekey(text, seed.authority, copy.authority, shift, seed.date.year)
+
     target = out_dir / copy.file
     partial = target.with_name(target.name + ".part")
-    if seed.is_pdf:
-        typeset(text, partial, f"{copy.kind} {copy.authority} {copy.date}")
+    made: dict = {"file": copy.file}
+    if not seed.is_pdf:
+        partial.write_text(rekey_text(_seed_text(seed)), encoding="utf-8")
+        made["how"] = "text"
     else:
-        partial.write_text(text, encoding="utf-8")
+        try:
+            edit = edit_pdf(seed.path, partial, rekey_text)
+            made.update(how="edited", objects=edit.objects, standard_font=edit.standard_font)
+        except PdfEditError as error:
+            # pdfium could not edit this one: typeset its re-keyed clean text instead
+            typeset(rekey_text(_seed_text(seed)), partial, f"{copy.kind} {copy.authority}")
+            made.update(how="typeset", problem=str(error))
     os.replace(partial, target)
+    return made
 
 
-def _make_batch(args: tuple[list[Seed], list[Copy], Path]) -> int:
+def _make_batch(args: tuple[list[Seed], list[Copy], Path]) -> list[dict]:
     seeds, copies, out_dir = args
     by_name = {s.path.name: s for s in seeds}
-    for copy in copies:
-        make_copy(by_name[copy.seed], copy, out_dir)
-    return len(copies)
+    return [make_copy(by_name[copy.seed], copy, out_dir) for copy in copies]
 
 
 def corpus_is_complete(out_dir: Path, params: dict) -> bool:
@@ -617,24 +937,33 @@ def main(argv: list[str] | None = None) -> int:
     for c in copies:
         by_seed.setdefault(c.seed, []).append(c)
     batches = [(seeds, group, out_dir) for group in by_seed.values()]
-    done = 0
+    made: dict[str, dict] = {}
     if args.workers > 1:
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
-            for n in pool.map(_make_batch, batches):
-                done += n
-                print(f"\r{done}/{len(copies)} documents", end="", file=sys.stderr)
+            for results in pool.map(_make_batch, batches):
+                made.update((m["file"], m) for m in results)
+                print(f"\r{len(made)}/{len(copies)} documents", end="", file=sys.stderr)
     else:
         for batch in batches:
-            done += _make_batch(batch)
-            print(f"\r{done}/{len(copies)} documents", end="", file=sys.stderr)
+            made.update((m["file"], m) for m in _make_batch(batch))
+            print(f"\r{len(made)}/{len(copies)} documents", end="", file=sys.stderr)
     print(file=sys.stderr)
-    manifest = {"params": params, "copies": [asdict(c) for c in copies]}
+    entries = []
+    for c in copies:
+        entry = asdict(c)
+        entry.update({k: v for k, v in made[c.file].items() if k != "file"})
+        entries.append(entry)
+    how = Counter(e["how"] for e in entries)
+    manifest = {"params": params, "made": dict(sorted(how.items())), "copies": entries}
     (out_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    n_pdf = sum(c.file.endswith(".pdf") for c in copies)
     print(
-        f"{out_dir}: {len(copies)} documents ({n_pdf} PDF, {len(copies) - n_pdf} text) "
+        f"{out_dir}: {len(copies)} documents ({how['edited']} PDFs edited in place, "
+        f"{how['typeset']} typeset again, {how['text']} text) "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    for e in entries:
+        if e["how"] == "typeset":
+            print(f"  typeset again: {e['file']} (from {e['seed']}): {e['problem']}")
     return 0
 
 

@@ -627,6 +627,20 @@ Any complaints about the inspection or the report should be made to Ofsted.
 """
 
 
+def test_inspection_dates_found_after_a_title_that_ran_into_them(context: Context) -> None:
+    # A title line set to the full width is joined to the next line, "Inspection date: ...".
+    text = SIF_TEXT.replace(
+        "Children Board\n\nInspection date:", "Children Board1 Inspection date:"
+    )
+    report = _sif(text, context)
+    assert (report.visit_start, report.visit_end) == ("2014-03-03", "2014-03-26")
+    # prose that mentions an inspection date (no colon) is not the front page's line
+    prose = SIF_TEXT.replace("Inspection date: 3 March", "Inspection date: 4 March").replace(
+        "Report published:", "The inspection date 1 May 2014 was moved.\n\nReport published:"
+    )
+    assert _sif(prose, context).visit_start == "2014-03-04"
+
+
 def test_sif_priority_groups_lscb_part_and_team(context: Context) -> None:
     report = _sif(SIF_TEXT, context)
     assert (report.publication_date, report.visit_start, report.visit_end) == (

@@ -330,7 +330,10 @@ _PUBLISHED = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _DATES = re.compile(
-    r"^(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:?\s*(.*)$",
+    # at a line's start, or after the title when the title's last line ran into it (a title
+    # set to the full width is joined to the next line as a wrapped line): then the colon
+    r"(?:^|(?<=\S )(?=inspection\s+dates?\s*:))"
+    r"(?:inspection\s+dates?|dates?\s+of\s+(?:the\s+)?inspection)\s*:?\s*(.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 _ROLE = re.compile(
