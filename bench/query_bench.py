@@ -10,15 +10,22 @@ often, the inspector with most visits), the same bound SPARQL text is timed:
 * ``CLI path``: the same with ``timeout=`` set, i.e. evaluated in a forked child that sends
   the rows back (what ``kg query`` does by default), median of 3 runs, for queries under 1 s
   (measured before rdflib is loaded: forking a process of several GB costs ~300 ms);
-* ``rdflib``: the store's N-Quads loaded into an ``rdflib.Dataset(default_union=True)`` (so
-  the default graph is the union, as in the store), the same query run once per query in a
-  forked child and killed after ``--rdflib-cap`` seconds (reported as ``>cap``).
+* ``rdflib``: on a smaller graph, since loading all 4.4 M quads into rdflib took ~5 minutes
+  and most queries then ran past any cap: an even spread of ``--rdflib-sources`` source
+  graphs (every k-th by file name) and all the shared graphs (ontology, themes, authorities,
+  datasets, build record), copied into an in-memory Oxigraph store and into an
+  ``rdflib.Dataset(default_union=True)`` (the default graph is the union, as in the store).
+  Each query is bound again with values chosen from that graph, timed on the small Oxigraph
+  store (median) and run once on rdflib in a forked child killed after ``--rdflib-cap``
+  seconds (``>cap``); the ratio is between the two engines on the same small graph.
 
-Row counts of both engines are compared as a sanity check. ``recurring-issues`` is also timed
-for the authority with most visits (the headline question). Targets (issue 3): every saved
-query under 100 ms median, and ``recurring-issues`` at least 50x faster than rdflib.
+Row counts of both engines on the small graph are compared as a sanity check.
+``recurring-issues`` is also timed for the authority with most visits (the headline
+question). Targets (issue 14): a saved query for one authority, theme or inspector ≤ 100 ms
+median, one over the whole country ≤ 300 ms, the checks together ≤ 10 s.
 
-    python bench/query_bench.py [--store bench/store-800] [--runs 7] [--rdflib-cap 120]
+    python bench/query_bench.py [--store bench/store-800] [--runs 7] [--rdflib-cap 60]
+        [--rdflib-sources 40 | --no-rdflib]
 
 Writes ``bench/results/query_bench-<UTC time>.json`` and ``.md`` (git-ignored) and prints the
 Markdown table. The store must be complete (``bench/store-800.ready``); it is opened read-only.
@@ -30,6 +37,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import select
 import signal
 import statistics
@@ -54,6 +62,32 @@ TARGET_COUNTRY_MS = 300.0  # one over the whole country
 TARGET_CHECKS_S = 10.0  # the checks (queries/checks/) together
 TARGET_RATIO = 50.0
 SCOPED = ("authority", "theme", "inspector")
+
+# Why a query misses its target on the 800-document graph (measured: bench/README.md, "Where
+# the targets are missed"); shown under the table when it does.
+WHY_MISSED = {
+    "find-text": (
+        "plain SPARQL by design (issue 14; `kg search` is the fast path): with no text index, "
+        "every one of the ~217 k texts is decoded from the store and lower-cased (~0.8 s: a "
+        "bare CONTAINS with no LCASE costs as much, and a REGEX on the bound words is compiled "
+        "again for every text, ~60 s), then ~3 k matches are joined to their annotation, "
+        "visit and file."
+    ),
+    "unresolved-recommendations": (
+        "for all authorities it returns ~10 k rows of 12 columns: decoding them into Python "
+        "and the ORDER BY on the names (strings read from the store at each comparison) take "
+        "~0.3-0.5 s alone, before the ~11 k (node, later node) pairs are grouped; a cut to "
+        "300 ms needs the answer itself to be smaller, or the pairing stored at build time, "
+        "which per-file graphs cannot hold (it spans visits)."
+    ),
+    "checks": (
+        "most of the sum is the two annotation checks (`selector-span-mismatch`, "
+        "`statement-without-source-quote`): each scans every annotation's 436 k selectors and "
+        "218 k quotes and positions and hash-joins them (~3-4 s each on a quiet machine)."
+    ),
+}
+# Any other miss: the last quiet run (bench/results/queries.md) met that target.
+LOADED = "met in the last quiet run: over it here only if the machine was loaded (see uptime)."
 
 
 def scope(name: str, params: dict[str, str]) -> str:
@@ -133,6 +167,32 @@ def time_oxigraph(
     return statistics.median(times), len(result.rows), len(times)
 
 
+def small_graph(store: Any, sources: int) -> Any:
+    """An in-memory Oxigraph store with about ``sources`` source graphs, all the files of an
+    even spread of authorities (every k-th by name: the recurrence questions need several
+    visits of one authority), and every graph that is not a source file's (ontology, themes,
+    authorities, datasets, build record)."""
+    import pyoxigraph as ox
+
+    prefix = vocab.GRAPH + "source/"
+    graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+    by_authority: dict[str, list[str]] = {}
+    for graph in graphs:
+        if graph.startswith(prefix):  # source/<authority>-<yyyy-mm-dd>-<kind>...
+            authority = re.split(r"-\d{4}-", graph[len(prefix) :], maxsplit=1)[0]
+            by_authority.setdefault(authority, []).append(graph)
+    per_authority = sum(map(len, by_authority.values())) / max(1, len(by_authority))
+    wanted = max(1, round(sources / per_authority))
+    step = max(1, len(by_authority) // wanted)
+    chosen = {g for g in graphs if not g.startswith(prefix)}
+    for authority in sorted(by_authority)[::step][:wanted]:
+        chosen.update(by_authority[authority])
+    small = ox.Store()
+    for graph in sorted(chosen):
+        small.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+    return small
+
+
 def load_rdflib(store: Any) -> Any:
     """The store's quads in an rdflib Dataset whose default graph is the union."""
     import pyoxigraph as ox
@@ -191,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds of timed oxigraph runs per query at most",
     )
     parser.add_argument("--rdflib-cap", type=float, default=60.0)
+    parser.add_argument(
+        "--rdflib-sources",
+        type=int,
+        default=40,
+        help="about how many source graphs (whole authorities) the smaller graph that rdflib "
+        "and Oxigraph are compared on has",
+    )
     parser.add_argument(
         "--ox-cap",
         type=float,
@@ -262,28 +329,46 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
 
     load_seconds = None
+    small_quads = small_sources = None
     if not args.no_rdflib:
         started = time.perf_counter()
-        dataset = load_rdflib(store)
+        small = small_graph(store, args.rdflib_sources)
+        small_quads = len(small)
+        small_sources = sum(
+            1 for g in small.named_graphs() if g.value.startswith(vocab.GRAPH + "source/")
+        )
+        dataset = load_rdflib(small)
         load_seconds = time.perf_counter() - started
+        small_values = sensible_values(small)
         print(
-            f"rdflib: loaded {len(dataset)} triples (union) in {load_seconds:.1f} s",
+            f"rdflib: {small_quads} quads ({small_sources} source graphs) loaded in "
+            f"{load_seconds:.1f} s; authority={small_values['authority']}",
             file=sys.stderr,
         )
-        for row, sparql in zip(rows, bound, strict=True):
+        for row, (name, query, _) in zip(rows, cases, strict=True):
+            params = dict(row["parameters"])
+            for key in SCOPED:  # the graph's own authority, theme, inspector
+                if key in params:
+                    params[key] = small_values[key]
+            sparql = prepare(query, params, small)
+            small_median, small_rows, _ = time_oxigraph(
+                small, sparql, args.runs, args.budget, args.ox_cap
+            )
             seconds, rdflib_rows, error = time_rdflib(dataset, sparql, args.rdflib_cap)
             row.update(
+                small_parameters=params,
+                small_oxigraph_ms=None if small_median is None else small_median * 1000,
+                small_rows=small_rows,
                 rdflib_ms=None if seconds is None else seconds * 1000,
                 rdflib_rows=rdflib_rows,
                 rdflib_error=error,
             )
-            median = None if row["oxigraph_ms"] is None else row["oxigraph_ms"] / 1000
-            if median is not None:
+            if small_median is not None:
                 row.update(
-                    ratio=None if seconds is None else seconds / median,
-                    ratio_at_least=args.rdflib_cap / median if seconds is None else None,
+                    ratio=None if seconds is None else seconds / small_median,
+                    ratio_at_least=args.rdflib_cap / small_median if seconds is None else None,
                 )
-            print(f"  rdflib {row['query']}: {json.dumps(row)}", file=sys.stderr, flush=True)
+            print(f"  rdflib {name}: {json.dumps(row)}", file=sys.stderr, flush=True)
     graph.close()
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -294,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "rdflib_cap_s": args.rdflib_cap,
         "rdflib_load_s": load_seconds,
+        "rdflib_sources": None if args.no_rdflib else small_sources,
+        "rdflib_quads": small_quads,
         "ox_cap_s": args.ox_cap,
         "machine": {
             "python": platform.python_version(),
@@ -324,15 +411,17 @@ def markdown(summary: dict[str, Any]) -> str:
         f"median of up to {summary['runs']} runs after a warm-up run (a run over the "
         f"budget is the only sample; stopped at {summary['ox_cap_s']:g} s); "
         + (
-            f"rdflib: one run, stopped at {cap:g} s (loading it took "
-            f"{summary['rdflib_load_s']:.0f} s)."
+            f"rdflib on a smaller graph ({summary['rdflib_sources']} source graphs, whole "
+            f"authorities, and the shared ones: {summary['rdflib_quads']:,} quads, loaded in "
+            f"{summary['rdflib_load_s']:.0f} s; parameters chosen from it): one run, "
+            f"stopped at {cap:g} s, against Oxigraph's median on the same graph."
             if summary["rdflib_load_s"] is not None
             else "rdflib not run (--no-rdflib)."
         ),
         "",
-        "| query | parameters | rows | oxigraph median | CLI path (fork) | rdflib | "
-        "rdflib / oxigraph | target | met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| query | parameters | rows | oxigraph median | CLI path (fork) | "
+        "small graph: oxigraph | rdflib | rdflib / oxigraph | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in summary["queries"]:
         params = ", ".join(f"{k}={v}" for k, v in r["parameters"].items()) or "defaults"
@@ -342,23 +431,24 @@ def markdown(summary: dict[str, Any]) -> str:
             else f">{summary['ox_cap_s']:g} s"
         )
         fork_ms = f"{r['cli_path_ms']:,.1f} ms" if r["cli_path_ms"] is not None else "—"
+        small = "—" if r.get("small_oxigraph_ms") is None else f"{r['small_oxigraph_ms']:,.1f} ms"
         if "rdflib_ms" not in r:
             rdflib = ratio = "—"
         else:
             rdflib = f">{cap:g} s" if r["rdflib_ms"] is None else f"{r['rdflib_ms'] / 1000:,.2f} s"
-            if r["oxigraph_ms"] is None or r.get("rdflib_error"):
+            if r.get("small_oxigraph_ms") is None or r.get("rdflib_error"):
                 ratio = "—"
             elif r["rdflib_ms"] is None:
                 ratio = f">{r['ratio_at_least']:,.1f}×"
             else:
                 ratio = f"{r['ratio']:,.1f}×"
-                if r["rdflib_rows"] != r["rows"]:
+                if r["rdflib_rows"] != r["small_rows"]:
                     ratio += f" (rdflib: {r['rdflib_rows']} rows)"
             if r.get("rdflib_error"):
                 rdflib = "error"
         lines.append(
             f"| `{r['query']}` | {params} | {r['rows'] if r['rows'] >= 0 else '?'} | "
-            f"{ox_ms} | {fork_ms} | {rdflib} | {ratio} | {_target(r)} | "
+            f"{ox_ms} | {fork_ms} | {small} | {rdflib} | {ratio} | {_target(r)} | "
             f"{'yes' if r['target_met'] else '**no**'} |"
         )
     checks = [r for r in summary["queries"] if r.get("scope") == "check"]
@@ -385,6 +475,18 @@ def markdown(summary: dict[str, Any]) -> str:
                 f"| {which} "
                 f"| ≤ {limit:g} ms each | {'yes' if not missed else '**no**'} |"
             )
+    missed = sorted(
+        {r["query"] for r in summary["queries"] if not r["target_met"] and r["scope"] != "check"}
+    )
+    if checks and not met:
+        missed = ["checks", *missed]
+    if missed:
+        lines += ["", "Why a target is missed:", ""]
+        lines += [
+            f"- {'the checks together' if name == 'checks' else f'`{name}`'}: "
+            f"{WHY_MISSED.get(name, LOADED)}"
+            for name in missed
+        ]
     return "\n".join(lines) + "\n"
 
 

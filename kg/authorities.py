@@ -145,6 +145,15 @@ class Authority:
             return False
         return self.abolished is None or iso < self.abolished
 
+    def gss_code_on(self, day: str | date) -> str:
+        """The GSS code this council had on ``day`` (ISO date, year-month or year, or a
+        ``date``): a former code before its recode took effect (Somerset County Council was
+        E10000027 until 2023-04-01), else its own. The council stays one authority across
+        the recode; only the code of the day differs."""
+        iso = day.isoformat() if isinstance(day, date) else day
+        later = [r for r in self.recodes if iso < r.effective_date]
+        return min(later, key=lambda r: r.effective_date).old_gss_code if later else self.gss_code
+
     def ref(self) -> AuthorityRef:
         return AuthorityRef(name=self.name, gss_code=self.gss_code, dfe_la_code=self.dfe_la_code)
 

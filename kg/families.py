@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from kg import vocab
+
 
 @dataclass(frozen=True)
 class GradeScale:
@@ -43,6 +45,15 @@ class GradeScale:
                 (g for g in self.grades if g.lower().startswith("requires")), _capitalised(written)
             )
         return _capitalised(written)
+
+    def iri(self, label: str) -> str:
+        """The grade concept's IRI (``ontology/ontology.ttl``): the one place grade IRIs are
+        minted, for the reports, their earlier inspections and the official record alike."""
+        return f"{vocab.GRADE}{self.id}/{vocab.slug(label)}"
+
+    def has(self, label: str) -> bool:
+        """Whether ``label`` is one of this scale's grades (compared as IRI segments)."""
+        return vocab.slug(label) in {vocab.slug(grade) for grade in self.grades}
 
 
 SLAC = GradeScale(

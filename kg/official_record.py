@@ -199,7 +199,7 @@ def record_quads(
             judgement = f"{obs}/judgement/{vocab.slug(column)}"
             add(obs, KG + "officialJudgement", judgement)
             add(judgement, KG + "judgementArea", ox.Literal(column))
-            add(judgement, KG + "grade", f"{vocab.GRADE}{scale.id}/{vocab.slug(label)}")
+            add(judgement, KG + "grade", scale.iri(label))
             report.values += 1
         report.observations += 1
         report.by_level["Local authority"] += 1

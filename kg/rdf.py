@@ -22,8 +22,9 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from pyoxigraph import serialize as ox_serialize
 
 from kg import families, inspectors, vocab
+from kg.authorities import AuthorityError, AuthorityIndex
 from kg.record import Report
-from kg.vocab import GRADE, ID, KG, KIND, ORG, XSD, T
+from kg.vocab import ID, KG, KIND, ORG, XSD, T
 
 # How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote; 0: none.
 # They are optional in Web Annotation and add nothing here: the quote is located by its
@@ -202,10 +203,19 @@ class _Rows:
     pyoxigraph object per quad. Every distinct IRI is checked as ``NamedNode`` checks it, and
     anything odd raises (the caller then falls back to the exact ``_Quads`` path)."""
 
-    def __init__(self, graph: str) -> None:
+    def __init__(self, graph: str, keep: frozenset[str] = frozenset()) -> None:
         self.terms = dict(_BRACKETED)  # IRI -> "<IRI>", for IRIs known to be valid
         self.tail = f" {self.term(graph)} .\n"
         self.rows: list[tuple[str, str, _Object] | str] = []  # a str: finished lines
+        # (subject, predicate, object value) of the rows whose predicate is in ``keep``, in
+        # the order written: what a reader of the N-Quads would pick out (``report_rows``)
+        self.keep = keep
+        self.kept: list[tuple[str, str, str]] = []
+
+    def _keep(self, s: str, p: str, o: _Object) -> None:
+        if p in self.keep:
+            value = o if isinstance(o, str) else o.value
+            self.kept.append((s, p, value))
 
     def term(self, iri: str) -> str:
         """``<iri>``, once the IRI is known to be valid."""
@@ -218,10 +228,12 @@ class _Rows:
     def add(self, s: str, p: str, o: _Object | None) -> None:
         if o is not None:
             self.rows.append((s, p, o))
+            self._keep(s, p, o)
 
     def lit(self, s: str, p: str, value: str | None, datatype: str | None = None) -> None:
         if value is not None and value != "":
             self.rows.append((s, p, _Lit(value, datatype)))
+            self._keep(s, p, value)
 
     def finding(
         self,
@@ -243,6 +255,15 @@ class _Rows:
         for theme in themes:
             lines += f"{f} {_B_THEME} {self.term(theme)}{g}"
         self.rows.append(lines)
+        if self.keep:
+            self._keep(doc, T.hasFinding, iri)
+            if text:
+                self._keep(iri, T.text, text)
+            if section:
+                self._keep(iri, T.section, section)
+            self._keep(iri, T.polarity, polarity)
+            for theme in themes:
+                self._keep(iri, T.theme, theme)
 
     def annotation(
         self, body: str, sha256: str, source: str, text: str, start: int, end: int
@@ -275,6 +296,19 @@ class _Rows:
             f'{p} {_B_START} "{start}"^^{_B_NON_NEGATIVE}{g}'
             f'{p} {_B_END} "{end}"^^{_B_NON_NEGATIVE}{g}'
         )
+        if self.keep:
+            anno, target, quote, position = (t[1:-1] for t in (a, t, q, p))
+            for triple in (
+                (anno, T.hasBody, body),
+                (anno, T.hasTarget, target),
+                (target, T.hasSource, source),
+                (target, T.hasSelector, quote),
+                (target, T.hasSelector, position),
+                (quote, T.exact, text[start:end]),
+                (position, T.start, str(start)),
+                (position, T.end, str(end)),
+            ):
+                self._keep(*triple)
 
     def nquads(self) -> bytes:
         term, tail, string = self.term, self.tail, _XSD_STRING
@@ -351,8 +385,9 @@ def extraction_run_iri(sha256: str, fingerprint: str) -> str:
 
 def grade_iri(kind: str, grade: str) -> str:
     """A judgement's grade: a concept of the scale of the visit's family."""
-    scale = families.family(kind).scale
-    return f"{GRADE}{scale.id if scale else vocab.slug(kind)}/{vocab.slug(grade)}"
+    # A family with no scale of its own (a focused visit stating a grade) names one after itself.
+    scale = families.family(kind).scale or families.GradeScale(vocab.slug(kind), kind, ())
+    return scale.iri(grade)
 
 
 def earlier_grade_iri(date: str, label: str) -> str | None:
@@ -363,9 +398,9 @@ def earlier_grade_iri(date: str, label: str) -> str | None:
     is on no scale of its time: the report's words stay a literal).
     """
     scale = families.scale_on(date, label)
-    if scale is None or vocab.slug(label) not in {vocab.slug(g) for g in scale.grades}:
+    if scale is None or not scale.has(label):
         return None
-    return f"{GRADE}{scale.id}/{vocab.slug(label)}"
+    return scale.iri(label)
 
 
 def _annotate(
@@ -408,19 +443,43 @@ def report_nquads(report: Report, graph: str) -> bytes:
     if anything is odd about them (an invalid IRI, a string that is not valid Unicode) the
     quads are made the exact way instead, which raises what ``report_quads`` raises.
     """
-    rows = _Rows(graph)
+    return report_rows(report, graph)[0]
+
+
+def report_rows(
+    report: Report, graph: str, keep: frozenset[str] = frozenset()
+) -> tuple[bytes, list[tuple[str, str, str]] | None]:
+    """``report_nquads``, and the (subject, predicate, object value) of its quads whose
+    predicate is in ``keep``, in the order written (as a reader of the N-Quads would pick
+    them out, but without parsing them again: a build worker's rows for the text index).
+    The triples are None when the exact path made the N-Quads: read them from those."""
+    rows = _Rows(graph, keep)
     try:
         _map_report(rows, report)
-        return rows.nquads()
+        return rows.nquads(), rows.kept
     except Exception:
         pass
-    return serialize_nquads(report_quads(report, graph))
+    return serialize_nquads(report_quads(report, graph)), None
 
 
 def serialize_nquads(quads: Iterable[Quad]) -> bytes:
     data = ox_serialize(quads, format=RdfFormat.N_QUADS)
     assert data is not None
     return data
+
+
+def _gss_code_at_visit(report: Report) -> str:
+    """The GSS code the visit's authority had when the visit started: a council recoded since
+    (Somerset in 2023) is one authority, named by its current code, but a visit before the
+    recode was to the area of its former code (``Authority.gss_code_on``)."""
+    assert report.authority is not None
+    code = report.authority.gss_code
+    if not report.visit_start:
+        return code
+    try:
+        return AuthorityIndex.load().by_gss(code).gss_code_on(report.visit_start)
+    except AuthorityError:  # not in the reference table (a made-up test authority)
+        return code
 
 
 def _map_report(q: _Quads | _Rows, report: Report) -> None:
@@ -437,6 +496,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     q.add(visit, T.type, T.Visit)
     q.add(visit, T.type, T.Activity)
     q.add(visit, T.authority, authority)
+    q.lit(visit, T.gssCodeAtVisit, _gss_code_at_visit(report))
     q.add(visit, T.kind, KIND + report.kind)
     if report.reinspection:
         q.lit(visit, T.reinspection, "true", XSD + "boolean")

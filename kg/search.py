@@ -174,6 +174,18 @@ _WANTED = (
 )
 
 
+# The predicates a row is made from, for ``kg.rdf.report_rows`` (``entry_from_triples``).
+WANTED_PREDICATES = frozenset(_WANTED)
+
+
+def entry_from_triples(graph: str, triples: Iterable[tuple[str, str, str]]) -> SourceEntry:
+    """The index rows of one source graph from its (subject, predicate, object value)
+    triples of ``WANTED_PREDICATES``, in the order its N-Quads state them: what a build
+    worker has at hand after mapping a report (``source_entry`` reads the same from the
+    N-Quads)."""
+    return _entry(graph, triples)
+
+
 def source_entry(graph: str, nquads: bytes) -> SourceEntry:
     """The index rows of one source graph from its N-Quads as a build worker writes them.
 
@@ -321,7 +333,8 @@ def _authority_name(code: str) -> str:
 
 def recorded_sources(store: ox.Store) -> dict[str, tuple[str, str]]:
     """Each source graph's (file SHA-256, extraction fingerprint), as its build recorded them:
-    what the index must match. One query; ~10 ms on the national graph."""
+    what the index must match, and what ``kg.build`` skips an unchanged file by. One query;
+    ~10 ms on the national graph."""
     query = f"""SELECT ?g ?sha ?fp WHERE {{ GRAPH ?g {{
         ?f a <{T.SourceFile}> ; <{T.sha256}> ?sha .
         ?g <{T.wasGeneratedBy}> ?run . ?run <{T.identifier}> ?fp }} }}"""

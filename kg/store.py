@@ -422,14 +422,16 @@ class KnowledgeGraph:
         return s
 
     def visits_by_authority(self) -> list[dict[str, Any]]:
-        """Per authority with visits: name, visits, recommendations, first and last visit."""
+        """Per authority with visits: name, visits, recommendations (to the council: those to
+        its safeguarding board are the board's), first and last visit."""
         rows = self._select(
             f"""SELECT ?a (SAMPLE(?label) AS ?name) (COUNT(DISTINCT ?v) AS ?visits)
                    (COUNT(DISTINCT ?r) AS ?recs) (MIN(?d) AS ?first) (MAX(?d) AS ?last)
             WHERE {{
                 ?v a <{T.Visit}> ; <{T.authority}> ?a .
                 OPTIONAL {{ ?a <{T.foaf_name}> ?label }}
-                OPTIONAL {{ ?v <{T.report}>/<{T.hasRecommendation}> ?r }}
+                OPTIONAL {{  # the council's, not its safeguarding board's
+                    ?v <{T.report}>/<{T.hasRecommendation}> ?r . ?r <{T.addressedTo}> ?a }}
                 OPTIONAL {{ ?v <{T.startDate}> ?start }}
                 OPTIONAL {{ ?v <{T.report}>/<{T.letterDate}> ?letter }}
                 OPTIONAL {{ ?v <{T.report}>/<{T.publicationDate}> ?published }}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def _joined(line: str, wrapped: str) -> str:
     return line + joint + wrapped
 
 
-def _join_blocks(blocks: list[str], ended: set[int] = frozenset()) -> str:
+def _join_blocks(blocks: list[str], ended: AbstractSet[int] = frozenset()) -> str:
     """Join blocks with blank lines, rejoining paragraphs split by a page break.
 
     ``ended``: the indexes of the blocks whose last line stopped short of the right margin

@@ -186,6 +186,7 @@ class T:
     earlierDate = KG + "earlierDate"
     overallEffectiveness = KG + "overallEffectiveness"
     gssCode = KG + "gssCode"
+    gssCodeAtVisit = KG + "gssCodeAtVisit"
     dfeLaCode = KG + "dfeLaCode"
     wikidata = KG + "wikidata"
     area = KG + "area"

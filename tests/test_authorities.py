@@ -670,3 +670,40 @@ def test_an_areas_history_can_be_followed_through_code_changes(authorities_store
         kg:effectiveDate ?date }}""",
     )
     assert event == {"from": "E08000016", "to": "E08000038", "date": "2025-05-01"}
+
+
+@pytest.mark.parametrize(
+    ("name", "day", "code"),
+    [
+        ("Somerset", "2019-02-21", "E10000027"),
+        ("Somerset", "2023-03-31", "E10000027"),
+        ("Somerset", "2023-04-01", "E06000066"),
+        ("North Yorkshire", "2022-06", "E10000023"),
+        ("Buckinghamshire", "2019-11-04", "E10000002"),
+        ("Buckinghamshire", "2021-04-12", "E06000060"),
+        ("Northumberland", "2008-12-01", "E10000022"),  # recoded twice: 2009, then 2013
+        ("Northumberland", "2011-05-01", "E06000048"),
+        ("Northumberland", "2014", "E06000057"),
+        ("Barnsley", "2023-10-27", "E08000016"),
+        ("Hartlepool", "2010-06-07", "E06000001"),  # never recoded
+    ],
+)
+def test_the_code_a_council_had_on_a_day(
+    index: AuthorityIndex, name: str, day: str, code: str
+) -> None:
+    assert index.resolve(name).gss_code_on(day) == code
+
+
+def test_a_council_replaced_by_others_keeps_its_own_code(index: AuthorityIndex) -> None:
+    """Northamptonshire (2021), Cumbria (2023), Dorset, Bournemouth and Poole (2019) were
+    replaced by new councils: a report dated before names the old council, with its code."""
+    for name, day, code in [
+        ("Northamptonshire", "2019-01-01", "E10000021"),
+        ("Cumbria", "2022-01-01", "E10000006"),
+        ("Dorset", "2018-01-01", "E10000009"),
+        ("Dorset", "2020-01-01", "E06000059"),
+        ("Bournemouth", "2017-01-01", "E06000028"),
+        ("Poole", "2017-01-01", "E06000029"),
+    ]:
+        council = index.resolve(name, on=day)
+        assert (council.gss_code, council.gss_code_on(day)) == (code, code)

@@ -287,3 +287,32 @@ def test_an_official_inspection_built_as_another_kind_is_caught(record_store: ox
         ox.Quad(kind.subject, kind.predicate, nn(vocab.KIND + "jtai"), kind.graph_name)
     )
     assert set(official(record_store)) == {"official-inspection-not-read-as-ilacs"}
+
+
+@pytest.mark.filterwarnings("ignore:Dataset.default_context:DeprecationWarning")
+def test_a_grade_missing_from_one_report_is_caught_while_another_visit_has_it(
+    record_store: ox.Store,
+) -> None:
+    """The 2018 report loses its "help and protection" judgement, which the official record
+    grades; the 2024 report keeps its own. A lookup of the report's judgements that cannot see
+    the visit (an OPTIONAL inside a UNION branch, evaluated bottom-up) finds the 2024 one and
+    so missed this. Oxigraph, and rdflib (a bottom-up evaluator) on the same quads."""
+    report = one(record_store, ILACS_2018, T.report).object
+    dropped = []
+    for q in list(record_store.quads_for_pattern(report, nn(T.hasJudgement), None, None)):
+        area = next(record_store.quads_for_pattern(q.object, nn(T.judgementArea), None, None))
+        if "help and protection" in area.object.value:
+            record_store.remove(q)
+            dropped.append(area.object.value)
+    assert len(dropped) == 1
+    assert official(record_store) == {"ilacs-visit-disagrees-with-official-record": {ILACS_2018}}
+
+    import rdflib
+
+    check = load_queries()["checks/ilacs-visit-disagrees-with-official-record"]
+    dataset = rdflib.Dataset(default_union=True)
+    dataset.parse(data=record_store.dump(format=ox.RdfFormat.N_QUADS), format="nquads")
+    rows = list(dataset.query(check.sparql, initNs=vocab.PREFIXES))
+    assert [(str(r[0]), str(r[1]), str(r[4]), r[5]) for r in rows] == [
+        (ILACS_2018, "grade", dropped[0], None)
+    ]

@@ -9,6 +9,7 @@ texts written the way each framework writes them.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -763,3 +764,19 @@ def test_earlier_inspection_rule(text: str, before: str, expected: list) -> None
     assert [(d, g) for d, g, _, _ in found] == expected
     for _, _, a, b in found:
         assert text[a:b].strip() == text[a:b]
+
+
+def test_a_month_is_read_in_every_spelling_reports_use() -> None:
+    """The month names are listed once (``MONTH_NAMES``): the pattern and the lookup are made
+    from them, so "Sept", "Sep", "Feb" and "February" all read as the same month."""
+    import re
+
+    from kg.extract.common import MONTH_NAMES, MONTH_RE, MONTHS, parse_date
+
+    for number, name in enumerate(MONTH_NAMES, start=1):
+        for spelling in (name, name[:3], name.upper(), name[:3] + "."):
+            assert re.fullmatch(MONTH_RE, spelling.rstrip("."), re.IGNORECASE), spelling
+            assert parse_date(4, spelling, 2016) == date(2016, number, 4), spelling
+    assert parse_date("12", "Sept", "2016") == date(2016, 9, 12)
+    assert set(MONTHS) == {m.lower() for m in re.findall(r"\w+", MONTH_RE)}
+    assert parse_date(1, "Septembre", 2016) is None

@@ -189,6 +189,7 @@ id:visit a kg:Visit ;
     kg:authority id:authority\\/E06000001 ;
     kg:kind <https://w3id.org/ofsted-kg/kind/ilacs-inspection> ;
     kg:startDate "2020-02-04"^^xsd:date ; kg:endDate "2020-02-05"^^xsd:date ;
+    kg:gssCodeAtVisit "E06000001" ;
     kg:inspector id:inspector\\/lisa-summers , id:inspector\\/nick-stacey ;
     kg:leadInspector id:inspector\\/lisa-summers ;
     kg:scope "help and protection" ;

@@ -183,6 +183,33 @@ def test_grade_scale_follows_the_framework() -> None:
     assert rdf.grade_iri("sif-inspection", "Good") == vocab.GRADE + "sif/good"
 
 
+def test_every_grade_iri_is_a_concept_of_the_ontologys_scales() -> None:
+    """One place mints grade IRIs (``GradeScale.iri``): the reports' judgements, the earlier
+    inspections they quote and the official record name the ontology's grade concepts."""
+    from kg.families import SCALES
+    from kg.resources import data_path
+
+    ontology = ox.Store()
+    ontology.load(path=str(data_path("ontology/ontology.ttl")))
+    concepts = {
+        row[0].value
+        for row in ontology.query(
+            "SELECT ?g WHERE { ?g a <https://w3id.org/ofsted-kg/def#Grade> ;"
+            " <http://www.w3.org/2004/02/skos/core#inScheme> ?s }"
+        )
+    }
+    minted = {scale.iri(grade) for scale in SCALES.values() for grade in scale.grades}
+    assert minted == concepts
+    for scale in SCALES.values():
+        for grade in scale.grades:
+            assert scale.has(grade.upper()) and scale.iri(grade) in concepts
+    assert rdf.grade_iri("sif-inspection", "Requires improvement") == SCALES["sif"].iri(
+        "Requires improvement"
+    )
+    assert rdf.earlier_grade_iri("2019-03", "Good") == SCALES["ilacs"].iri("Good")
+    assert not SCALES["slac"].has("Requires improvement")
+
+
 def test_earlier_grade_scale_from_label_or_date() -> None:
     assert rdf.earlier_grade_iri("2012", "Adequate") == vocab.GRADE + "slac/adequate"
     assert rdf.earlier_grade_iri("2013-06", "Good") == vocab.GRADE + "slac/good"
@@ -515,3 +542,30 @@ def test_lscb_points_are_addressed_to_the_board_and_the_council_points_to_the_co
     )
     flags = store.quads_for_pattern(None, ox.NamedNode(T.reinspection), None)
     assert [q.object.value for q in flags] == ["true"]
+
+
+def test_an_inspector_is_one_node_by_name_alone_whatever_the_year() -> None:
+    """The rule kg:Inspector states: the reader drops role and title words, the name is the
+    identity and dates are not looked at (one name in 2012 and in 2020 is one node), and an
+    ambiguous short form ("Jo": Joanna, Joanne or Josephine) stays a node of its own."""
+    from kg.extract.inspections import _inspectors
+
+    text = "Lead inspector: Jo Smith HMI\nTeam inspectors: Joanne Smith (OI), JO  SMITH\n"
+    assert [(i.name, i.lead) for i in _inspectors(text)] == [
+        ("Jo Smith", True),
+        ("Joanne Smith", False),
+        ("JO SMITH", False),
+    ]
+    nodes = {}
+    for start, name in [("2012-05-01", "Jo Smith"), ("2020-02-04", "JO SMITH")]:
+        report = make_report()
+        report.visit_start, report.visit_end, report.letter_date = start, None, None
+        report.inspectors = [Inspector(name, lead=True), Inspector("Joanne Smith")]
+        store = to_store(rdf.report_quads(report, GRAPH))
+        visit = vocab.ID + f"visit/E06000001/focused-visit/{start}"
+        nodes[start] = {
+            values(store, i, T.foaf_name).pop(): i for i in values(store, visit, T.inspector)
+        }
+    assert nodes["2012-05-01"] == nodes["2020-02-04"]
+    assert set(nodes["2012-05-01"]) == {"Jo Smith", "Joanne Smith"}
+    assert len(set(nodes["2012-05-01"].values())) == 2

@@ -53,6 +53,7 @@ CASES: dict[str, list[dict[str, str]]] = {
     "compare-authorities": [
         {"theme": "supervision"},
         {"theme": "Written plans", "from_year": "2015", "to_year": "2020"},
+        {"theme": "governance"},  # Hartlepool's board was told about it too in 2013
     ],
     "earlier-inspections": [{}, {"authority": "Hartlepool"}, {"authority": "Middlesbrough"}],
     "find-text": [
@@ -74,18 +75,27 @@ CASES: dict[str, list[dict[str, str]]] = {
         {"theme": "written-plans", "authority": "Middlesbrough"},
     ],
     "unresolved-recommendations": [{}, {"authority": "Hartlepool"}],
-    "workforce-at-visits": [{}, {"authority": "Hartlepool", "theme": "supervision"}],
+    "workforce-at-visits": [
+        {},
+        {"authority": "Hartlepool", "theme": "supervision"},
+        {"authority": "Hartlepool", "theme": "governance"},
+    ],
     "checks/grade-off-scale": [{}],
     "checks/selector-span-mismatch": [{}],
     "checks/statement-without-source-quote": [{}],
 }
 
-# Columns made by GROUP_CONCAT, with their separators.
+# Columns made by GROUP_CONCAT, with their separators (recurring-issues' `quotes` is not here:
+# its order is the query's, year then quote, and is compared as it is).
 LISTS: dict[str, dict[str, str]] = {
-    "authority-profile": {"inspectors": "; ", "grades": "; ", "recommendations": " | "},
+    "authority-profile": {
+        "inspectors": "; ",
+        "grades": "; ",
+        "recommendations": " | ",
+        "board_recommendations": " | ",
+    },
     "authority-statistics": {"visits": "; "},
     "inspector-history": {"co_inspectors": "; "},
-    "recurring-issues": {"quotes": " | "},
     "workforce-at-visits": {"themes": ", "},
 }
 
@@ -222,7 +232,8 @@ def cell(name: str, column: str, term: Any) -> Any:
 
 def order_keys(name: str, columns: list[str]) -> list[str]:
     """The leading variables of the twin's ORDER BY that are columns of the answer."""
-    found = re.search(r"\bORDER BY\b(.*)\Z", body(REFERENCE / f"{name}.rq"), re.DOTALL)
+    # the last ORDER BY (the outer one; a sub-select may have its own)
+    found = re.search(r".*\bORDER BY\b(.*)\Z", body(REFERENCE / f"{name}.rq"), re.DOTALL)
     keys = []
     for key in re.findall(r"\?(\w+)", found.group(1) if found else ""):
         if key not in columns:

@@ -15,7 +15,15 @@ import pytest
 
 from kg.build import build, extract_file
 from kg.inspectors import identity
-from kg.queries import QueryError, get_query, load_queries, prepare, run_saved
+from kg.queries import (
+    REFERENCE_DIR,
+    QueryError,
+    get_query,
+    load_queries,
+    prepare,
+    queries_dir,
+    run_saved,
+)
 from kg.store import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +39,9 @@ MINE = [
     "find-text",
     "earlier-inspections",
 ]
+
+
+REFERENCE = queries_dir() / REFERENCE_DIR
 
 
 def shown(name: str) -> str:
@@ -379,3 +390,135 @@ def test_a_safeguarding_boards_points_are_not_the_councils(
     assert told  # the council's own points are there
     for text in board_points:
         assert text not in told
+
+
+def board_recommendations(graph) -> dict[str, set[str]]:
+    """Visit IRI -> the texts of the recommendations its report addressed to a safeguarding
+    board, read from the graph's base facts."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for row in graph.query(
+        "PREFIX kg: <https://w3id.org/ofsted-kg/def#> SELECT ?visit ?text WHERE {"
+        " ?visit kg:report ?report . ?report kg:hasRecommendation ?r ."
+        " ?r kg:addressedTo ?board ; kg:text ?text . ?board a kg:SafeguardingBoard }",
+        use_default_graph_as_union=True,
+    ):
+        found[row[0].value].add(row[1].value)
+    return found
+
+
+def test_authority_profile_shows_the_boards_recommendations_apart(
+    hartlepool_history_graph,
+) -> None:
+    """Hartlepool's 2013 SIF report gives 11 recommendations to the council and 6 to its
+    Safeguarding Children Board: the council's count is 11, the board's are in their own
+    columns."""
+    board = board_recommendations(hartlepool_history_graph)
+    [(sif, texts)] = board.items()
+    assert len(texts) == 6 and all("HSCB" in text for text in texts)
+    got = {
+        r["visit"]: r
+        for r in rows(hartlepool_history_graph, "authority-profile", authority="Hartlepool")
+    }
+    row = got[sif]
+    assert (row["recommendation_count"], row["board_recommendation_count"]) == ("11", "6")
+    assert set(row["board_recommendations"].split(" | ")) == texts
+    assert not any(text in row["recommendations"] for text in texts)
+    others = [r for visit, r in got.items() if visit != sif]
+    assert others and all(r["board_recommendations"] is None for r in others)
+
+
+@pytest.mark.parametrize("directory", [None, REFERENCE])
+def test_compare_authorities_counts_only_the_councils_points(
+    hartlepool_history_graph, directory
+) -> None:
+    """In 2013 Hartlepool's council was told about governance twice and its board three times:
+    the council's count is 2 (tuned query and plain twin alike)."""
+    got = run_saved(
+        hartlepool_history_graph, "compare-authorities", directory=directory, theme="governance"
+    ).values()
+    hartlepool = {r["authority_name"]: r for r in got}["Hartlepool"]
+    council = {
+        row[0].value
+        for row in hartlepool_history_graph.query(
+            "PREFIX kg: <https://w3id.org/ofsted-kg/def#> SELECT ?r WHERE {"
+            " ?visit kg:authority ?a ; kg:report ?report . ?report kg:hasRecommendation ?r ."
+            " ?r kg:addressedTo ?a ; kg:theme <https://w3id.org/ofsted-kg/theme/governance> ."
+            " ?a <http://www.w3.org/2000/01/rdf-schema#label> 'Hartlepool' }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert len(council) >= 2
+    assert hartlepool["recommendations"] == str(len(council))
+
+
+@pytest.mark.parametrize("directory", [None, REFERENCE])
+def test_workforce_at_visits_ignores_a_boards_points(hartlepool_history_graph, directory) -> None:
+    """A visit whose only recommendations on the theme went to the safeguarding board did not
+    ask the council for anything on it, so it is not listed."""
+    from kg.shipped import import_default_datasets
+
+    graph = KnowledgeGraph.in_memory()
+    graph.store.bulk_extend(hartlepool_history_graph)
+    import_default_datasets(graph)
+    [sif] = board_recommendations(graph.store)
+    params = {"authority": "Hartlepool", "theme": "governance"}
+    listed = run_saved(graph.store, "workforce-at-visits", directory=directory, **params)
+    assert sif in {r["visit"] for r in listed.values()}  # the council's own 2013 points
+    # Leave the board's governance points as the only ones of that visit.
+    graph.store.update(
+        "PREFIX kg: <https://w3id.org/ofsted-kg/def#>"
+        " DELETE { GRAPH ?g { ?r kg:theme <https://w3id.org/ofsted-kg/theme/governance> } }"
+        " WHERE { GRAPH ?g { ?r kg:theme <https://w3id.org/ofsted-kg/theme/governance> ;"
+        " kg:addressedTo ?to . FILTER NOT EXISTS { GRAPH ?h { ?to a kg:SafeguardingBoard } } } }"
+    )
+    listed = run_saved(graph.store, "workforce-at-visits", directory=directory, **params)
+    assert sif not in {r["visit"] for r in listed.values()}
+
+
+@pytest.mark.parametrize("directory", [None, REFERENCE])
+def test_recurring_issues_quotes_oldest_first(hartlepool_history_graph, directory) -> None:
+    """The quotes of a row come by their visit's start date (then text), so the answer is the
+    same from run to run (GROUP_CONCAT alone gives its parts in no fixed order); the plain twin
+    gives the same order (tests/test_reference_queries.py compares it as it is)."""
+    result = run_saved(
+        hartlepool_history_graph,
+        "recurring-issues",
+        directory=directory,
+        include="weaknesses",
+        min_visits=1,
+        from_year=2009,
+        to_year=2026,
+    ).values()
+    several = [row["quotes"].split(" | ") for row in result if int(row["visits"]) > 2]
+    assert len(several) > 10
+    for quotes in several:
+        assert [q[:4] for q in quotes] == sorted(q[:4] for q in quotes)
+
+
+@pytest.fixture(scope="module")
+def recoded_councils_store():
+    """Real reports of councils recoded since: Somerset (E10000027 -> E06000066, 2023) in
+    2018 and 2019, Barnsley (E08000016 -> E08000038, 2025) in 2023."""
+    national = ROOT / "tests" / "data" / "national"
+    files = [
+        national / "somerset_2018-01-29_inspection.pdf",
+        national / "somerset_2019-02-21_focused-visit.pdf",
+        national / "barnsley_2023-10-27_inspection.pdf",
+    ]
+    graph = KnowledgeGraph.in_memory()
+    result = build(files, graph, workers=1)
+    assert result.ok, result.errors
+    return graph.store
+
+
+def test_a_visit_carries_the_code_its_council_had_then(recoded_councils_store) -> None:
+    """A visit before a recode shows the code valid at its date, while the council stays one
+    authority: "Somerset", "Somerset County Council", the old and the new code and the DfE
+    number all find both visits."""
+    by_name = rows(recoded_councils_store, "authority-profile", authority="Somerset")
+    assert [r["gss_code"] for r in by_name] == ["E10000027", "E10000027"]
+    assert all(r["start_date"] < "2023-04-01" for r in by_name)
+    for other in ("Somerset County Council", "E10000027", "e06000066", "933"):
+        assert rows(recoded_councils_store, "authority-profile", authority=other) == by_name
+    [barnsley] = rows(recoded_councils_store, "authority-profile", authority="Barnsley")
+    assert barnsley["gss_code"] == "E08000016"  # recoded on 2025-05-01

@@ -204,6 +204,25 @@ def test_the_index_built_with_the_store_is_the_one_rebuilt_from_it(
             assert _rows(again) == _rows(built)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hartlepool_2010-07-16_slac-inspection.txt",  # a text file of the oldest framework
+        "stockton-on-tees_2016-08-05_inspection.pdf",  # a SIF report with an LSCB review
+        "middlesbrough_2024-09-02_focused-visit.pdf",  # a letter
+    ],
+)
+def test_a_build_workers_rows_are_those_its_nquads_state(name: str) -> None:
+    """The worker hands the index the rows it mapped (``kg.rdf.report_rows``), not rows parsed
+    again from its N-Quads: both must be the same rows, to the offset and theme."""
+    from kg.build import _work, extract_file, extraction_fingerprint
+
+    outcome = _work(SEEDS / name, extract_file, extraction_fingerprint())
+    assert outcome.nquads is not None and outcome.search is not None
+    assert len(outcome.search.items) > 10
+    assert outcome.search == search.source_entry(outcome.search.graph, outcome.nquads)
+
+
 def test_a_stale_or_missing_index_is_repaired_on_open(two_file_store: Path, tmp_path: Path) -> None:
     store = _copy(two_file_store, tmp_path)
     with search.SearchIndex.beside(store) as index:

@@ -324,3 +324,28 @@ def test_replace_graph_is_atomic_when_the_writer_is_killed(tmp_path: Path, mode:
             kg.replace_graph(EX + "g", [])
             assert graph_quads(kg, EX + "g") == set()
     assert mid_write >= 1, "no kill landed during a write; raise the row count"
+
+
+def test_visits_by_authority_counts_the_councils_recommendations(
+    hartlepool_history_store: Path,
+) -> None:
+    """`kg build`'s table counts what each council was told; Hartlepool's 2013 report also gave
+    its Safeguarding Children Board 6 recommendations, which are the board's."""
+    graph = KnowledgeGraph.open_read_only(hartlepool_history_store)
+    try:
+        counts = {
+            s[0].value: int(s[1].value)
+            for s in graph.store.query(
+                "PREFIX kg: <https://w3id.org/ofsted-kg/def#>"
+                " SELECT ?to (COUNT(DISTINCT ?r) AS ?n) WHERE {"
+                " ?v kg:authority <https://w3id.org/ofsted-kg/id/authority/E06000001> ;"
+                " kg:report/kg:hasRecommendation ?r . ?r kg:addressedTo ?to } GROUP BY ?to",
+                use_default_graph_as_union=True,
+            )
+        }
+        [hartlepool] = [r for r in graph.visits_by_authority() if r["gss_code"] == "E06000001"]
+    finally:
+        graph.close()
+    council = counts.pop("https://w3id.org/ofsted-kg/id/authority/E06000001")
+    assert counts == {"https://w3id.org/ofsted-kg/id/authority/E06000001/lscb": 6}
+    assert hartlepool["recommendations"] == council

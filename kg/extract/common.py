@@ -13,30 +13,30 @@ from datetime import date
 
 from kg.families import GRADE_WORDS, scale_on, spell_grade
 
-MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sept", "sep"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+# Every spelling a report uses for a month, lower case -> its number: the name, its first three
+# letters, and "Sept" for September.
+MONTHS: dict[str, int] = {
+    spelling.lower(): number
+    for number, name in enumerate(MONTH_NAMES, start=1)
+    for spelling in (name, name[:3], *(("Sept",) if name == "September" else ()))
 }
+# Those spellings as a pattern, longest first (so "Sept" is not read as "Sep").
 MONTH_RE = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
+    "(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=lambda m: (-len(m), m))) + ")"
 )
 # "4 March 2020", "04 June 2010", "4th March 2020"
 DAY_MONTH_YEAR = re.compile(
@@ -141,20 +141,6 @@ def parse_date(day: str | int, month: str, year: str | int) -> date | None:
 
 
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def dates_in_words(text: str) -> str:
