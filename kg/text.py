@@ -314,7 +314,7 @@ def _page_lines(page) -> list[_Line]:
     """The page's text lines with their geometry (one char box at each end of a line)."""
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range()
+        text = _without_note_marks(textpage, textpage.get_text_range())
         lines: list[_Line] = []
         pos = 0
         for raw in text.split("\r\n"):
@@ -324,6 +324,50 @@ def _page_lines(page) -> list[_Line]:
     finally:
         textpage.close()
         page.close()
+
+
+# Stands in for a dropped character so every index still matches pdfium's char boxes; the
+# private-use range is stripped from a line's text (``_without_private_use``).
+_DROPPED = "\ue000"
+# Digits set right after a word or a closing mark ("Erle4 means", "service3."): a candidate
+# footnote mark.
+_MARK_CANDIDATE = re.compile(r"(?<=[^\s\d])\d{1,2}(?!\d)")
+_CLOSING = ".,;:!?)]'\"\u2019\u201d"
+
+
+def _without_note_marks(textpage, text: str) -> str:
+    """The page's text with footnote marks in the body blanked out (index for index).
+
+    A mark is digits set smaller than the glyph before them and raised off its baseline. Read
+    as text it glues a number onto the word ("Operation Erle4"); and pdfium ends its text line
+    at the raised glyph, so the words after the mark ("means that ...", ". School ...") came
+    out as a line of their own. When the next line goes on along the same baseline, the break
+    is blanked too and the two halves are one line again.
+    """
+    chars = list(text)
+    for match in _MARK_CANDIDATE.finditer(text):
+        before = _charbox(textpage, match.start() - 1)
+        size = before[3] - before[1]
+        boxes = [_charbox(textpage, i) for i in range(match.start(), match.end())]
+        if size <= 0 or not all(
+            box[3] - box[1] < 0.85 * size and box[1] > before[1] + 0.2 * size for box in boxes
+        ):
+            continue
+        end = match.end()
+        if not text.startswith("\r\n", end) and end < len(text) and text[end].isalnum():
+            continue  # a letter glued after it: part of a code, not a mark
+        chars[match.start() : end] = _DROPPED * (end - match.start())
+        if text.startswith("\r\n", end):
+            following = end + 2
+            while following < len(text) - 1 and text[following] == " ":
+                following += 1
+            after = _charbox(textpage, following)
+            if abs(after[1] - before[1]) < 0.2 * size and after[0] >= before[0]:
+                # the words either side of the mark keep the space between them
+                next_char = text[end + 2 : end + 3]
+                needs_space = next_char not in _CLOSING + " "
+                chars[end : end + 2] = " " + _DROPPED if needs_space else _DROPPED * 2
+    return "".join(chars)
 
 
 def _charbox(textpage, index: int) -> tuple[float, float, float, float]:

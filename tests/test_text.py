@@ -181,3 +181,22 @@ def test_pdf_footnotes_are_not_body_text(file: str, footnote: str, body: str) ->
     text = read_source(NATIONAL / file).text
     assert footnote not in text
     assert body in text
+
+
+@pytest.mark.parametrize(
+    ("file", "body", "glued"),
+    [
+        # pdfium ends its line at the raised mark; the words after it go on the same baseline
+        ("peterborough_2015-09-18_inspection.pdf", "Operation Erle means that", "Erle4"),
+        # the mark before a comma
+        ("cornwall_2016-06-27_inspection.pdf", "special schools, of whom all", "schools3"),
+        # the mark before a bracket on the next line, and one in the middle of a line
+        ("barking-and-dagenham_2014-07-07_inspection.pdf", "22.2% (the national", "22.2%3"),
+        ("barking-and-dagenham_2014-07-07_inspection.pdf", "account for 62% of all", "62%5"),
+    ],
+)
+def test_pdf_footnote_marks_are_dropped_from_the_body(file: str, body: str, glued: str) -> None:
+    """A superscript footnote mark neither glues a number onto a word nor breaks the line."""
+    text = read_source(NATIONAL / file).text
+    assert body in text
+    assert glued not in text
