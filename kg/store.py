@@ -374,6 +374,10 @@ class KnowledgeGraph:
         """Each stored source graph's (file SHA-256, extraction fingerprint), in one query."""
         return recorded_sources(self.store)
 
+    def is_empty(self) -> bool:
+        """True when the store holds no quad at all (one seek, not a count)."""
+        return next(iter(self.store), None) is None
+
     def count_triples(self) -> int:
         """Quads stored over all graphs (what a repeated build must leave unchanged)."""
         return len(self.store)

@@ -12,6 +12,7 @@ import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 import pytest
@@ -340,6 +341,36 @@ def test_batches_of_any_size_give_the_same_graph(
         assert texts_of(kg2, T.Recommendation) == {"Improve plans.", "Plans."}
 
 
+def test_the_last_batches_are_small_so_the_writer_ends_with_the_workers(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the files still to come fit in one batch, they go in small batches: the last
+    bulk load is one file's, not a full batch loaded after every worker has finished."""
+    for day in range(10, 22):  # 14 files of about the same size
+        (corpus / f"c{day}.txt").write_text(letter("E06000001", f"2022-02-{day}", "Plans."))
+    with KnowledgeGraph.open(tmp_path / "one") as kg1:
+        run([corpus], kg1)
+        per_file = max(len(_graph(kg1, g)) for g in kg1.graphs() if "/source/" in g)
+    files_per_load: list[int] = []
+    original = KnowledgeGraph.add_new_graphs
+
+    def recording(self: KnowledgeGraph, data: IO[bytes], *, lenient: bool = False) -> None:
+        graphs = {line.rsplit(b" ", 2)[-2] for line in data.read().splitlines()}
+        files_per_load.append(len(graphs - {f"<{vocab.BUILD_GRAPH}>".encode()}))
+        data.seek(0)
+        original(self, data, lenient=lenient)
+
+    monkeypatch.setattr(KnowledgeGraph, "add_new_graphs", recording)
+    monkeypatch.setattr(build_module, "FIRST_BATCH_QUADS", 1)  # one file
+    monkeypatch.setattr(build_module, "BATCH_QUADS", 5 * per_file)  # about five
+    with KnowledgeGraph.open(tmp_path / "two") as kg2:
+        result = run([corpus], kg2)
+        assert result.triples == kg2.count_triples()  # counted without a scan: exact
+    assert sum(files_per_load) == 14
+    assert files_per_load[0] == 1 and max(files_per_load) >= 4
+    assert files_per_load[-2:] == [1, 1], files_per_load
+
+
 def test_a_store_error_stops_the_build(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -361,6 +392,7 @@ def _graph(kg: KnowledgeGraph, graph: str) -> set[ox.Quad]:
 KILLED_BUILD = """\
 import sys
 from pathlib import Path
+from typing import IO
 from kg import build as build_module
 from kg.store import KnowledgeGraph
 from test_build import AUTHORITIES, fake_extract
