@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kg import families
+from kg import families, vocab
 
 # Visit kinds: SKOS concept ids in ontology/ontology.ttl (kg:VisitKind scheme), one per family.
 KINDS = families.KINDS
@@ -25,7 +25,7 @@ PRIORITIES = ("priority-and-immediate-action", "areas-for-improvement")
 POLARITIES = ("strength", "weakness", "neutral")
 
 # Who a recommendation tells to act, or whose work a finding is about (kg.extract.addressees).
-BODIES = ("council", "board", "health", "police", "partners")
+BODIES = vocab.BODIES
 
 
 @dataclass

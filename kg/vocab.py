@@ -101,6 +101,20 @@ def partner_iri(gss_code: str, kind: str) -> str:
     return f"{ID}authority/{gss_code}/partner/{kind}"
 
 
+# The kinds of body a recommendation can be addressed to, or a finding be about
+# (kg.extract.addressees), in the order they are listed.
+BODIES = ("council", "board", "health", "police", "partners")
+
+
+def body_kind(iri: str) -> str:
+    """The kind of body an organisation IRI of ``partner_iri`` is: ``.../lscb`` the board,
+    ``.../partner/<kind>`` its kind, anything else (the authority) the council."""
+    if iri.endswith("/lscb"):
+        return "board"
+    _, sep, kind = iri.rpartition("/partner/")
+    return kind if sep else "council"
+
+
 def area_iri(gss_code: str) -> str:
     return STATGEO + gss_code
 

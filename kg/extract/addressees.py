@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import re
 
-KINDS = ("council", "board", "health", "police", "partners")
+from kg.vocab import BODIES
+
+KINDS = BODIES
 
 # A run of capitalised words before a body's type word: "NHS Hartlepool", "Cleveland Police",
 # "North Tees and Hartlepool NHS Foundation Trust", "Hartlepool Safeguarding Children Board".
