@@ -17,7 +17,7 @@ import json
 import math
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
@@ -301,6 +301,25 @@ def _predecessor_names(missing: set[str]) -> dict[str, str]:
     return names
 
 
+def _told(
+    store: ox.Store,
+    authority: str | None,
+    include: Include,
+    visits: dict[str, Visit],
+    recommendations: str,
+    weaknesses: str,
+) -> Iterator[tuple[str, Any]]:
+    """("recommendation" or "weakness", solution) of the visits in the period: the rows of
+    ``recommendations``, and of ``weaknesses`` when they are included."""
+    queries = [("recommendation", recommendations)]
+    if include == "weaknesses":
+        queries.append(("weakness", weaknesses))
+    for told_by, sparql in queries:
+        for s in _select(store, sparql, authority):
+            if s["visit"].value in visits:
+                yield told_by, s
+
+
 def load(
     store: ox.Store,
     *,
@@ -352,33 +371,23 @@ def load(
         }
 
     found: dict[tuple[str, str], tuple[str, set[str]]] = {}
-    queries = [("recommendation", _RECOMMENDATIONS)]
-    if include == "weaknesses":
-        queries.append(("weakness", _WEAKNESSES))
-    for told_by, sparql in queries:
-        for s in _select(store, sparql, authority):
-            visit = s["visit"].value
-            if visit in visits:
-                found.setdefault((s["item"].value, told_by), (visit, set()))[1].add(
-                    s["theme"].value
-                )
+    for told_by, s in _told(store, authority, include, visits, _RECOMMENDATIONS, _WEAKNESSES):
+        found.setdefault((s["item"].value, told_by), (s["visit"].value, set()))[1].add(
+            s["theme"].value
+        )
     items = [
         Item(iri, visit, told_by, tuple(sorted(themes)))
         for (iri, told_by), (visit, themes) in sorted(found.items())
     ]
 
     partners: dict[tuple[str, str], tuple[str, set[str], str]] = {}
-    queries = [("recommendation", _PARTNER_RECOMMENDATIONS)]
-    if include == "weaknesses":
-        queries.append(("weakness", _PARTNER_WEAKNESSES))
-    for told_by, sparql in queries:
-        for s in _select(store, sparql, authority):
-            visit = s["visit"].value
-            if visit in visits:
-                key = (s["item"].value, told_by)
-                partners.setdefault(key, (visit, set(), s["text"].value))[1].add(
-                    vocab.body_kind(s["to"].value)
-                )
+    for told_by, s in _told(
+        store, authority, include, visits, _PARTNER_RECOMMENDATIONS, _PARTNER_WEAKNESSES
+    ):
+        key = (s["item"].value, told_by)
+        partners.setdefault(key, (s["visit"].value, set(), s["text"].value))[1].add(
+            vocab.body_kind(s["to"].value)
+        )
     partner_items = sorted(
         (
             PartnerItem(iri, visit, told_by, tuple(b for b in vocab.BODIES if b in kinds), text)
