@@ -114,6 +114,7 @@ _CONTENT = re.compile(
     r"|(?:the )?graded judge?ment|adoption performance|(?:the )?experiences? of care leavers"
     r"|inspection findings|the inspection outcomes|overall effectiveness|capacity for improvement"
     r"|outcomes for|(?:the )?quality of provision|leadership and management"
+    r"|progress since the last inspection$|inspection judge?ments? about the\b"
     r"|the effectiveness of (?:the )?(?:services|lscb|local safeguarding)"
     r"|(?:the )?(?:local safeguarding children board|lscb)(?:\s*\(lscb\))?$)"
 )
