@@ -1,4 +1,4 @@
-"""The extractor against facts checked by hand on 70 reports of the national corpus.
+"""The extractor against facts checked by hand on 72 reports of the national corpus.
 
 ``tests/data/gold_national.json`` holds what a person reading each report found (how it was
 recorded: ``tests/data/gold_national.md``); the PDFs are beside it in ``tests/data/national/``.
