@@ -14,7 +14,10 @@ part of the sentence, the *focus*:
    first comma. A concessive conjunction inside the sentence ("..., although they do not
    ...") makes the sentence a weakness if a weakness follows it; otherwise the main clause
    before it decides ("improving, despite the pandemic").
-4. Weakness wins ties: inspection prose states shortfalls next to the good ("not always as
+4. A condition ("When risks do not reduce, ...", "... if they cannot live at home") names the
+   situation, not the finding: its cues are left out when the rest of the sentence has any
+   ("When children cannot live at home, they enter care in a timely way" is a strength).
+5. Weakness wins ties: inspection prose states shortfalls next to the good ("not always as
    well as it could be"). No cue at all means neutral.
 """
 
@@ -343,6 +346,16 @@ STRENGTH_CUES: tuple[str, ...] = (
     "without undue delay",
     "without any delay",
     "without any unnecessary delay",
+    # evaluative words of inspection prose that praise with no other cue ("caseloads are
+    # manageable", "decisions are proportionate", "children enjoy ...")
+    "manageable",
+    "proportionate",
+    "proportionately",
+    "valuable",
+    "enjoy",
+    "enjoys",
+    "tenacious",
+    "tenacity",
 ) + tuple(
     # a hardship the children are spared ("children do not experience delay"): read before
     # "do not" (weakness), which would otherwise make the sentence a shortfall
@@ -479,6 +492,14 @@ _WORD = re.compile(r"[a-z']+")
 _CLAUSE_BREAK = re.compile(r"[,;:()]")
 
 
+# A condition: "when", "if" or (leading) "once" to the end of its clause; not "by when", "is
+# when", "if needed" and the like (no situation named).
+_CONDITION = re.compile(
+    r"(?:^|(?<![\w-])(?<!by )(?<!is )(?<!was ))(?:when|whenever|if|^once)\b"
+    r"(?! (?:needed|necessary|required|appropriate|possible|deemed)\b)"
+)
+_CLAUSE_END = re.compile(r"[,;:]| (?:but|and|although|though|while|whilst|however)\b")
+
 # Every contrast marker contains one of these; a sentence without any skips the regex scan.
 _CONTRAST_HINT = re.compile("but|yet|though|whil|however|theless|spite")
 
@@ -528,6 +549,20 @@ def _score(cues: list[_Cue], start: int, end: int) -> tuple[float, float]:
     return strength, weakness
 
 
+def _outside_conditions(text: str, cues: list[_Cue]) -> list[_Cue]:
+    """The cues outside the sentence's conditions ("When X, ...", "... when X, ..."): a
+    condition names the situation ("when risks are not diminishing"), the rest of the sentence
+    what is done about it, which decides. All the cues when nothing outside them has one."""
+    clauses = []
+    for m in _CONDITION.finditer(text):
+        stop = _CLAUSE_END.search(text, m.end())
+        clauses.append((m.start(), stop.start() if stop else len(text)))
+    if not clauses:
+        return cues
+    kept = [c for c in cues if not any(a <= c[0] < b for a, b in clauses)]
+    return kept or cues
+
+
 def _focus(text: str, cues: list[_Cue]) -> tuple[int, int]:
     """The span of the sentence whose cues decide its polarity."""
     start, end = 0, len(text)
@@ -560,6 +595,8 @@ def polarity(sentence: str) -> str:
     cues = _cues(text)
     if not cues:  # nothing to score anywhere
         return "neutral"
+    if "if" in text or "when" in text or text.startswith("once"):
+        cues = _outside_conditions(text, cues)
     start, end = _focus(text, cues)
     strength, weakness = _score(cues, start, end)
     if not strength and not weakness:

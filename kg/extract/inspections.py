@@ -115,6 +115,7 @@ _CONTENT = re.compile(
     r"|(?:the )?graded judge?ment|adoption performance|(?:the )?experiences? of care leavers"
     r"|inspection findings|the inspection outcomes|overall effectiveness|capacity for improvement"
     r"|outcomes for|(?:the )?quality of provision|leadership and management"
+    r"|progress since the last inspection$|inspection judge?ments? about the\b"
     r"|the effectiveness of (?:the )?(?:services|lscb|local safeguarding)"
     r"|(?:the )?(?:local safeguarding children board|lscb)(?:\s*\(lscb\))?$)"
 )
@@ -897,6 +898,33 @@ def _priority(line: str) -> str:
 # ------------------------------------------------------------------------------ findings
 
 
+# A grade's definition in the framework's words: a generic subject, with an indefinite article,
+# that is given a grade ("An LSCB that is good coordinates ...", "A good local authority leads
+# ...", "In a local authority that requires improvement ...", "An LSCB requires improvement if
+# ..."). It states what the grade means, not what inspectors found here.
+_GRADE_DEFINITION = re.compile(
+    rf"^(?:in\s+)?an?\s+(?:(?:{GRADE_WORDS})\s+(?:[\w'-]+\s+){{0,3}}?"
+    rf"(?:lscb|board|local\s+authority|council|service)\b"
+    rf"|(?:[\w'-]+\s+){{1,4}}?(?:(?:that|which)\s+(?:(?:is|are)\s+(?:judged\s+(?:to\s+be\s+)?)?)?"
+    rf"(?:{GRADE_WORDS})\b|requires?\s+improvement\s+(?:if|when|because)\b))",
+    re.IGNORECASE,
+)
+
+
+def _grade_definition(block: Block, section: _Section) -> bool:
+    """Whether ``block`` defines a grade rather than reports a finding: by its form (above), and
+    where it sits: at the head of a judgement section, after nothing but headings and the
+    statements of the grade ("The LSCB is good" / "The arrangements ... are good."), before
+    the findings."""
+    if not _GRADE_DEFINITION.match(block.text):
+        return False
+    return all(
+        b.start in section.headings or _grade_tail(one_line(b.text))
+        for b in section.items
+        if b.start < block.start
+    )
+
+
 def _findings(text: str, sections: list[_Section], context: Context) -> list[Finding]:
     """Each sentence of the summary and judgement sections, with polarity and themes."""
     out: list[Finding] = []
@@ -904,7 +932,7 @@ def _findings(text: str, sections: list[_Section], context: Context) -> list[Fin
         if s.role != "content":
             continue
         for block in s.items:
-            if block.start in s.headings:
+            if block.start in s.headings or _grade_definition(block, s):
                 continue
             for a, b in sentences(text, block.words_start, block.end):
                 quote = text[a:b]
