@@ -8,6 +8,9 @@ nothing stored) and prints:
 
 - per family, how many files yield each field: kind, authority, visit dates, lead inspector,
   inspectors, recommendations (the council's and the safeguarding board's), judgements;
+- per family, who the recommendations are addressed to (the council, the council jointly with
+  a partner, or only the safeguarding board, NHS bodies, police or partner agencies) and how
+  many findings are about the board (a review of the LSCB);
 - each file that fails, one line (why), and the files that yield no recommendations (a letter
   without an improvement section is right to; anything else is worth a look);
 - ILACS inspections against Ofsted's official record (``datasets/ofsted_ilacs_outcomes_history
@@ -28,10 +31,19 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Who a recommendation is addressed to (kg.extract.addressees): the council alone, the council
+# with a partner (joint), or only partner bodies, once for each body named ("NHS Hartlepool in
+# conjunction with the HSCB": health and board); then the findings of a board review.
+ADDRESSEES = ("council", "joint", "board", "health", "police", "partners", "board findings")
+
+if TYPE_CHECKING:
+    from kg.record import Report
 
 FIELDS = ("kind", "authority", "visit dates", "lead", "inspectors", "recommendations", "judgements")
 
@@ -48,6 +60,8 @@ class Outcome:
     start: str | None = None
     points: int = 0
     judgements: list[tuple[str, str]] = field(default_factory=list)  # (area, grade)
+    # who the points tell to act (ADDRESSEES) and the findings about the board, counted
+    addressed: dict[str, int] = field(default_factory=dict)
 
 
 def read(path: str) -> Outcome:
@@ -75,7 +89,40 @@ def read(path: str) -> Outcome:
         start=report.visit_start,
         points=points,
         judgements=[(j.area, j.grade) for j in report.judgements],
+        addressed=addressed(report),
     )
+
+
+def addressed(report: Report) -> dict[str, int]:
+    """The report's points counted by ``ADDRESSEES``."""
+    counts: Counter[str] = Counter()
+    for point in report.recommendations + report.lscb_recommendations:
+        if point.for_council:
+            counts["joint" if len(point.addressed_to) > 1 else "council"] += 1
+        else:
+            counts.update(point.addressed_to)
+    counts["board findings"] = sum(f.about == "board" for f in report.findings)
+    return dict(counts)
+
+
+def addressee_table(outcomes: list[Outcome]) -> str:
+    """The markdown table of who was told: one row per family."""
+    from kg.families import KINDS
+
+    by_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    for o in outcomes:
+        if o.kind:
+            by_kind[o.kind].update(o.addressed)
+    lines = [
+        "| family | " + " | ".join(ADDRESSEES) + " |",
+        "|---|" + "---:|" * len(ADDRESSEES),
+    ]
+    totals: Counter[str] = Counter()
+    for kind in [k for k in KINDS if k in by_kind]:
+        totals.update(by_kind[kind])
+        lines.append(f"| {kind} | " + " | ".join(str(by_kind[kind][a]) for a in ADDRESSEES) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{totals[a]}**" for a in ADDRESSEES) + " |")
+    return "\n".join(lines)
 
 
 def files_under(paths: list[Path]) -> list[Path]:
@@ -195,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     print(table(outcomes))
+    print("\nWho was told (recommendations by addressee; findings of a board review):\n")
+    print(addressee_table(outcomes))
     print(f"\nFiles read with no recommendations ({len(empty)}): {', '.join(empty) or 'none'}")
     a = agreement
     print(

@@ -17,7 +17,7 @@ import json
 import math
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
@@ -81,6 +81,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class PartnerItem:
+    """A point that is not the council's: a recommendation addressed only to partner bodies
+    ("The HSCB should ...", "NHS Hartlepool in conjunction with the HSCB should ..."), or a
+    weakness finding of the review of the Local Safeguarding Children Board."""
+
+    iri: str
+    visit: str
+    told_by: str  # "recommendation" or "weakness"
+    bodies: tuple[str, ...]  # kinds of kg.record.BODIES, in that order
+    text: str
+
+
+@dataclass(frozen=True)
 class InspectorRole:
     """An inspector on one visit."""
 
@@ -120,6 +133,8 @@ class Projection:
     from_year: int | None = None
     to_year: int | None = None
     include: Include = "recommendations"
+    # the points of partner bodies (not counted as the council's), by visit start then text
+    partner_items: list[PartnerItem] = field(default_factory=list)
 
     def theme_label(self, theme: str) -> str:
         return self.theme_labels.get(theme) or theme.rsplit("/", 1)[-1]
@@ -167,6 +182,25 @@ SELECT DISTINCT ?authority ?visit ?item ?theme WHERE {
   GRAPH ?g { ?item kg:polarity kg:weakness ; kg:theme ?theme .
              ?report kg:hasFinding ?item .
              ?visit kg:report ?report ; kg:authority ?authority }
+  FILTER NOT EXISTS { ?item kg:concerns ?body }  # the board's review: not the council's
+}"""
+
+# The points of partner bodies: recommendations addressed to them and not to the council, and
+# (include=weaknesses) weakness findings of a review of the safeguarding board.
+_PARTNER_RECOMMENDATIONS = """
+SELECT DISTINCT ?authority ?visit ?item ?to ?text WHERE {
+  GRAPH ?g { ?visit kg:authority ?authority ; kg:report ?report .
+             ?report kg:hasRecommendation ?item .
+             ?item kg:addressedTo ?to ; kg:text ?text .
+             FILTER(?to != ?authority) }
+  FILTER NOT EXISTS { ?item kg:addressedTo ?authority }
+}"""
+
+_PARTNER_WEAKNESSES = """
+SELECT DISTINCT ?authority ?visit ?item ?to ?text WHERE {
+  GRAPH ?g { ?visit kg:authority ?authority ; kg:report ?report .
+             ?report kg:hasFinding ?item .
+             ?item kg:concerns ?to ; kg:polarity kg:weakness ; kg:text ?text }
 }"""
 
 # Where each item's words stand: one row per annotation (a seed text and its PDF original
@@ -267,6 +301,25 @@ def _predecessor_names(missing: set[str]) -> dict[str, str]:
     return names
 
 
+def _told(
+    store: ox.Store,
+    authority: str | None,
+    include: Include,
+    visits: dict[str, Visit],
+    recommendations: str,
+    weaknesses: str,
+) -> Iterator[tuple[str, Any]]:
+    """("recommendation" or "weakness", solution) of the visits in the period: the rows of
+    ``recommendations``, and of ``weaknesses`` when they are included."""
+    queries = [("recommendation", recommendations)]
+    if include == "weaknesses":
+        queries.append(("weakness", weaknesses))
+    for told_by, sparql in queries:
+        for s in _select(store, sparql, authority):
+            if s["visit"].value in visits:
+                yield told_by, s
+
+
 def load(
     store: ox.Store,
     *,
@@ -318,20 +371,30 @@ def load(
         }
 
     found: dict[tuple[str, str], tuple[str, set[str]]] = {}
-    queries = [("recommendation", _RECOMMENDATIONS)]
-    if include == "weaknesses":
-        queries.append(("weakness", _WEAKNESSES))
-    for told_by, sparql in queries:
-        for s in _select(store, sparql, authority):
-            visit = s["visit"].value
-            if visit in visits:
-                found.setdefault((s["item"].value, told_by), (visit, set()))[1].add(
-                    s["theme"].value
-                )
+    for told_by, s in _told(store, authority, include, visits, _RECOMMENDATIONS, _WEAKNESSES):
+        found.setdefault((s["item"].value, told_by), (s["visit"].value, set()))[1].add(
+            s["theme"].value
+        )
     items = [
         Item(iri, visit, told_by, tuple(sorted(themes)))
         for (iri, told_by), (visit, themes) in sorted(found.items())
     ]
+
+    partners: dict[tuple[str, str], tuple[str, set[str], str]] = {}
+    for told_by, s in _told(
+        store, authority, include, visits, _PARTNER_RECOMMENDATIONS, _PARTNER_WEAKNESSES
+    ):
+        key = (s["item"].value, told_by)
+        partners.setdefault(key, (s["visit"].value, set(), s["text"].value))[1].add(
+            vocab.body_kind(s["to"].value)
+        )
+    partner_items = sorted(
+        (
+            PartnerItem(iri, visit, told_by, tuple(b for b in vocab.BODIES if b in kinds), text)
+            for (iri, told_by), (visit, kinds, text) in partners.items()
+        ),
+        key=lambda p: (visits[p.visit].start, p.told_by, p.text, p.iri),
+    )
 
     leads = {(s["visit"].value, s["inspector"].value) for s in _select(store, _LEADS, authority)}
     people: dict[tuple[str, str], str] = {}
@@ -386,6 +449,7 @@ def load(
         from_year,
         to_year,
         include,
+        partner_items,
     )
 
 

@@ -22,7 +22,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from pyoxigraph import serialize as ox_serialize
 
 from kg import families, inspectors, vocab
-from kg.record import Report
+from kg.record import AuthorityRef, Report
 from kg.vocab import ID, KG, KIND, ORG, XSD, T
 
 # How many characters of context ``oa:prefix`` / ``oa:suffix`` carry around a quote; 0: none.
@@ -529,16 +529,15 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     seen: set[str] = set()
     # theme id -> ([(recommendation, text)], [(weakness finding, text)]), for _themes_at_visit
     raised: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
-    # The council's points, then its safeguarding board's (a SIF inspection's LSCB review).
-    points = [(rec, authority) for rec in report.recommendations]
-    if report.lscb_recommendations:
-        board = vocab.board_iri(report.authority.gss_code)
-        q.add(board, T.type, T.SafeguardingBoard)
-        q.add(board, T.type, T.Organization)
-        q.add(board, T.boardOf, authority)
-        q.lit(board, T.label, f"{report.authority.name} Local Safeguarding Children Board")
-        points += [(rec, board) for rec in report.lscb_recommendations]
-    for index, (rec, addressee_org) in enumerate(points, start=1):
+    # The council's points, then its safeguarding board's (a SIF inspection's LSCB review);
+    # each is addressed to the bodies its subject names (kg.extract.addressees).
+    points = report.recommendations + report.lscb_recommendations
+    gss = report.authority.gss_code
+    bodies = {kind for rec in points for kind in rec.addressed_to}
+    if any(f.about == "board" for f in report.findings):
+        bodies.add("board")
+    _partner_bodies(q, report.authority, authority, bodies)
+    for index, rec in enumerate(points, start=1):
         iri = f"{visit}/recommendation/{vocab.text_key(rec.text)}"
         if iri not in seen:
             seen.add(iri)
@@ -547,14 +546,20 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             q.lit(iri, T.text, rec.text)
             q.add(iri, T.position, _int(len(seen)))
             q.lit(iri, T.section, rec.section)
-            q.add(iri, T.addressedTo, addressee_org)
+            for kind in rec.addressed_to:
+                q.add(
+                    iri,
+                    T.addressedTo,
+                    authority if kind == "council" else vocab.partner_iri(gss, kind),
+                )
+            q.lit(iri, T.addressedAs, rec.addressed_as)
             if rec.timescale:
                 q.add(iri, T.timescale, vocab.TIMESCALE + rec.timescale)
             if rec.priority:
                 q.add(iri, T.priority, vocab.PRIORITY + rec.priority)
             for theme in rec.themes:
                 q.add(iri, T.theme, vocab.THEME + theme)
-                if addressee_org == authority:  # the board's points are not the council's
+                if rec.for_council:  # a partner's or the board's point is not the council's
                     raised.setdefault(theme, ([], []))[0].append((iri, rec.text))
         _annotate(q, report, iri, rec.start, rec.end, f"recommendation {index}")
 
@@ -566,7 +571,9 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             polarity = T.polarity_ns + finding.polarity
             themes = [vocab.THEME + theme for theme in finding.themes]
             q.finding(doc, iri, finding.text, finding.section, polarity, themes)
-            if finding.polarity == "weakness":
+            if finding.about != "council":  # the board's review: its weaknesses, not the council's
+                q.add(iri, T.concerns, vocab.partner_iri(gss, finding.about))
+            elif finding.polarity == "weakness":
                 for theme in finding.themes:
                     raised.setdefault(theme, ([], []))[1].append((iri, finding.text))
         _annotate(q, report, iri, finding.start, finding.end, f"finding {index}")
@@ -601,6 +608,30 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
             grade = earlier_grade_iri(date, stated)
             q.add(iri, T.overallEffectiveness, grade or _Lit(stated))
         q.add(iri, T.authority, authority)
+
+
+# The class and label of each partner body (kg.record.BODIES but the council).
+_PARTNERS = {
+    "board": (T.SafeguardingBoard, "Local Safeguarding Children Board"),
+    "health": (T.HealthPartner, "health partners (NHS bodies)"),
+    "police": (T.PolicePartner, "police"),
+    "partners": (T.PartnerAgencies, "partner agencies"),
+}
+
+
+def _partner_bodies(q: _Quads | _Rows, ref: AuthorityRef, authority: str, kinds: set[str]) -> None:
+    """The partner bodies of the authority's area that the report addresses or reviews."""
+    for kind in sorted(kinds - {"council"}):
+        cls, label = _PARTNERS[kind]
+        iri = vocab.partner_iri(ref.gss_code, kind)
+        q.add(iri, T.type, cls)
+        q.add(iri, T.type, T.PartnerBody)
+        q.add(iri, T.type, T.Organization)
+        if kind == "board":
+            q.add(iri, T.boardOf, authority)
+        else:
+            q.add(iri, T.partnerOf, authority)
+        q.lit(iri, T.label, f"{ref.name} {label}")
 
 
 # The properties by which a kg:ThemeAtVisit links one kind of item: the items, the least

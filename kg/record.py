@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kg import families
+from kg import families, vocab
 
 # Visit kinds: SKOS concept ids in ontology/ontology.ttl (kg:VisitKind scheme), one per family.
 KINDS = families.KINDS
@@ -23,6 +23,9 @@ TIMESCALES = ("immediately", "within-three-months", "within-six-months")
 PRIORITIES = ("priority-and-immediate-action", "areas-for-improvement")
 
 POLARITIES = ("strength", "weakness", "neutral")
+
+# Who a recommendation tells to act, or whose work a finding is about (kg.extract.addressees).
+BODIES = vocab.BODIES
 
 
 @dataclass
@@ -62,6 +65,17 @@ class Recommendation:
     themes: list[str]
     start: int
     end: int
+    # The kinds of organisation (``BODIES``) it is addressed to: the subject of its sentence,
+    # else its part's or lead-in's; several for a joint subject ("The council and NHS ...").
+    addressed_to: list[str] = field(default_factory=lambda: ["council"])
+    # The subject's words when the sentence names them ("NHS Hartlepool in conjunction with
+    # the HSCB"); None when the point has no subject of its own.
+    addressed_as: str | None = None
+
+    @property
+    def for_council(self) -> bool:
+        """Whether the council is told (alone or jointly): it counts as the council's."""
+        return "council" in self.addressed_to
 
 
 @dataclass
@@ -83,6 +97,9 @@ class Finding:
     start: int
     end: int
     section: str | None = None
+    # Whose work it is about: "council", or "board" for the review of the Local Safeguarding
+    # Children Board (a SIF inspection's LSCB part, or a review of the board alone).
+    about: str = "council"
 
 
 @dataclass

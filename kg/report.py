@@ -638,6 +638,48 @@ def _inspectors_html(ctx: _SectionData, authority: str) -> str:
     )
 
 
+# How the report names the partner bodies (kg.vocab.BODIES).
+_BODY_LABELS = {
+    "board": "safeguarding board",
+    "health": "NHS bodies",
+    "police": "police",
+    "partners": "partner agencies",
+}
+
+
+def _partners_html(ctx: _SectionData, authority: str, shown: int = 12) -> str:
+    """The points of its safeguarding board and other partners, apart from the council's:
+    the recommendations addressed only to them, and (with weaknesses) the weakness findings
+    of a review of the board. None of them is counted above."""
+    visits = ctx.data.visits
+    points = [p for p in ctx.data.partner_items if visits[p.visit].authority == authority]
+    if not points:
+        return ""
+    rows = [
+        f'<tr data-iri="{_e(p.iri)}"><td class="nowrap">{_e(visits[p.visit].start)}</td>'
+        f"<td>{_e(_kind(visits[p.visit].kind))}</td>"
+        f"<td>{_e(', '.join(_BODY_LABELS.get(b, b) for b in p.bodies))}</td>"
+        f"<td>{'recommendation' if p.told_by == 'recommendation' else 'weakness finding'}</td>"
+        f"<td>{_e(p.text)}</td></tr>"
+        for p in points
+    ]
+    header = "<tr><th>visit</th><th>kind</th><th>told / about</th><th>item</th><th>text</th></tr>"
+    out = [
+        '<h3 class="partners">Its safeguarding board and partners</h3>'
+        f'<p class="note">{_plural(len(points), "item")} addressed to the safeguarding board or '
+        "other partner bodies and not to the council (\u201cThe LSCB should\u2026\u201d, "
+        "\u201cNHS \u2026 should\u2026\u201d), or found by a review of the board: not counted "
+        "above as what the council was told.</p>",
+        f'<table class="partners">{header}{"".join(rows[:shown])}</table>',
+    ]
+    if len(rows) > shown:
+        out.append(
+            f"<details><summary>{_plural(len(rows) - shown, 'more item')}</summary>"
+            f'<table class="partners">{header}{"".join(rows[shown:])}</table></details>'
+        )
+    return "".join(out)
+
+
 def _authority_section(ctx: _SectionData, authority: str) -> str:
     data, include, top, quotes = ctx.data, ctx.include, ctx.top, ctx.quotes
     chains, network = ctx.chains_of.get(authority, []), ctx.network
@@ -682,6 +724,7 @@ def _authority_section(ctx: _SectionData, authority: str) -> str:
         parts.append(
             '<p class="note">No theme was raised at more than one visit in this period.</p>'
         )
+    parts.append(_partners_html(ctx, authority))
     parts.append(f"<h3>Inspectors</h3>{_inspectors_html(ctx, authority)}")
     if repeats:
         parts.append(

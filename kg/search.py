@@ -47,7 +47,7 @@ from kg.vocab import T
 INDEX_FILE = "search.sqlite"
 
 # Bump when the tables or what a row holds change: an index of another format is rebuilt.
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "2"
 
 # unicode61 folds case and (with remove_diacritics) accents; porter stems English words, so
 # "supervised" finds "supervision". Prefix indexes of 2 and 3 characters make "assess*" fast.
@@ -82,6 +82,10 @@ class SearchItem:
     date: str | None  # visit start date, else letter or publication date
     polarity: str | None  # of a finding: strength, weakness or neutral
     themes: tuple[str, ...] = ()  # theme ids (ontology/themes.ttl)
+    # Whose point it is: "council" (a recommendation to the council, alone or jointly, or a
+    # finding about its work), else the partner bodies told or reviewed, "+"-joined
+    # (kg.record.BODIES: "board" for the LSCB's review and its points, "health+board").
+    body: str = "council"
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,8 @@ _WANTED = (
     T.publicationDate,
     T.polarity,
     T.theme,
+    T.addressedTo,
+    T.concerns,
     T.wasGeneratedBy,
     T.identifier,
 )
@@ -264,6 +270,9 @@ def _entry(graph: str, triples: Iterable[tuple[str, str, str]]) -> SourceEntry:
     for s, o in by_p[T.theme]:
         themes.setdefault(s, []).append(o.removeprefix(vocab.THEME))
     runs, identifiers = one(T.wasGeneratedBy), one(T.identifier)
+    bodies: dict[str, set[str]] = {}
+    for s, o in by_p[T.addressedTo] + by_p[T.concerns]:
+        bodies.setdefault(s, set()).add(vocab.body_kind(o))
 
     visit = next(iter(reports), None)
     report = reports.get(visit or "")
@@ -307,6 +316,7 @@ def _entry(graph: str, triples: Iterable[tuple[str, str, str]]) -> SourceEntry:
                 date=date,
                 polarity=polarity.removeprefix(T.polarity_ns) if polarity else None,
                 themes=tuple(sorted(themes.get(item, ()))),
+                body=_whose(bodies.get(item, set())),
             )
         )
     items.sort(key=lambda i: (i.start, i.end, i.statement))
@@ -317,6 +327,13 @@ def _entry(graph: str, triples: Iterable[tuple[str, str, str]]) -> SourceEntry:
         identifiers.get(run) if run is not None else None,
         tuple(items),
     )
+
+
+def _whose(kinds: set[str]) -> str:
+    """``SearchItem.body`` of a statement addressed to or about ``kinds``."""
+    if not kinds or "council" in kinds:
+        return "council"
+    return "+".join(k for k in vocab.BODIES if k in kinds)
 
 
 def _authority_name(code: str) -> str:
@@ -352,7 +369,7 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS hits (
     id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, statement TEXT NOT NULL,
     statement_kind TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    polarity TEXT, themes TEXT NOT NULL);
+    polarity TEXT, themes TEXT NOT NULL, body TEXT NOT NULL DEFAULT 'council');
 CREATE INDEX IF NOT EXISTS hits_source ON hits (source_id);
 CREATE TABLE IF NOT EXISTS hit_themes (
     theme TEXT NOT NULL, hit INTEGER NOT NULL, PRIMARY KEY (theme, hit)) WITHOUT ROWID;
@@ -512,7 +529,7 @@ class SearchIndex:
         for item in entry.items:
             hit = db.execute(
                 'INSERT INTO hits (source_id, statement, statement_kind, start, "end",'
-                " polarity, themes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " polarity, themes, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     source_id,
                     item.statement,
@@ -521,6 +538,7 @@ class SearchIndex:
                     item.end,
                     item.polarity,
                     " ".join(item.themes),
+                    item.body,
                 ),
             ).lastrowid
             db.execute("INSERT INTO hit_text (rowid, quote) VALUES (?, ?)", (hit, item.quote))
@@ -593,6 +611,7 @@ class SearchIndex:
         theme: str | None = None,
         polarity: str | None = None,
         statement: str | None = None,
+        council_only: bool = False,
         limit: int | None = DEFAULT_LIMIT,
     ) -> SearchResult:
         """Hits for ``words``, best BM25 first (ties: file and offset).
@@ -601,7 +620,9 @@ class SearchIndex:
         ``"a phrase"`` in double quotes, ``assess*`` a prefix, ``OR`` between two terms,
         ``-word`` excludes. ``authority`` a name, GSS code or DfE number; ``theme`` an id or
         label; ``kind`` a visit kind; ``polarity`` of findings; ``statement`` finding or
-        recommendation; years inclusive; ``limit`` None or 0 for all hits.
+        recommendation; years inclusive; ``limit`` None or 0 for all hits. Every hit says whose
+        point it is (``body``: the council's, or the safeguarding board's review and points,
+        or a partner's); ``council_only`` keeps the council's alone.
         """
         match = fts_query(words)
         where = ["hit_text MATCH ?"]
@@ -624,13 +645,15 @@ class SearchIndex:
         if statement:
             where.append("h.statement_kind = ?")
             args.append(_checked(statement, "statement", STATEMENTS))
+        if council_only:
+            where.append("h.body = 'council'")
         if theme:
             where.append("h.id IN (SELECT hit FROM hit_themes WHERE theme = ?)")
             args.append(resolve_theme(theme))
         sql = (
             'SELECT h.statement, h.statement_kind, hit_text.quote, h.start, h."end",'
             " s.file_name, s.source, s.visit, s.authority, s.authority_code, s.authority_name,"
-            " s.kind, s.date, h.polarity, h.themes, -bm25(hit_text) AS score, s.graph"
+            " s.kind, s.date, h.polarity, h.themes, -bm25(hit_text) AS score, s.graph, h.body"
             " FROM hit_text JOIN hits h ON h.id = hit_text.rowid"
             " JOIN sources s ON s.id = h.source_id"
             f" WHERE {' AND '.join(where)}"
@@ -665,6 +688,7 @@ class SearchIndex:
                 themes=tuple(r[14].split()),
                 score=round(r[15], 4),
                 graph=r[16],
+                body=r[17],
             )
             for r in rows
         ]
@@ -758,9 +782,12 @@ def _checked_kind(value: str) -> str:
 
 def filters_from_params(params: dict[str, str]) -> dict[str, Any]:
     """``search`` keywords from a web form or query string (``from``, ``to``, ``authority``,
-    ``kind``, ``theme``, ``polarity``, ``statement``, ``limit``; blank ones ignored)."""
+    ``kind``, ``theme``, ``polarity``, ``statement``, ``limit``, ``council_only``: "true" or
+    "1"; blank ones ignored)."""
     names = {"from": "from_year", "to": "to_year", "limit": "limit"}
-    names.update({k: k for k in ("authority", "kind", "theme", "polarity", "statement")})
+    names.update(
+        {k: k for k in ("authority", "kind", "theme", "polarity", "statement", "council_only")}
+    )
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key not in names:
@@ -771,6 +798,12 @@ def filters_from_params(params: dict[str, str]) -> dict[str, Any]:
             if not value.strip().isdigit():
                 raise SearchError(f"search: {key} must be a whole number (got {quoted(value)})")
             out[names[key]] = int(value)
+        elif key == "council_only":
+            if value.strip().lower() not in ("true", "1", "false", "0"):
+                raise SearchError(
+                    f"search: council_only must be true or false (got {quoted(value)})"
+                )
+            out["council_only"] = value.strip().lower() in ("true", "1")
         else:
             out[names[key]] = value
     return out

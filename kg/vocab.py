@@ -92,6 +92,29 @@ def board_iri(gss_code: str) -> str:
     return f"{ID}authority/{gss_code}/lscb"
 
 
+def partner_iri(gss_code: str, kind: str) -> str:
+    """The partner body of ``kind`` (``kg.record.BODIES`` but the council) in an authority's
+    area: one node per area and kind, whatever name a report gives it (NHS bodies were
+    renamed and merged PCT -> CCG -> ICB; kg:addressedAs keeps the words)."""
+    if kind == "board":
+        return board_iri(gss_code)
+    return f"{ID}authority/{gss_code}/partner/{kind}"
+
+
+# The kinds of body a recommendation can be addressed to, or a finding be about
+# (kg.extract.addressees), in the order they are listed.
+BODIES = ("council", "board", "health", "police", "partners")
+
+
+def body_kind(iri: str) -> str:
+    """The kind of body an organisation IRI of ``partner_iri`` is: ``.../lscb`` the board,
+    ``.../partner/<kind>`` its kind, anything else (the authority) the council."""
+    if iri.endswith("/lscb"):
+        return "board"
+    _, sep, kind = iri.rpartition("/partner/")
+    return kind if sep else "council"
+
+
 def area_iri(gss_code: str) -> str:
     return STATGEO + gss_code
 
@@ -137,6 +160,10 @@ class T:
     ExtractionRun = KG + "ExtractionRun"
     ThemeAtVisit = KG + "ThemeAtVisit"
     SafeguardingBoard = KG + "SafeguardingBoard"
+    PartnerBody = KG + "PartnerBody"
+    HealthPartner = KG + "HealthPartner"
+    PolicePartner = KG + "PolicePartner"
+    PartnerAgencies = KG + "PartnerAgencies"
     Organization = ORG + "Organization"
     Person = FOAF + "Person"
     Activity = PROV + "Activity"
@@ -167,6 +194,9 @@ class T:
     reinspection = KG + "reinspection"
     addressedTo = KG + "addressedTo"
     boardOf = KG + "boardOf"
+    partnerOf = KG + "partnerOf"
+    addressedAs = KG + "addressedAs"
+    concerns = KG + "concerns"
     report = KG + "report"
     sourceFile = KG + "sourceFile"
     sha256 = KG + "sha256"

@@ -146,6 +146,26 @@ def test_weakness_findings_only_add_to_the_chains(hartlepool_history_graph) -> N
         recurrence_chains(load(hartlepool_history_graph, to_year=2012), "weaknesses")
 
 
+def test_partners_points_are_apart_from_what_the_council_was_told(
+    hartlepool_history_graph,
+) -> None:
+    """A recommendation addressed only to the HSCB or NHS Hartlepool, and a weakness found by
+    the 2013 review of the HSCB, are partner items, never items the council was told."""
+    data = load(hartlepool_history_graph, authority=HARTLEPOOL, include="weaknesses")
+    told = {item.iri for item in data.items}
+    partners = data.partner_items
+    assert partners and not told & {p.iri for p in partners}
+    kinds = {(p.told_by, p.bodies) for p in partners}
+    assert ("recommendation", ("board",)) in kinds
+    assert ("recommendation", ("board", "health")) in kinds
+    assert ("weakness", ("board",)) in kinds
+    assert [data.visits[p.visit].start for p in partners] == sorted(
+        data.visits[p.visit].start for p in partners
+    )
+    only_recommendations = load(hartlepool_history_graph, authority=HARTLEPOOL)
+    assert {p.told_by for p in only_recommendations.partner_items} == {"recommendation"}
+
+
 def test_longest_running_and_most_frequent(hartlepool_history_graph) -> None:
     chains = recurrence_chains(load(hartlepool_history_graph, from_year=2010, to_year=2022))
     gold_span = max(int(d[-1][:4]) - int(d[0][:4]) for d in gold_chains(2010, 2022).values())
@@ -252,6 +272,8 @@ def test_similarity_and_cooccurrence_on_the_seeds(seed_texts_graph) -> None:
     same_rec: dict[frozenset[str], int] = defaultdict(int)
     for report in GOLD:
         for rec in report["recommendations"]:
+            if "council" not in rec["addressed_to"]:
+                continue  # a partner's point is not what the council was told
             gold_themes[report["authority"]].update(rec["themes"])
             for pair in combinations(sorted(set(rec["themes"])), 2):
                 same_rec[frozenset(pair)] += 1

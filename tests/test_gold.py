@@ -69,6 +69,14 @@ def test_recommendations_verbatim_in_order(gold: dict, records: dict) -> None:
 
 
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)
+def test_recommendations_addressed_to(gold: dict, records: dict) -> None:
+    """Who each point tells to act: Hartlepool 2010 gives the council and its partners jointly
+    (the lead-in's subject), NHS Hartlepool with the HSCB, and the HSCB alone."""
+    got = records[gold["file"]]["recommendations"]
+    assert [r["addressed_to"] for r in got] == [r["addressed_to"] for r in gold["recommendations"]]
+
+
+@pytest.mark.parametrize("gold", GOLD, ids=IDS)
 def test_recommendation_quotes_are_exact(gold: dict, records: dict) -> None:
     source = read_source(ROOT / "seeds" / gold["file"])
     for rec in records[gold["file"]]["recommendations"]:

@@ -520,7 +520,9 @@ def test_one_inspector_printed_two_ways_is_one_node_with_both_spellings() -> Non
 
 def test_lscb_points_are_addressed_to_the_board_and_the_council_points_to_the_council() -> None:
     report = make_report()
-    board_point = dataclasses.replace(report.recommendations[1], section="LSCB")
+    board_point = dataclasses.replace(
+        report.recommendations[1], section="LSCB", addressed_to=["board"]
+    )
     report = dataclasses.replace(
         report,
         recommendations=report.recommendations[:1],

@@ -93,6 +93,7 @@ LISTS: dict[str, dict[str, str]] = {
         "grades": "; ",
         "recommendations": " | ",
         "board_recommendations": " | ",
+        "partner_recommendations": " | ",
     },
     "authority-statistics": {"visits": "; "},
     "inspector-history": {"co_inspectors": "; "},

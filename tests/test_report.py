@@ -111,6 +111,8 @@ def test_hartlepool_section_shows_the_gold_recurrences(report: Path) -> None:
     for gold in GOLD:
         if gold["authority"] == "Hartlepool":
             for rec in gold["recommendations"]:
+                if "council" not in rec["addressed_to"]:
+                    continue  # a partner's point: in its own table, not the heatmap
                 for theme in rec["themes"]:
                     expected[(theme, int(gold["visit_start"][:4]))] += 1
     cells = {
@@ -125,6 +127,28 @@ def test_hartlepool_section_shows_the_gold_recurrences(report: Path) -> None:
     for area, grades in GOLD[0]["judgements"].items():
         grade = grades["Overall effectiveness"]
         assert re.search(rf"{re.escape(area)}: Overall effectiveness</td>.*?>{grade}</td>", part)
+
+
+def test_the_boards_and_partners_points_are_shown_apart(report: Path) -> None:
+    """Hartlepool 2010 told NHS Hartlepool with the HSCB, and the HSCB alone; 2013 told the
+    HSCB six times: those are listed under the board and partners, not among the recurring
+    issues of the council."""
+    part = html.unescape(section(report.read_text(encoding="utf-8"), HARTLEPOOL_ID))
+    head, _, partners = part.partition("Its safeguarding board and partners")
+    partners = partners.split("<h3>Inspectors</h3>")[0]
+    theirs = [
+        rec["text"]
+        for gold in GOLD
+        if gold["authority"] == "Hartlepool"
+        for rec in gold["recommendations"]
+        if "council" not in rec["addressed_to"]
+    ]
+    assert len(theirs) == 3
+    for text in theirs:
+        assert text in partners
+        assert text[:60] not in head  # not quoted as the council's
+    assert "safeguarding board, NHS bodies" in partners
+    assert partners.count("The HSCB") >= 5  # the 2013 SIF report's board points
 
 
 def test_every_quote_is_the_text_at_its_position_in_its_file(report: Path) -> None:

@@ -172,10 +172,23 @@ def test_authority_profile_has_every_gold_visit(store) -> None:
             f"{shown(n)} (lead)" if n == report["lead_inspector"] else shown(n)
             for n in report["inspectors"]
         }
-        assert row["recommendation_count"] == str(len(report["recommendations"]))
+        council = [r for r in report["recommendations"] if "council" in r["addressed_to"]]
+        assert row["recommendation_count"] == str(len(council))
         listed = norm(row["recommendations"])
-        for rec in report["recommendations"]:
+        for rec in council:
             assert norm(rec["text"]) in listed
+        # the board's, and those to other partner bodies (NHS, police) without the council
+        board = [r for r in report["recommendations"] if "board" in r["addressed_to"]]
+        partners = [
+            r
+            for r in report["recommendations"]
+            if r not in council and set(r["addressed_to"]) - {"board"}
+        ]
+        assert row["board_recommendation_count"] == (str(len(board)) if board else None)
+        assert row["partner_recommendation_count"] == (str(len(partners)) if partners else None)
+        for rec in board:
+            assert norm(rec["text"]) not in listed
+            assert norm(rec["text"]) in norm(row["board_recommendations"])
         graded = {
             f"{section} / {area}: {grade}"
             for section, areas in report["judgements"].items()
@@ -392,6 +405,38 @@ def test_a_safeguarding_boards_points_are_not_the_councils(
         assert text not in told
 
 
+@pytest.mark.parametrize("directory", [None, REFERENCE])
+def test_the_readme_answer_for_hartlepool_keeps_partners_points_apart(
+    hartlepool_history_graph, directory
+) -> None:
+    """The README's first command (recurring-issues, Hartlepool, 2010-2022): the 2010
+    inspection told the council and its partners, but also NHS Hartlepool with the HSCB, and the
+    HSCB alone; those two kinds are not the council's, so they are not quoted or counted."""
+    partners_only = {
+        " ".join(str(row[0].value).split())
+        for row in hartlepool_history_graph.query(
+            "PREFIX kg: <https://w3id.org/ofsted-kg/def#> SELECT ?text WHERE {"
+            " ?r kg:addressedTo ?to ; kg:text ?text . ?to a kg:PartnerBody ."
+            " FILTER NOT EXISTS { ?r kg:addressedTo ?council . ?council a kg:Authority } }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert any(t.startswith("NHS Hartlepool in conjunction with") for t in partners_only)
+    assert "HSCB to ensure that board representation and attendance accords fully with" in (
+        " ".join(partners_only)
+    )
+    got = run_saved(
+        hartlepool_history_graph, "recurring-issues", directory=directory, authority="Hartlepool"
+    ).values()
+    quotes = " | ".join(" ".join(r["quotes"].split()) for r in got)
+    assert "2010: " in quotes  # the council's own 2010 points are there
+    for text in partners_only:
+        assert text not in quotes
+    assert "2010: NHS Hartlepool" not in quotes and "2010: HSCB" not in quotes
+    # training was raised in 2010 only by NHS Hartlepool's point, and in 2013 by the council
+    assert "training" not in {r["theme"].rsplit("/", 1)[-1] for r in got}
+
+
 def board_recommendations(graph) -> dict[str, set[str]]:
     """Visit IRI -> the texts of the recommendations its report addressed to a safeguarding
     board, read from the graph's base facts."""
@@ -411,9 +456,10 @@ def test_authority_profile_shows_the_boards_recommendations_apart(
 ) -> None:
     """Hartlepool's 2013 SIF report gives 11 recommendations to the council and 6 to its
     Safeguarding Children Board: the council's count is 11, the board's are in their own
-    columns."""
+    columns. (Its 2010 inspection told the HSCB too: "HSCB to ensure ...".)"""
     board = board_recommendations(hartlepool_history_graph)
-    [(sif, texts)] = board.items()
+    [sif] = [visit for visit in board if "/sif-inspection/" in visit]
+    texts = board[sif]
     assert len(texts) == 6 and all("HSCB" in text for text in texts)
     got = {
         r["visit"]: r
@@ -423,8 +469,10 @@ def test_authority_profile_shows_the_boards_recommendations_apart(
     assert (row["recommendation_count"], row["board_recommendation_count"]) == ("11", "6")
     assert set(row["board_recommendations"].split(" | ")) == texts
     assert not any(text in row["recommendations"] for text in texts)
-    others = [r for visit, r in got.items() if visit != sif]
+    others = [r for visit, r in got.items() if visit not in board]
     assert others and all(r["board_recommendations"] is None for r in others)
+    [slac] = [visit for visit in board if "/slac-inspection/" in visit]
+    assert got[slac]["board_recommendation_count"] == "3"  # HSCB alone, and with NHS Hartlepool
 
 
 @pytest.mark.parametrize("directory", [None, REFERENCE])
@@ -460,7 +508,7 @@ def test_workforce_at_visits_ignores_a_boards_points(hartlepool_history_graph, d
     graph = KnowledgeGraph.in_memory()
     graph.store.bulk_extend(hartlepool_history_graph)
     import_default_datasets(graph)
-    [sif] = board_recommendations(graph.store)
+    [sif] = [visit for visit in board_recommendations(graph.store) if "/sif-inspection/" in visit]
     params = {"authority": "Hartlepool", "theme": "governance"}
     listed = run_saved(graph.store, "workforce-at-visits", directory=directory, **params)
     assert sif in {r["visit"] for r in listed.values()}  # the council's own 2013 points

@@ -38,7 +38,7 @@ def _rows(index: search.SearchIndex) -> list[tuple[object, ...]]:
     return sorted(
         index.db.execute(
             "SELECT s.graph, s.sha256, s.fingerprint, s.file_name, s.visit, s.date, h.statement,"
-            ' h.start, h."end", h.polarity, h.themes, t.quote FROM hits h'
+            ' h.start, h."end", h.polarity, h.themes, h.body, t.quote FROM hits h'
             " JOIN sources s ON s.id = h.source_id JOIN hit_text t ON t.rowid = h.id"
         ).fetchall()
     )
@@ -146,6 +146,38 @@ def test_kg_search_command(seed_texts_store: Path) -> None:
         cli.app, ["search", "x", "--theme", "nope", "--store", str(seed_texts_store)]
     )
     assert bad.exit_code == 1 and "unknown theme" in bad.output
+
+
+def test_a_boards_and_partners_points_are_marked_and_can_be_left_out(
+    hartlepool_history_store: Path,
+) -> None:
+    """Hartlepool 2013 reviewed its Safeguarding Children Board (HSCB): those findings and the
+    board's recommendations are the board's; in 2010 "NHS Hartlepool in conjunction with the
+    HSCB should ..." told health and the board. A council analyst sees them marked, and
+    ``--council-only`` leaves them out."""
+    hits = _search(hartlepool_history_store, "HSCB", authority="Hartlepool", limit=None)
+    whose = {(h.date[:4], h.statement_kind, h.body) for h in hits}
+    assert {
+        ("2013", "finding", "board"),
+        ("2013", "recommendation", "board"),
+        ("2010", "recommendation", "board"),
+        ("2010", "recommendation", "board+health"),
+        ("2010", "finding", "council"),
+    } <= whose
+    assert any(h.quote.startswith("NHS Hartlepool") and h.body == "board+health" for h in hits)
+    own = _search(
+        hartlepool_history_store, "HSCB", authority="Hartlepool", council_only=True, limit=None
+    )
+    assert own and {h.body for h in own} == {"council"}
+    assert {h.statement for h in own} == {h.statement for h in hits if h.body == "council"}
+    result = runner.invoke(
+        cli.app,
+        ["search", "HSCB", "--authority", "Hartlepool", "--council-only", "--format", "json",
+         "--limit", "0", "--store", str(hartlepool_history_store)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == len(own)
+    assert search.filters_from_params({"council_only": "true"}) == {"council_only": True}
 
 
 def test_api_search(seed_texts_store: Path) -> None:

@@ -24,11 +24,11 @@ from kg.cli.console import (
 )
 from kg.search import SearchError, search
 
-COLUMNS = ["score", "authority_name", "date", "kind", "statement_kind", "polarity", "quote",
-           "file_name", "start", "end", "statement"]  # fmt: skip
+COLUMNS = ["score", "authority_name", "date", "kind", "statement_kind", "body", "polarity",
+           "quote", "file_name", "start", "end", "statement"]  # fmt: skip
 # What the terminal table shows (the rest is in CSV and JSON).
-SHOWN = ["score", "authority_name", "date", "statement_kind", "polarity", "quote", "file_name",
-         "start", "end"]  # fmt: skip
+SHOWN = ["score", "authority_name", "date", "statement_kind", "body", "polarity", "quote",
+         "file_name", "start", "end"]  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -56,11 +56,21 @@ def search_command(
     statement: Annotated[
         str | None, typer.Option(help="Only findings or only recommendations.")
     ] = None,
+    council_only: Annotated[
+        bool,
+        typer.Option(
+            "--council-only",
+            help="Only the council's points: leave out the safeguarding board's review and the"
+            " recommendations addressed only to partners (shown by default, marked in `body`).",
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option(help="At most this many hits (0: all).")] = 20,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     store: StoreOption = None,
 ) -> None:
-    """Search the words of every finding and recommendation, best match first."""
+    """Search the words of every finding and recommendation, best match first. Each hit says
+    whose point it is (`body`): the council's, or the safeguarding board's (its review in a
+    SIF report, its recommendations) or a partner's ("health", "police")."""
     check_choice("--format", fmt, LIST_FORMATS)
     graph = open_read_only(store)
     try:
@@ -76,6 +86,7 @@ def search_command(
             theme=theme,
             polarity=polarity,
             statement=statement,
+            council_only=council_only,
             limit=limit or None,
         )
     except SearchError as error:

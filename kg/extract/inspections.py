@@ -51,6 +51,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kg.extract.addressees import addressed_to
 from kg.extract.common import (
     JOINING_WORD_END,
     Block,
@@ -796,6 +797,8 @@ def _recommendations(
             priority = _priority(heading)
         items = s.items
         before = len(out)
+        # who the points are for: the part's body, or the subject of a lead-in above them
+        to = ["board"] if s.part == "LSCB" else ["council"]
         # numbered points (not a numbered introduction to bullet points)
         numbered = (
             sum(bool(_NUMBER.match(b.text)) and not b.text.rstrip().endswith(":") for b in items)
@@ -816,6 +819,7 @@ def _recommendations(
                 continue  # a topic sub-heading, or "There are no priority actions."
             if numbered and not (_NUMBER.match(block.text) or block.is_bullet):
                 if len(out) == before and _LEAD_IN.search(block.text):
+                    to = addressed_to(block.text, to)[0]
                     continue  # "The following recommendations are ...": not a point
                 break  # a numbered list ends at the first unnumbered paragraph
             start = block.body_start
@@ -831,6 +835,7 @@ def _recommendations(
                 if not _NUMBER.match(block.text) or not (
                     index < len(items) and items[index].is_bullet
                 ):
+                    to = addressed_to(text[start:end], to)[0]
                     continue
                 while index < len(items) and items[index].is_bullet:
                     end = items[index].end
@@ -838,9 +843,18 @@ def _recommendations(
             quote = text[start:end]
             if len(quote.split()) < 3 or _NONE_TO_IMPROVE.match(quote):
                 continue
+            bodies, subject = addressed_to(quote, to)
             out.append(
                 Recommendation(
-                    quote, section, timescale, priority, _themes(context, quote), start, end
+                    quote,
+                    section,
+                    timescale,
+                    priority,
+                    _themes(context, quote),
+                    start,
+                    end,
+                    bodies,
+                    subject,
                 )
             )
     return out
@@ -896,9 +910,9 @@ def _findings(text: str, sections: list[_Section], context: Context) -> list[Fin
                 quote = text[a:b]
                 if len(quote.split()) < 3:
                     continue
-                out.append(
-                    Finding(quote, _polarity(context, quote), _themes(context, quote), a, b, s.name)
-                )
+                polarity, themes = _polarity(context, quote), _themes(context, quote)
+                about = "board" if s.part == "LSCB" else "council"
+                out.append(Finding(quote, polarity, themes, a, b, s.name, about))
     return out
 
 

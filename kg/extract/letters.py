@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kg.extract.addressees import addressed_to
 from kg.extract.common import (
     MONTH_NAMES,
     MONTH_RE,
@@ -879,6 +880,13 @@ def _recommendations(section: _Section, text: str, context: Context) -> list[Rec
     priority = None
     if section.heading and _PRIORITY_HEADING.search(section.heading):
         priority = PRIORITIES[0]
+    # who the points are for: the council, or the subject of a lead-in ("The local authority
+    # and its partners should address:")
+    to = ["council"]
+    for lead in body:
+        if lead.text.rstrip().endswith(":") and not lead.is_bullet:
+            to = addressed_to(lead.text, to)[0]
+            break
     out = []
     place = {b.start: i for i, b in enumerate(body)}
     for block in items:
@@ -890,6 +898,7 @@ def _recommendations(section: _Section, text: str, context: Context) -> list[Rec
         quote = text[start:end]
         if len(quote.strip()) < 3:
             continue
+        bodies, subject = addressed_to(quote, to)
         out.append(
             Recommendation(
                 text=quote,
@@ -899,6 +908,8 @@ def _recommendations(section: _Section, text: str, context: Context) -> list[Rec
                 themes=context.themes(quote),
                 start=start,
                 end=end,
+                addressed_to=bodies,
+                addressed_as=subject,
             )
         )
     return out
