@@ -89,7 +89,7 @@ class PartnerItem:
     iri: str
     visit: str
     told_by: str  # "recommendation" or "weakness"
-    bodies: tuple[str, ...]  # kinds of kg.record.BODIES, in that order
+    bodies: tuple[str, ...]  # kinds of kg.vocab.BODIES, in that order
     text: str
 
 

@@ -610,7 +610,7 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
         q.add(iri, T.authority, authority)
 
 
-# The class and label of each partner body (kg.record.BODIES but the council).
+# The class and label of each partner body (kg.vocab.BODIES but the council).
 _PARTNERS = {
     "board": (T.SafeguardingBoard, "Local Safeguarding Children Board"),
     "health": (T.HealthPartner, "health partners (NHS bodies)"),

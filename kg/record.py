@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kg import families, vocab
+from kg import families
 
 # Visit kinds: SKOS concept ids in ontology/ontology.ttl (kg:VisitKind scheme), one per family.
 KINDS = families.KINDS
@@ -23,9 +23,6 @@ TIMESCALES = ("immediately", "within-three-months", "within-six-months")
 PRIORITIES = ("priority-and-immediate-action", "areas-for-improvement")
 
 POLARITIES = ("strength", "weakness", "neutral")
-
-# Who a recommendation tells to act, or whose work a finding is about (kg.extract.addressees).
-BODIES = vocab.BODIES
 
 
 @dataclass
@@ -65,8 +62,9 @@ class Recommendation:
     themes: list[str]
     start: int
     end: int
-    # The kinds of organisation (``BODIES``) it is addressed to: the subject of its sentence,
-    # else its part's or lead-in's; several for a joint subject ("The council and NHS ...").
+    # The kinds of organisation (``kg.vocab.BODIES``) it is addressed to: the subject of its
+    # sentence, else its part's or lead-in's; several for a joint subject ("The council and
+    # NHS ...").
     addressed_to: list[str] = field(default_factory=lambda: ["council"])
     # The subject's words when the sentence names them ("NHS Hartlepool in conjunction with
     # the HSCB"); None when the point has no subject of its own.

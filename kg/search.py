@@ -84,7 +84,7 @@ class SearchItem:
     themes: tuple[str, ...] = ()  # theme ids (ontology/themes.ttl)
     # Whose point it is: "council" (a recommendation to the council, alone or jointly, or a
     # finding about its work), else the partner bodies told or reviewed, "+"-joined
-    # (kg.record.BODIES: "board" for the LSCB's review and its points, "health+board").
+    # (kg.vocab.BODIES: "board" for the LSCB's review and its points, "health+board").
     body: str = "council"
 
 

@@ -22,7 +22,7 @@ the point. Bare "the board" is not read as the safeguarding board (an improvemen
 corporate parenting board is one too); a named board or its initials ("HSCB", "the Local
 Safeguarding Children Board") is.
 
-The kinds (``KINDS``): ``council`` (the authority, its leaders, managers and services),
+The kinds (``kg.vocab.BODIES``): ``council`` (the authority, its leaders, managers and services),
 ``board`` (the Local Safeguarding Children Board, or the safeguarding partnership that
 replaced it in 2019), ``health`` (NHS bodies: primary care trusts, clinical commissioning
 groups, integrated care boards, NHS and foundation trusts, health partners), ``police``,
@@ -33,10 +33,6 @@ Hartlepool should") is addressed to each of them; the council counts it as its o
 from __future__ import annotations
 
 import re
-
-from kg.vocab import BODIES
-
-KINDS = BODIES
 
 # A run of capitalised words before a body's type word: "NHS Hartlepool", "Cleveland Police",
 # "North Tees and Hartlepool NHS Foundation Trust", "Hartlepool Safeguarding Children Board".
