@@ -75,7 +75,19 @@ _HYPHEN_WRAP = re.compile(r"[^\W\d_]-$")  # a line ending in a word and a hyphen
 _ALNUM = re.compile(r"[^\W_]")  # what str.isalnum() accepts
 _SENTENCE_END = re.compile(r"[.!?:;]['\")]?$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE)
-_DANGLING = re.compile(r"\b(?:the|of|and|or|to|a|an|in|for|with|by|on|at|from|that|its|their)$")
+# Words no sentence or heading ends on: a block ending in one was cut (by a page end, or a
+# wide gap between two lines), whatever the next block starts with.
+_DANGLING = re.compile(
+    r"\b(?:the|of|and|or|nor|but|to|a|an|in|into|for|with|by|on|at|from|that|its|their|than"
+    r"|between|beyond)$"
+)
+# The last word of a block is a capitalised word: a name may run on ("... growth in Milton").
+_NAME_END = re.compile(r"\b[A-Z][\w'-]*$")
+# A block that opens with a quotation or a bracket carries a sentence on; no paragraph or
+# heading of the reports starts with one.
+_OPENING = "'\"(\u2018\u201c"
+# A line that opens with a label and its colon ("Shadow inspectors:", "Report published:").
+_LABEL = re.compile(r"^[A-Z][\w'()-]*(?: [\w'()-]+){0,4}:(?:\s|$)")
 _MARKUP = re.compile(r"\*\*|__|^#{1,6}\s+", re.MULTILINE)
 
 
@@ -180,10 +192,11 @@ def _ends_sentence(text: str) -> bool:
     return bool(_SENTENCE_END.search(text.rstrip()))
 
 
-def _continues(previous: str, line: str, ended: bool = False) -> bool:
+def _continues(previous: str, line: str, ended: bool = False, wrapped: bool = False) -> bool:
     """Whether ``line`` carries on the paragraph ``previous`` (broken by a page end, or by a
     wide gap between two lines); ``ended``: ``previous`` is known to have stopped short of the
-    right margin on its page, so it did not wrap."""
+    right margin on its page, so it did not wrap; ``wrapped``: its last line is known to run to
+    the margin (a PDF's geometry; a text copy knows neither)."""
     if not previous or previous.startswith("- ") and len(previous) < 3:
         return False
     first = line.lstrip()[:1]
@@ -192,15 +205,24 @@ def _continues(previous: str, line: str, ended: bool = False) -> bool:
     if first.islower() or first in ",;)":
         return True
     # a paragraph cut after a word no sentence or heading ends on ("... at the heart of the"
-    # / "Children and Young People's Plan."): the next block goes on with a capital, unless
-    # the last line stopped short of the margin (a heading after a paragraph whose last word
-    # is a slip: "... reflections discussed. in" / "What needs to improve?")
-    return (
-        not ended
-        and first.isupper()
-        and len(previous.split()) > 20
-        and bool(_DANGLING.search(previous))
-    )
+    # / "Children and Young People's Plan.", "90% of initial and" / "99% of review ...",
+    # "taken into care, a" / "'together or apart' assessment"): the next block goes on with a
+    # capital, a number or a quotation, unless the last line stopped short of the margin (a
+    # heading after a paragraph whose last word is a slip: "... reflections discussed. in" /
+    # "What needs to improve?"). A bullet or a sub-point starts an item of its own.
+    if ended or len(previous.split()) <= 20 or not (first.isalnum() or first in _OPENING):
+        return False
+    if _DANGLING.search(previous):
+        return True
+    # a paragraph whose last line ran to the margin without ending a sentence: it goes on over
+    # the page if the next block opens with a quotation or a bracket ("spent three months" /
+    # "'street homeless'", "over the past year" / "(at 15%, ..."), or if it was cut inside a
+    # name ("population growth in Milton" / "Keynes.", "by the end of Key Stage" / "2. However")
+    # ("Team inspectors: ... Nick Stacey HMI" / "Shadow inspectors: ..." is a label's line of
+    # its own, and "2 GLA 2013" a footnote the page kept)
+    if not wrapped or _LABEL.match(line) or _FOOTNOTE_START.match(line):
+        return False
+    return first in _OPENING or bool(_NAME_END.search(previous))
 
 
 # --------------------------------------------------------------------------- plain text
@@ -251,14 +273,19 @@ def _joined(line: str, wrapped: str) -> str:
     return line + joint + wrapped
 
 
-def _join_blocks(blocks: list[str], ended: AbstractSet[int] = frozenset()) -> str:
+def _join_blocks(
+    blocks: list[str], ended: AbstractSet[int] = frozenset(), measured: bool = False
+) -> str:
     """Join blocks with blank lines, rejoining paragraphs split by a page break.
 
-    ``ended``: the indexes of the blocks whose last line stopped short of the right margin
-    (PDF; a text copy has no geometry)."""
+    ``ended``: the indexes of the blocks whose last line stopped short of the right margin;
+    ``measured``: the blocks' geometry is known (PDF; a text copy has none), so a block not in
+    ``ended`` ran to the margin."""
     out: list[str] = []
     for index, block in enumerate(blocks):
-        if out and _continues(out[-1], block, index - 1 in ended):
+        if out and _continues(
+            out[-1], block, index - 1 in ended, measured and index - 1 not in ended
+        ):
             out[-1] = _joined(out[-1], block)
         else:
             out.append(block)
@@ -307,7 +334,7 @@ def pdf_text(path: Path, data: bytes) -> tuple[str, int]:
         page_blocks, page_ended = _page_blocks(page)
         ended.update(len(blocks) + i for i in page_ended)
         blocks.extend(page_blocks)
-    return _join_blocks(blocks, ended), n_pages
+    return _join_blocks(blocks, ended, measured=True), n_pages
 
 
 def _page_lines(page) -> list[_Line]:
@@ -494,7 +521,7 @@ def _without_footnotes(lines: list[_Line]) -> list[_Line]:
 
 def _page_blocks(lines: list[_Line]) -> tuple[list[str], set[int]]:
     """Group a page's lines into blocks by vertical gaps, bullets and line ends; with the
-    indexes of the blocks (but the page's last) whose last line stopped short of the margin."""
+    indexes of the blocks whose last line stopped short of the margin."""
     if not lines:
         return [], set()
     width_right = max(x.right for x in lines)
@@ -527,6 +554,8 @@ def _page_blocks(lines: list[_Line]) -> tuple[list[str], set[int]]:
             else:
                 block[-1] = _joined(block[-1], text)
         previous = line
+    if previous is not None and previous.right < short_of:
+        ended.add(len(blocks) - 1)  # the page's last block, before the page end
     return ["\n".join(b) for b in blocks], ended
 
 

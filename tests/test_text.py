@@ -7,7 +7,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from kg.text import SourceError, clean_plain_text, read_source
+from kg.text import SourceError, _join_blocks, clean_plain_text, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -200,3 +200,102 @@ def test_pdf_footnote_marks_are_dropped_from_the_body(file: str, body: str, glue
     text = read_source(NATIONAL / file).text
     assert body in text
     assert glued not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "joined"),
+    [
+        # SIF 2015: a date cut at a page end, the next page opening with its year
+        (
+            SEEDS / "darlington_2015-09-01_inspection.pdf",
+            "while the judgement was publicised in February 2015. In the meantime,",
+        ),
+        # ... a sentence cut after "in", the next block opening with a number
+        (
+            NATIONAL / "slough_2016-02-17_inspection.pdf",
+            "23 children were adopted in comparison with 17 in 2014 and nine in 2013.",
+        ),
+        # ... after "a", the next block opening with a quotation
+        (
+            NATIONAL / "redbridge_2016-11-25_inspection.pdf",
+            "When brother and sister groups are taken into care, a 'together or apart' assessment",
+        ),
+        # a line that ran to the margin, then a quotation over the page
+        (
+            NATIONAL / "sunderland_2015-07-20_inspection.pdf",
+            "one young person spent three months 'street homeless', while another",
+        ),
+        # a name cut at a page end ("Corporate" / "Parenting Panel")
+        (
+            NATIONAL / "slough_2014-02-14_inspection.pdf",
+            "the CiCC meets regularly with the Corporate Parenting Panel and there are examples",
+        ),
+    ],
+)
+def test_pdf_sentence_cut_at_a_page_end_is_joined(path: Path, joined: str) -> None:
+    assert joined in read_source(path).text
+
+
+_CUT = (
+    "16. Child protection, core groups and child in need (CIN) reviews are well attended by "
+    "partners and IROs chair child protection conferences and children looked after reviews. "
+    "Despite caseloads for IROs being high, 90% of initial and"
+)
+
+
+@pytest.mark.parametrize(
+    ("previous", "block", "ended", "measured", "joined"),
+    [
+        # a word no sentence ends on: whatever opens the next block goes on (page geometry or not)
+        (_CUT, "99% of review child protection conferences are held on time.", set(), False, True),
+        (_CUT, "'Working together to safeguard children' (2015).", set(), True, True),
+        # ... unless the last line stopped short of the margin, or the next is a bullet
+        (_CUT, "99% of review child protection conferences are held on time.", {0}, True, False),
+        (_CUT, "- 99% of review conferences.", set(), True, False),
+        # a name cut at the margin: only with the geometry to show the line ran to the margin
+        (
+            _CUT[:-20] + "in the significant population growth in Milton",
+            "Keynes. Despite increasing pressures on the local authority,",
+            set(),
+            True,
+            True,
+        ),
+        (
+            _CUT[:-20] + "in the significant population growth in Milton",
+            "Keynes. Despite increasing pressures on the local authority,",
+            set(),
+            False,
+            False,
+        ),
+        # a paragraph without its full stop before a numbered one, or a labelled line after a
+        # list of names, or a footnote left on the page, is not carried on
+        (
+            _CUT[:-20] + "that meet their needs",
+            "38. When Ofsted last inspected",
+            set(),
+            True,
+            False,
+        ),
+        (
+            "Team inspectors: Louise Hocking HMI, Andy Whippey HMI, Janet Fraser HMI, Stephanie "
+            "Murray HMI, Donna Marriott HMI, Peter Green HMI, Nick Stacey HMI",
+            "Shadow inspectors: Natalie Trentham HMI and Joy Howick HMI",
+            set(),
+            True,
+            False,
+        ),
+        (
+            _CUT[:-20] + "a significant increase from 200 at 31 March",
+            "2 GLA 2013",
+            set(),
+            True,
+            False,
+        ),
+    ],
+)
+def test_blocks_split_mid_sentence_are_joined_by_layout(
+    previous: str, block: str, ended: set[int], measured: bool, joined: bool
+) -> None:
+    text = _join_blocks([previous, block], ended, measured=measured)
+    assert (text == f"{previous} {block}\n") is joined
+    assert (text == f"{previous}\n\n{block}\n") is not joined
