@@ -641,6 +641,36 @@ def test_inspection_dates_found_after_a_title_that_ran_into_them(context: Contex
     assert _sif(prose, context).visit_start == "2014-03-04"
 
 
+def test_publication_date_read_where_the_front_page_ran_it_into_the_dates(
+    context: Context,
+) -> None:
+    # "Inspection date: ..." and "Report published: ..." set side by side come out as one line
+    joined = SIF_TEXT.replace(
+        "26 March 2014\n\nReport published:", "26 March 2014 Report published:"
+    )
+    report = _sif(joined, context)
+    assert (report.publication_date, report.visit_start, report.visit_end) == (
+        "2014-05-02",
+        "2014-03-03",
+        "2014-03-26",
+    )
+    short = joined.replace("Report published: 2 May", "Published: 2 May")
+    assert _sif(short, context).publication_date == "2014-05-02"
+    # the line as a 2018 SIF front page gave it (en dash, the range's year twice)
+    line = (
+        "Inspection date: 8 October 2018 \u2013 1 November 2018 Report published: 21 December 2018"
+    )
+    report = _sif(SIF_TEXT.replace("Inspection date: 3 March 2014 - 26 March 2014", line), context)
+    assert (report.publication_date, report.visit_end) == ("2018-12-21", "2018-11-01")
+    # a date after "published" in prose, with no label of the front page's, is not it
+    prose = SIF_TEXT.replace("Report published: 2 May 2014\n\n", "").replace(
+        "The overall judgement is inadequate",
+        "The overall judgement is inadequate. The last report was published: 1 May 2012, "
+        "and its plan was published 3 June 2012",
+    )
+    assert _sif(prose, context).publication_date is None
+
+
 def test_sif_priority_groups_lscb_part_and_team(context: Context) -> None:
     report = _sif(SIF_TEXT, context)
     assert (report.publication_date, report.visit_start, report.visit_end) == (

@@ -41,8 +41,9 @@ Choices (documented because gold has no SIF/ILACS example):
   units), unannounced, focused and monitoring visits are not counted. A SIF report listing the
   SLAC parts of one earlier visit with the same grade gives one entry; different grades stay
   two entries with the same date.
-* ``publication_date`` only when stated ("Published:", "Report published:"); ILACS reports do
-  not state one.
+* ``publication_date`` only when stated ("Published:", "Report published:"), at a line's start
+  or, capitalised and with its colon, after another label on the same front-page line
+  ("Inspection date: ... Report published: ..."); ILACS reports do not state one.
 """
 
 from __future__ import annotations
@@ -327,7 +328,12 @@ def _sections(
 # --------------------------------------------------------------------------- front page
 
 _PUBLISHED = re.compile(
-    r"^(?:report\s+)?(?:published|publication date)\s*:?\s*"
+    # at a line's start, or further on a front-page line that ran two labels together
+    # ("Inspection date: 8 October 2018 - 1 November 2018 Report published: 21 December
+    # 2018"): there only the label as the front page sets it, capitalised and with its colon,
+    # so prose ("the report was published in May 2014") gives no date
+    r"(?:^(?:report\s+)?(?:published|publication date)\s*:?"
+    r"|(?<=\s)(?-i:(?:Report published|Published|Publication date))\s*:)\s*"
     r"(\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?,?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})",
     re.IGNORECASE | re.MULTILINE,
 )
