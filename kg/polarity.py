@@ -7,9 +7,15 @@ part of the sentence, the *focus*:
 1. Cue phrases are matched as whole words, longest first, so "without delay" (strength) is
    read before "delay" (weakness) and "as well as" (neutral) before "well".
 2. A strength cue with a negator shortly before it in the same clause ("not effective",
-   "lack of consistent", "not sufficiently robust") counts as a weakness.
+   "lack of consistent", "not sufficiently robust") counts as a weakness. The negation's scope
+   passes over a short aside set off by commas or brackets ("not, however, always
+   proportionate", "not (yet) effective") and over the words coordinated with the cue ("not
+   been rigorous or tenacious enough"): a negated strength, or a word that is no cue, before
+   the "or"/"and" shares the negation.
 3. Contrast decides the focus. After an adversative ("however", "but", "yet",
-   "nevertheless") the part after it decides. A sentence opening with a concession
+   "nevertheless") the part after it decides; one set off as an aside inside a verb phrase
+   ("This is not, however, always ...", "is not (yet) ...") answers the sentence before and
+   leaves the sentence whole. A sentence opening with a concession
    ("Despite ...,", "Although ...,", "While ...,") is decided by its main clause, after the
    first comma. A concessive conjunction inside the sentence ("..., although they do not
    ...") makes the sentence a weakness if a weakness follows it; otherwise the main clause
@@ -489,7 +495,6 @@ _CONTRAST = re.compile(
     r"|nevertheless|nonetheless|although|though|whilst|while|despite)(?![\w-])"
 )
 _WORD = re.compile(r"[a-z']+")
-_CLAUSE_BREAK = re.compile(r"[,;:()]")
 
 
 # A condition: "when", "if" or (leading) "once" to the end of its clause; not "by when", "is
@@ -513,11 +518,62 @@ def _normalise(sentence: str) -> str:
     return " ".join(text.split())
 
 
-def _negated(text: str, start: int) -> bool:
-    """Whether a negator stands within a few words before ``start``, in the same clause."""
-    before = text[max(0, start - 60) : start]
-    clause = _CLAUSE_BREAK.split(before)[-1]
-    return not NEGATORS.isdisjoint(_WORD.findall(clause)[-_NEGATION_WINDOW:])
+# A word, or a mark that may end a clause or open or close an aside.
+_TOKEN = re.compile(r"[a-z']+|[,;:()]")
+_ASIDE_WORDS = 3  # an aside (", however,", "(yet)", ", in all cases,") has at most this many
+_COORDINATORS = frozenset({"or", "and"})
+_PRONOUN_NEGATORS = frozenset({"none", "nothing", "neither"})
+
+
+def _aside_start(tokens: list[tuple[str, int]], close: int) -> int | None:
+    """The index of the comma or bracket that opens the short aside closed at ``close``, when
+    it interrupts a verb phrase ("is not, however, always", "not (yet) effective"); None: a
+    clause break or a list ("not only recognised, but also celebrated, shared and ...")."""
+    opening = "(" if tokens[close][0] == ")" else ","
+    for index in range(close - 1, max(-1, close - _ASIDE_WORDS - 2), -1):
+        token = tokens[index][0]
+        if token == opening:
+            interrupted = index > 0 and tokens[index - 1][0]
+            return index if interrupted in _AUXILIARIES or interrupted in NEGATORS else None
+        if not token[0].isalpha():
+            return None
+    return None
+
+
+def _negated(text: str, start: int, before: dict[int, bool]) -> bool:
+    """Whether a negator stands within a few words before ``start``, in the same clause, past
+    a short aside and the words coordinated with the cue. ``before``: the cues found so far,
+    by their end: whether each is a negated strength."""
+    tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text, max(0, start - 100), start)]
+    index, words, at_item, coordinated = len(tokens), 0, True, False
+    while index > 0 and words < _NEGATION_WINDOW:
+        index -= 1
+        token = tokens[index][0]
+        if token in NEGATORS:
+            # a pronoun heads a noun phrase of its own: "with none in custody or secure
+            # institutions" negates no quality of the institutions
+            return not (coordinated and token in _PRONOUN_NEGATORS)
+        if token in ",)":
+            opening = _aside_start(tokens, index)
+            if opening is None:
+                return False
+            index = opening
+            continue
+        if not token[0].isalpha():
+            return False
+        if at_item and token in _COORDINATORS and index > 0:
+            # "rigorous or tenacious", "timely and effective": the word before shares it
+            item, item_position = tokens[index - 1]
+            cue = before.get(item_position + len(item))
+            if cue is not None:
+                return cue  # a negated strength passes it on; any other cue stops it
+            if not item[0].isalpha() or item in NEGATORS:
+                return False
+            index, words, coordinated = index - 1, 0, True
+            continue
+        words += 1
+        at_item = False
+    return False
 
 
 _Cue = tuple[int, int, float]  # start, end, weight (> 0 strength, < 0 weakness)
@@ -527,13 +583,14 @@ def _cues(text: str) -> list[_Cue]:
     """Every cue of the sentence, with negated strengths already turned into weaknesses."""
     cues = []
     weights = _WEIGHTS
+    found: dict[int, bool] = {}  # every cue so far, neutral ones too, by its end
     for match in _CUES.finditer(text):
         weight = weights[match.group()]
+        start = match.start()
+        negated = weight > 0 and _negated(text, start, found)
+        found[match.end()] = negated
         if weight:
-            start = match.start()
-            if weight > 0 and _negated(text, start):
-                weight = -weight
-            cues.append((start, match.end(), weight))
+            cues.append((start, match.end(), -weight if negated else weight))
     return cues
 
 
@@ -563,12 +620,33 @@ def _outside_conditions(text: str, cues: list[_Cue]) -> list[_Cue]:
     return kept or cues
 
 
+# Words after which a clause's verb phrase is not over: an aside there interrupts it.
+_AUXILIARIES = frozenset(
+    "is are was were be been being has have had do does did can could will would should may"
+    " might must".split()
+)
+_ASIDE_BEFORE = re.compile(r"([a-z']+)\s*[,(]\s*$")
+_ASIDE_AFTER = re.compile(r"\s*[,)]")
+
+
+def _aside_in_verb_phrase(text: str, marker: re.Match[str]) -> bool:
+    """Whether a contrast marker is an aside inside a verb phrase ("This is not, however,
+    always ...", "is not (yet) effective"): it answers the sentence before, and the clause it
+    interrupts is one."""
+    before = _ASIDE_BEFORE.search(text, 0, marker.start())
+    return (
+        before is not None
+        and (before.group(1) in _AUXILIARIES or before.group(1) in NEGATORS)
+        and _ASIDE_AFTER.match(text, marker.end()) is not None
+    )
+
+
 def _focus(text: str, cues: list[_Cue]) -> tuple[int, int]:
     """The span of the sentence whose cues decide its polarity."""
     start, end = 0, len(text)
     if _CONTRAST_HINT.search(text) is None:
         return start, end
-    markers = list(_CONTRAST.finditer(text))
+    markers = [m for m in _CONTRAST.finditer(text) if not _aside_in_verb_phrase(text, m)]
     leading = bool(markers) and len(_WORD.findall(text[: markers[0].start()])) <= 2
     if leading and markers[0].group(1) in CONCESSIVE:  # "Despite X, Y": Y decides
         comma = text.find(",", markers[0].end())

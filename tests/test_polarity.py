@@ -477,6 +477,48 @@ def test_held_out_accuracy() -> None:
         ("Plans are not sufficiently robust.", "weakness"),
         # a negated weakness cue is a strength
         ("Children are helped without delay.", "strength"),
+        # ... and it does not negate the word coordinated with it
+        (
+            "Immediate safeguarding concerns are recognised without delay and promptly "
+            "progressed by the Compass team.",
+            "strength",
+        ),
+        # negation reaches past an aside that interrupts the verb phrase, which is no contrast
+        ("This is not, however, always proportionate to levels of need and risk.", "weakness"),
+        (
+            "Permanence planning is not, however, sufficiently robust in the majority of cases.",
+            "weakness",
+        ),
+        (
+            "It lacks, though, a systematic audit methodology so that the Board can be confident.",
+            "weakness",
+        ),
+        ("Work with partners is not (yet) effective.", "weakness"),
+        # ... but not past a list, nor does an aside after a subject or a full clause stop the
+        # contrast
+        (
+            "Good practice is not only recognised, but also celebrated, shared and embedded to "
+            "strengthen outcomes for children.",
+            "strength",
+        ),
+        ("Caseloads are high, however, staff are well supported.", "strength"),
+        # negation reaches the words coordinated with the one it stands before
+        (
+            "Elected members scrutiny of children's services has not been rigorous or tenacious "
+            "enough to have a positive impact on outcomes for children and young people.",
+            "weakness",
+        ),
+        (
+            "Edge of care services are not sufficiently developed or well-coordinated to "
+            "provide a consistent and timely response.",
+            "weakness",
+        ),
+        # ... not from a pronoun, which heads a noun phrase of its own
+        (
+            "In the last year only 4% of children in care in Wiltshire committed offences, with "
+            "none in custody or secure institutions.",
+            "strength",
+        ),
         # adversative: the part after "however"/"but" decides
         ("Assessments are thorough; however, they are not always updated.", "weakness"),
         ("Some plans were weak, but they are now detailed and clear.", "strength"),
@@ -510,9 +552,11 @@ def test_rules(sentence: str, expected: str) -> None:
     [("strength", 0.9, 0.85), ("weakness", 0.8, 0.8), ("neutral", 0.6, 0.75)],
 )
 def test_national_sample_precision_and_recall(label: str, precision: float, recall: float) -> None:
-    """Per class on the national sample (measured: strength 0.93/0.88, weakness 0.81/0.81,
-    neutral 0.61/0.79; before the condition rule and the evaluative words 0.92/0.80,
-    0.79/0.81, 0.48/0.79): praise with no cue read as neutral is what lowers neutral precision."""
+    """Per class on the national sample (measured: strength 0.94/0.88, weakness 0.82/0.84,
+    neutral 0.61/0.79, 103 of 120 right; before negation crossed asides and coordinations
+    0.93/0.88, 0.81/0.81, 0.61/0.79, 102; before the condition rule and the evaluative words
+    0.92/0.80, 0.79/0.81, 0.48/0.79): praise with no cue read as neutral is what lowers neutral
+    precision."""
     predicted = [polarity(item["text"]) for item in NATIONAL]
     hits = sum(p == label == item["label"] for p, item in zip(predicted, NATIONAL, strict=True))
     assert len(NATIONAL) >= 100
