@@ -214,11 +214,15 @@ def _split_run_on(items: list[Block], text: str) -> tuple[list[Block], set[int]]
     return out, split
 
 
+# How many blocks from the top the letter head (date, address blocks, "Dear ...") may take.
+_HEAD_BLOCKS = 60
+
+
 def _cut_before_dear(items: list[Block]) -> list[Block]:
-    """The address block cut from a "Dear ..." line printed with no gap below it, so the
-    salutation starts a block of its own (up to the first salutation only)."""
+    """A "Dear ..." line printed with no gap above it cut from the address block, so the
+    salutation starts a block of its own (the first salutation of the letter head only)."""
     out: list[Block] = []
-    for index, block in enumerate(items):
+    for index, block in enumerate(items[:_HEAD_BLOCKS]):
         lines = block.text.split("\n")
         at = next((i for i, line in enumerate(lines) if _DEAR.match(line)), None)
         if at is None:
@@ -231,12 +235,12 @@ def _cut_before_dear(items: list[Block]) -> list[Block]:
         else:
             out.append(block)
         return out + items[index + 1 :]
-    return out
+    return items
 
 
 def _layout(text: str, family: Family) -> _Layout:
     items, split = _split_run_on(blocks(text), text)
-    dear = next((i for i, b in enumerate(items[:60]) if _DEAR.match(b.text)), None)
+    dear = next((i for i, b in enumerate(items[:_HEAD_BLOCKS]) if _DEAR.match(b.text)), None)
     title = None
     if dear is not None:
         for i in range(dear + 1, min(dear + 4, len(items))):
@@ -245,7 +249,7 @@ def _layout(text: str, family: Family) -> _Layout:
                 break
     if title is None:
         title = next(
-            (i for i, b in enumerate(items[:60]) if family.title.match(one_line(b.text))),
+            (i for i, b in enumerate(items[:_HEAD_BLOCKS]) if family.title.match(one_line(b.text))),
             None,
         )
     first = (title if title is not None else (dear if dear is not None else -1)) + 1
@@ -683,14 +687,12 @@ def _addressees(layout: _Layout) -> list[Addressee]:
         head = first_line(block).split(",")[0]
         return any(s.names(part) for s in salutation for part in _AND.split(head))
 
-    chosen = [b for b in candidates if opens_with_salutee(b)] or [
-        next((b for b in candidates if _looks_like_person(first_line(b))), None)
-        or next(iter(candidates), None)
-    ]
-    found: list[Addressee] = []
-    for block in chosen:
-        if block is not None:
-            found.extend(_block_addressees(block, salutation))
+    chosen = (
+        [b for b in candidates if opens_with_salutee(b)]
+        or [b for b in candidates if _looks_like_person(first_line(b))][:1]
+        or candidates[:1]
+    )
+    found = [a for block in chosen for a in _block_addressees(block, salutation)]
     if not found:
         found = [Addressee(name, None) for name in _named_in(salutation)]
     return [a for a in found if a.name or a.role]
