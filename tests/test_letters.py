@@ -387,9 +387,9 @@ ADDRESS_BLOCKS = {
         "City Hall\nSunderland\nSR2 7DN\n\nDear Mr Farr and Ms Lund",
         [("Bill Farr", JOINT), ("Cara Lund", JOINT)],
     ),
-    "two names with an ampersand": (
+    "two names with an ampersand, given names in the salutation": (
         "Mr Bill Farr & Mrs Cara Lund\nJoint Directors of Children's Services\nCity Hall\n"
-        "SR2 7DN\n\nDear Mr Farr and Mrs Lund",
+        "SR2 7DN\n\nDear Bill and Cara",
         [
             ("Bill Farr", "Joint Directors of Children's Services"),
             ("Cara Lund", "Joint Directors of Children's Services"),
