@@ -510,9 +510,15 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
         q.add(doc, T.letterDate, _date(report.letter_date))
     if report.publication_date:
         q.add(doc, T.publicationDate, _date(report.publication_date))
-    addressee = report.addressee
-    if addressee is not None and (addressee.name or addressee.role):
+    # One node per person the letter is addressed to, named by their name (or title).
+    addressee_iris: set[str] = set()
+    for addressee in report.addressees:
+        if not (addressee.name or addressee.role):
+            continue
         iri = f"{doc}/addressee/{vocab.slug(addressee.name or addressee.role or '')}"
+        while iri in addressee_iris:  # two people with one name or one untitled role
+            iri += "-2"
+        addressee_iris.add(iri)
         q.add(doc, T.addressee, iri)
         q.add(iri, T.type, T.Addressee)
         q.lit(iri, T.addresseeName, addressee.name)

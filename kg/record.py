@@ -45,10 +45,18 @@ class Inspector:
 
 @dataclass
 class Addressee:
-    """Who a letter is addressed to (focused and monitoring visits, JTAI)."""
+    """One person a letter is addressed to (focused and monitoring visits, JTAI); a letter
+    to two directors, or a JTAI letter to the heads of each agency, has one per person."""
 
     name: str | None
     role: str | None
+
+    @property
+    def label(self) -> str:
+        """How a table shows them: "Jane Doe (Director of Children's Services)"."""
+        if self.name and self.role:
+            return f"{self.name} ({self.role})"
+        return self.name or self.role or ""
 
 
 @dataclass
@@ -127,7 +135,8 @@ class Report:
     visit_end: str | None = None
     title: str | None = None
     inspectors: list[Inspector] = field(default_factory=list)
-    addressee: Addressee | None = None
+    # Everyone the letter is addressed to, in the order its address block lists them.
+    addressees: list[Addressee] = field(default_factory=list)
     scope: list[str] = field(default_factory=list)
     # A SIF inspection that re-inspects an authority judged inadequate ("Re-inspection of ...").
     reinspection: bool = False

@@ -16,7 +16,7 @@ from kg import cli
 from kg.cli import pipeline
 from kg.extract import ExtractionError
 from kg.rdf import T
-from kg.record import AuthorityRef, Inspector, Recommendation, Report
+from kg.record import Addressee, AuthorityRef, Inspector, Recommendation, Report
 
 runner = CliRunner()
 
@@ -178,6 +178,28 @@ def test_extract_json_does_not_touch_the_store(corpus: Path, tmp_path: Path) -> 
     assert not (tmp_path / "env-store").exists()
     readable = runner.invoke(cli.app, ["extract", str(corpus / "one.txt")])
     assert readable.exit_code == 0 and "Improve supervision." in readable.stdout
+
+
+def test_extract_shows_every_addressee_of_a_letter(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A letter to two joint directors: both in the table's one cell and in the JSON."""
+    role = "Joint Directors"
+
+    def two_directors(path: Path) -> Report:
+        report = fake_extract(path)
+        report.addressees = [Addressee("Ann Cole", role), Addressee("Bill Farr", role)]
+        return report
+
+    monkeypatch.setattr(pipeline, "extract_file", two_directors)
+    result = runner.invoke(cli.app, ["extract", str(corpus / "one.txt"), "--json"])
+    assert json.loads(result.stdout)["addressees"] == [
+        {"name": "Ann Cole", "role": role},
+        {"name": "Bill Farr", "role": role},
+    ]
+    table = runner.invoke(cli.app, ["extract", str(corpus / "one.txt")])
+    assert table.exit_code == 0
+    assert f"Ann Cole ({role}); Bill Farr ({role})" in table.stdout
 
 
 def test_extract_bad_file_is_one_line(tmp_path: Path) -> None:

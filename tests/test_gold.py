@@ -48,9 +48,9 @@ def test_inspectors_and_lead(gold: dict, records: dict) -> None:
     assert [i["name"] for i in record["inspectors"] if i["lead"]] == [gold["lead_inspector"]]
 
 
-@pytest.mark.parametrize("gold", [g for g in GOLD if "addressee" in g], ids=lambda g: g["file"])
-def test_addressee(gold: dict, records: dict) -> None:
-    assert records[gold["file"]]["addressee"] == gold["addressee"]
+@pytest.mark.parametrize("gold", [g for g in GOLD if "addressees" in g], ids=lambda g: g["file"])
+def test_addressees(gold: dict, records: dict) -> None:
+    assert records[gold["file"]]["addressees"] == gold["addressees"]
 
 
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)

@@ -76,6 +76,13 @@ def test_inspectors_and_lead(gold: dict, records: dict) -> None:
     assert [i["name"] for i in inspectors if i["lead"]] == [gold["lead_inspector"]]
 
 
+@pytest.mark.parametrize("gold", [g for g in GOLD if "addressees" in g], ids=lambda g: g["file"])
+def test_addressees(gold: dict, records: dict) -> None:
+    """Everyone each letter is addressed to: Northumberland 2022's two interim joint directors,
+    named on one line and sharing the title line below, are two addressees."""
+    assert records[gold["file"]]["addressees"] == gold["addressees"]
+
+
 @pytest.mark.parametrize("gold", GOLD, ids=IDS)
 def test_judgements(gold: dict, records: dict) -> None:
     def table(items: list[dict]) -> set[tuple[str | None, str, str]]:

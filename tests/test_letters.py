@@ -41,6 +41,10 @@ def letter(text: str, context: Context, name: str = "letter.txt") -> Report:
     return extract(source_from_bytes(Path(name), text.encode()), context)
 
 
+def addressees(report: Report) -> list[tuple[str | None, str | None]]:
+    return [(a.name, a.role) for a in report.addressees]
+
+
 def assert_quotes_exact(report: Report) -> None:
     for item in [*report.recommendations, *report.findings]:
         assert report.text[item.start : item.end] == item.text
@@ -236,11 +240,11 @@ def test_jtai_letter_2022_layout(plain: Context) -> None:
         ("Sean O'Kelly", False),
         ("Michelle Skeer", False),
     ]
-    assert report.addressee is not None
-    assert (report.addressee.name, report.addressee.role) == (
-        "Jane Doe",
-        "Director of Children's Services",
-    )
+    # one address block per agency head, both named by the salutation
+    assert addressees(report) == [
+        ("Jane Doe", "Director of Children's Services"),
+        ("Mark Roe", "Chief Constable"),
+    ]
     assert report.scope == ["children and families who need help"]
     assert [r.text for r in report.recommendations] == [
         "The quality of police referrals to children's social care."
@@ -341,6 +345,96 @@ His Majesty's Inspector
 
 # A text copy with no blank line after "Dear ..." or after the headings, and one improvement
 # point per line without bullets.
+def addressed_letter(block: str) -> str:
+    """A focused-visit letter with ``block`` between its date line and the first paragraph."""
+    return (
+        LETTERHEAD
+        + "\n3 June 2019\n\n"
+        + block
+        + """
+
+Focused visit to Sunderland children's services
+
+This letter summarises the findings of a focused visit to Sunderland children's services on 1 \
+and 2 May 2019. Her Majesty's Inspectors for this visit were Jane Doe and John Roe.
+
+Findings
+
+Children are seen regularly.
+
+Yours sincerely
+
+Jane Doe
+Her Majesty's Inspector
+"""
+    )
+
+
+DCS = "Director of Children's Services"
+JOINT = "Interim Joint Directors of Children's Services"
+
+# The layouts of an address block (names made up): name lines, job title lines, "and" between
+# two people, a title shared by two names, each name with a title of its own; the council's
+# name and address lines below are never people.
+ADDRESS_BLOCKS = {
+    "one person": (
+        "Ann Cole\nDirector of Children's Services\nSunderland City Council\nCity Hall\n"
+        "Sunderland\nSR2 7DN\n\nDear Ms Cole",
+        [("Ann Cole", DCS)],
+    ),
+    "two names on one line, one title": (
+        "Bill Farr and Cara Lund\nInterim Joint Directors of Children's Services\nSunderland\n"
+        "City Hall\nSunderland\nSR2 7DN\n\nDear Mr Farr and Ms Lund",
+        [("Bill Farr", JOINT), ("Cara Lund", JOINT)],
+    ),
+    "two names with an ampersand, given names in the salutation": (
+        "Mr Bill Farr & Mrs Cara Lund\nJoint Directors of Children's Services\nCity Hall\n"
+        "SR2 7DN\n\nDear Bill and Cara",
+        [
+            ("Bill Farr", "Joint Directors of Children's Services"),
+            ("Cara Lund", "Joint Directors of Children's Services"),
+        ],
+    ),
+    "two name lines, one title": (
+        "Bill Farr\nCara Lund\nInterim Joint Directors of Children's Services\nCity Hall\n"
+        "SR2 7DN\n\nDear Mr Farr and Ms Lund",
+        [("Bill Farr", JOINT), ("Cara Lund", JOINT)],
+    ),
+    "each name with its own title": (
+        "Ann Cole\nDirector of Children's Services\nDan Pike\nChief Executive\n"
+        "Sunderland City Council\nCity Hall\nSR2 7DN\n\nDear Ms Cole and Mr Pike",
+        [("Ann Cole", DCS), ("Dan Pike", "Chief Executive")],
+    ),
+    "each name with its own title, salutation naming nobody": (
+        "Ann Cole\nDirector of Children's Services\nDan Pike\nChief Executive\n"
+        "City Hall\nSR2 7DN\n\nDear colleagues",
+        [("Ann Cole", DCS), ("Dan Pike", "Chief Executive")],
+    ),
+    "a council name that reads like a name": (
+        "Ann Cole\nDirector of Children's Services\nNorth Sunderland Council\nCity Hall\n"
+        "SR2 7DN\n\nDear Ann",
+        [("Ann Cole", DCS)],
+    ),
+    "no title, a surname that is an address word": (
+        "Kevin Hall\nSunderland City Council\nHall Street\nSR2 7DN\n\nDear Mr Hall,",
+        [("Kevin Hall", None)],
+    ),
+    "the salutation with no gap above it": (
+        "Ann Cole\nInterim Director of Children and Families\nCity Hall\nSR2 7DN\nDear Ms Cole",
+        [("Ann Cole", "Interim Director of Children and Families")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADDRESS_BLOCKS))
+def test_address_block_forms(case: str, plain: Context) -> None:
+    block, want = ADDRESS_BLOCKS[case]
+    report = letter(addressed_letter(block), plain)
+    assert addressees(report) == want
+    assert report.title == "Focused visit to Sunderland children's services"
+    assert [f.text for f in report.findings] == ["Children are seen regularly."]
+
+
 TIGHT = """3 June 2019
 
 Mrs Jane Smith
@@ -388,11 +482,12 @@ def test_tight_text_copy(plain: Context) -> None:
         ("John Roe", False),
         ("Jane Doe", True),
     ]
-    assert report.addressee is not None
-    assert (report.addressee.name, report.addressee.role) == (
-        "Jane Smith",
-        "Director of Children's Services",
-    )
+    assert addressees(report) == [
+        (
+            "Jane Smith",
+            "Director of Children's Services",
+        )
+    ]
     assert report.scope == ["children in care", "care leavers"]
     assert [(r.text, r.section) for r in report.recommendations] == [
         ("The quality of pathway plans.", "What the local authority needs to improve"),
@@ -420,11 +515,12 @@ def test_monitoring_visit(plain: Context) -> None:
         ("Jane Doe-Smith", True),
         ("Peter McAllister", False),
     ]
-    assert report.addressee is not None
-    assert (report.addressee.name, report.addressee.role) == (
-        "Andrew Carter",
-        "Interim Director of Children's Services and Education",
-    )
+    assert addressees(report) == [
+        (
+            "Andrew Carter",
+            "Interim Director of Children's Services and Education",
+        )
+    ]
     assert report.scope == ["children in need of help and protection"]
     assert report.recommendations == []
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == [
@@ -472,11 +568,16 @@ def test_jtai_letter(plain: Context) -> None:
         ("Wendy Williams", False),
         ("Helen Davies", False),
     ]
-    assert report.addressee is not None
-    assert (report.addressee.name, report.addressee.role) == (
-        "Jenny Coles",
-        "Director of Children's Services",
-    )
+    # "Dear local partners": one "Name, Title, Body" line per agency head, and the board's
+    # chair by title alone ("Charlie Hall": a surname that is also an address word)
+    got = addressees(report)
+    assert [name for name, _ in got] == ["Jenny Coles", "Jane Smith", "Charlie Hall", None]
+    assert got[0] == ("Jenny Coles", "Director of Children's Services")
+    assert (got[1][1] or "").startswith("Accountable Officer")
+    assert got[2:] == [
+        ("Charlie Hall", "Chief Constable"),
+        (None, "Chair of Hertfordshire Safeguarding Children Board"),
+    ]
     assert report.scope == ["abuse and neglect"]
     assert [(r.text, r.section) for r in report.recommendations] == [
         (
@@ -503,8 +604,7 @@ def test_unnamed_lead_inspector_one_line_address(plain: Context) -> None:
         ("Joy Howick", True),
         ("Neil Penswick", False),
     ]
-    assert report.addressee is not None
-    assert (report.addressee.name, report.addressee.role) == ("Kathryn Boulton", None)
+    assert addressees(report) == [("Kathryn Boulton", None)]
     assert report.scope == []
     assert report.recommendations == []
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == [
@@ -784,7 +884,7 @@ def test_every_letter_pdf_yields_the_core_facts(path: Path, records: dict) -> No
     lead = report.lead_inspector
     assert lead is not None and len(lead.name.split()) >= 2
     assert sum(i.lead for i in report.inspectors) == 1
-    assert report.addressee is not None and report.addressee.name
+    assert report.addressees and all(a.name for a in report.addressees)
     has_section = any(r.section for r in report.recommendations)
     if path.name == "darlington_2021-11-30_focused-visit.pdf":
         assert report.recommendations == []  # a strong authority: no improvement section
@@ -919,8 +1019,7 @@ def test_hand_checked_letters(name: str, records: dict) -> None:
     assert (report.visit_start, report.visit_end) == want["visit"]
     assert [i.name for i in report.inspectors] == want["inspectors"]
     assert report.lead_inspector is not None and report.lead_inspector.name == want["lead"]
-    assert report.addressee is not None
-    assert (report.addressee.name, report.addressee.role) == want["addressee"]
+    assert addressees(report) == [want["addressee"]]
     assert len(report.recommendations) == want["n_recommendations"]
     assert report.recommendations[0].text == want["first"]
     assert [(e.date, e.overall_effectiveness) for e in report.previous_inspections] == want[

@@ -378,6 +378,20 @@ def test_shapes_reject(case: str, drop: tuple, add: str, message: str) -> None:
     assert any(message in m for m in messages), (case, messages)
 
 
+def test_a_letter_may_have_several_addressees_each_with_one_name() -> None:
+    """Two joint directors are two kg:Addressee nodes of one report (both engines)."""
+    second = (
+        'id:report kg:addressee [ a kg:Addressee ; kg:addresseeName "Audrey Kingham" ;'
+        ' kg:addresseeRole "Joint Director of Children\'s Services" ] .'
+    )
+    conforms, text = _validate(VALID, add=second)
+    assert conforms, text
+    assert _validate_store(VALID, add=second) == []
+    two_names = second.replace(" ;", ' ; kg:addresseeName "A. Kingham" ;', 1)
+    assert not _validate(VALID, add=two_names)[0]
+    assert _validate_store(VALID, add=two_names)
+
+
 def test_literal_is_not_a_grade_concept() -> None:
     """A judgement's grade must be the concept, not the words."""
     drop, add = (ID.judgement1, K.grade, None), 'id:judgement1 kg:grade "Good" .'

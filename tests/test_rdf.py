@@ -50,7 +50,7 @@ def make_report(text: str = TEXT, sha: str = "a" * 64, source: str = "hpool.txt"
         visit_end="2020-02-05",
         title="Focused visit to Hartlepool children's services",
         inspectors=[Inspector("Jane Doe", lead=True), Inspector("Ann O'Neill")],
-        addressee=Addressee("Sally Robinson", "Director of Children's Services"),
+        addressees=[Addressee("Sally Robinson", "Director of Children's Services")],
         scope=["children in need", "child protection"],
         recommendations=[
             Recommendation(rec1, None, None, None, ["supervision"], *span(text, rec1)),
@@ -112,6 +112,27 @@ def test_visit_identity_and_core_facts() -> None:
     assert values(store, vocab.file_iri("a" * 64), T.fileName) == {"hpool.txt"}
     # every quad is in the graph asked for
     assert {q.graph_name.value for q in store} == {GRAPH}
+
+
+def test_a_letter_to_two_people_has_an_addressee_node_for_each() -> None:
+    """Joint directors sharing one title, and two untitled namesakes, each get their node."""
+    role = "Interim Joint Directors of Children's Services"
+    report = dataclasses.replace(
+        make_report(),
+        addressees=[Addressee("Graham Reiter", role), Addressee("Audrey Kingham", role)],
+    )
+    store = to_store(rdf.report_quads(report, GRAPH))
+    doc = VISIT + "/report"
+    people = values(store, doc, T.addressee)
+    assert len(people) == 2
+    assert {v for p in people for v in values(store, p, T.addresseeName)} == {
+        "Graham Reiter",
+        "Audrey Kingham",
+    }
+    assert all(values(store, p, T.addresseeRole) == {role} for p in people)
+    assert all(values(store, p, T.type) == {T.Addressee} for p in people)
+    twins = dataclasses.replace(report, addressees=[Addressee("Jo Bloggs", None)] * 2)
+    assert len(values(to_store(rdf.report_quads(twins, GRAPH)), doc, T.addressee)) == 2
 
 
 def test_recommendations_findings_judgements_earlier() -> None:
@@ -319,7 +340,7 @@ def test_absent_optional_fields_make_no_triples() -> None:
         kind="monitoring-visit",
         authority=AuthorityRef("Darlington", "E06000005", None),
         letter_date="2021-11-30",
-        addressee=Addressee(None, ""),
+        addressees=[Addressee(None, "")],
         text="x",
     )
     store = to_store(rdf.report_quads(report, GRAPH))
@@ -328,6 +349,7 @@ def test_absent_optional_fields_make_no_triples() -> None:
     visit = rdf.visit_iri_for(report)
     assert objects(store, visit, T.startDate) == []
     assert objects(store, visit + "/report", T.addresseeName) == []
+    assert objects(store, visit + "/report", T.addressee) == []
     assert objects(store, vocab.authority_iri("E06000005"), T.dfeLaCode) == []
 
 

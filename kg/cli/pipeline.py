@@ -185,6 +185,8 @@ def extract_command(
         ["scope", "; ".join(record["scope"])],
         ["findings", len(record["findings"])],
     ]
+    if report.addressees:  # a letter: everyone it is addressed to, in one cell
+        facts.insert(-2, ["addressees", "; ".join(a.label for a in report.addressees)])
     out.print(table("Report", ["field", "value"], facts))
     if record["recommendations"]:
         out.print(

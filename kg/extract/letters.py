@@ -5,8 +5,8 @@ rests on it rather than on the wording of particular letters:
 
     letterhead (Ofsted address, phones)       -> skipped
     date line                                 -> letter_date
-    addressee block(s)                        -> addressee {name, role}
-    "Dear ..."                                -> confirms the addressee's name
+    addressee block(s)                        -> addressees [{name, role}], one a person
+    "Dear ..."                                -> confirms the addressees' names
     subject line ("Focused visit to ...")     -> title
     intro: visit-dates sentence, inspectors   -> visit_start/visit_end, inspectors
            sentence, "Inspectors looked at    -> scope
@@ -193,7 +193,7 @@ def _split_run_on(items: list[Block], text: str) -> tuple[list[Block], set[int]]
     (text copies and tight PDF spacing can leave no blank line after them)."""
     out: list[Block] = []
     split: set[int] = set()
-    for block in items:
+    for block in _cut_before_dear(items):
         first, sep, rest = block.text.partition("\n")
         heading = (
             _DEAR.match(first)
@@ -214,9 +214,33 @@ def _split_run_on(items: list[Block], text: str) -> tuple[list[Block], set[int]]
     return out, split
 
 
+# How many blocks from the top the letter head (date, address blocks, "Dear ...") may take.
+_HEAD_BLOCKS = 60
+
+
+def _cut_before_dear(items: list[Block]) -> list[Block]:
+    """A "Dear ..." line printed with no gap above it cut from the address block, so the
+    salutation starts a block of its own (the first salutation of the letter head only)."""
+    out: list[Block] = []
+    for index, block in enumerate(items[:_HEAD_BLOCKS]):
+        lines = block.text.split("\n")
+        at = next((i for i, line in enumerate(lines) if _DEAR.match(line)), None)
+        if at is None:
+            out.append(block)
+            continue
+        if at > 0 and not block.is_bullet:
+            cut = block.start + len("\n".join(lines[:at]))
+            out.append(Block(block.text[: cut - block.start], block.start, cut))
+            out.append(Block(block.text[cut + 1 - block.start :], cut + 1, block.end))
+        else:
+            out.append(block)
+        return out + items[index + 1 :]
+    return items
+
+
 def _layout(text: str, family: Family) -> _Layout:
     items, split = _split_run_on(blocks(text), text)
-    dear = next((i for i, b in enumerate(items[:60]) if _DEAR.match(b.text)), None)
+    dear = next((i for i, b in enumerate(items[:_HEAD_BLOCKS]) if _DEAR.match(b.text)), None)
     title = None
     if dear is not None:
         for i in range(dear + 1, min(dear + 4, len(items))):
@@ -225,7 +249,7 @@ def _layout(text: str, family: Family) -> _Layout:
                 break
     if title is None:
         title = next(
-            (i for i, b in enumerate(items[:60]) if family.title.match(one_line(b.text))),
+            (i for i, b in enumerate(items[:_HEAD_BLOCKS]) if family.title.match(one_line(b.text))),
             None,
         )
     first = (title if title is not None else (dear if dear is not None else -1)) + 1
@@ -304,7 +328,7 @@ def read_letter(text: str, family: Family, context: Context) -> Report:
     # the inspectors are named in or after the visit sentence, rarely before it
     at = visit_index or 0
     _inspectors(report, layout, text, opening[at : at + 12] + opening[:at], set())
-    report.addressee = _addressee(layout)
+    report.addressees = _addressees(layout)
     report.scope = _scope(report, layout, text)
     _sections(report, layout, text, context)
     _earlier(report, layout, text)
@@ -581,11 +605,12 @@ def _signatories(layout: _Layout, stop: set[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- addressee
 
+# Job words, singular or plural ("Interim Joint Directors of Children's Services").
 _JOB_WORDS = re.compile(
     r"\b(?:director|executive|head|chief|officer|manager|commissioner|lead|leader|chair"
     r"|chairman|chairperson|president|member|secretary|dcs|strategic|assistant|deputy|interim"
     r"|acting|corporate|principal|cabinet|portfolio|councillor|superintendent|constable"
-    r"|governor|accountable|clerk|controller|commissioning)\b",
+    r"|governor|accountable|clerk|controller|commissioning)s?\b",
     re.I,
 )
 _ADDRESS_WORDS = re.compile(
@@ -594,67 +619,183 @@ _ADDRESS_WORDS = re.compile(
     r"|row|gate|wharf)\b",
     re.I,
 )
+# "and" between two people on one name line, or in the salutation.
+_AND = re.compile(r"\s+(?:and|&)\s+", re.I)
 
 
-def _addressee(layout: _Layout) -> Addressee | None:
-    """Name and job title from the address block(s) between the date line and "Dear ..."."""
+@dataclass(frozen=True)
+class _Salutee:
+    """One person the "Dear ..." line names: their words without honorifics, and whether an
+    honorific came first (then the last word is a surname: "Dear Mr Hall")."""
+
+    words: tuple[str, ...]
+    surname: bool
+
+    def names(self, part: str) -> bool:
+        """Whether a name line's part ("Kevin Hall", "Mr Andrew Carter") is this person."""
+        words = [w.strip(",.").lower() for w in _strip_honorific(part).split()]
+        if not self.words or not all(w.lower() in words for w in self.words):
+            return False
+        while len(words) > 1 and re.fullmatch(r"[A-Z]{2,4}", part.split()[-1].strip(",.")):
+            words.pop()  # post-nominals ("OBE") after the surname
+            part = part.rsplit(None, 1)[0]
+        return not self.surname or words[-1] == self.words[-1].lower()
+
+    @property
+    def full_name(self) -> str | None:
+        """The name when the salutation gives a whole one ("Dear Jane Smith")."""
+        name = " ".join(self.words)
+        return name if _looks_like_person(name) else None
+
+
+def _named_in(salutation: list[_Salutee]) -> list[str | None]:
+    """The whole names a salutation gives, for a block with no name line; [None] if none."""
+    return [s.full_name for s in salutation if s.full_name] or [None]
+
+
+def _salutation(dear_line: str) -> list[_Salutee]:
+    """The people a "Dear ..." line names, in order ("Dear Mr Reiter and Ms Kingham")."""
+    text = re.sub(r"^Dear\s+", "", dear_line, flags=re.I).strip(" ,.:;")
+    people = []
+    for part in re.split(r"\s*,\s*|" + _AND.pattern, text, flags=re.I):
+        words = part.split()
+        words_only = tuple(w for w in words if w.lower().rstrip(".") not in _HONORIFIC)
+        if words_only:
+            people.append(_Salutee(words_only, surname=len(words_only) < len(words)))
+    return people
+
+
+def _addressees(layout: _Layout) -> list[Addressee]:
+    """Every addressee, from the address block(s) between the date line and "Dear ...".
+
+    Blocks whose first line is a person the salutation names are read (one block per
+    addressee in some JTAI letters); else the first that opens with a name, else the first.
+    """
     if layout.dear is None:
-        return None
-    dear_line = layout.items[layout.dear].text.split("\n")[0]
-    dear_name = re.sub(r"^Dear\s+", "", dear_line, flags=re.I).strip(" ,.:;")
-    dear_words = [w for w in dear_name.split() if w.lower().rstrip(".") not in _HONORIFIC]
-    dear_person = " ".join(dear_words) if _looks_like_person(" ".join(dear_words)) else None
+        return []
+    salutation = _salutation(layout.items[layout.dear].text.split("\n")[0])
     candidates = [
         b
         for b in layout.items[: layout.dear]
         if not _LETTERHEAD.search(b.text) and not _FULL_DATE.match(one_line(b.text))
     ]
 
-    def matches_dear(line: str) -> bool:
-        words = [w.strip(",.").lower() for w in line.split()]
-        return bool(dear_words) and all(w.lower() in words for w in dear_words)
+    def first_line(block: Block) -> str:
+        return block.text.split("\n")[0]
+
+    def opens_with_salutee(block: Block) -> bool:
+        head = first_line(block).split(",")[0]
+        return any(s.names(part) for s in salutation for part in _AND.split(head))
 
     chosen = (
-        next((b for b in candidates if matches_dear(b.text.split("\n")[0])), None)
-        or next((b for b in candidates if _looks_like_person(b.text.split("\n")[0])), None)
-        or next(iter(candidates), None)
+        [b for b in candidates if opens_with_salutee(b)]
+        or [b for b in candidates if _looks_like_person(first_line(b))][:1]
+        or candidates[:1]
     )
-    if chosen is None:
-        return Addressee(dear_person, None)
-    lines = [x.strip() for x in chosen.text.split("\n") if x.strip()]
+    found = [a for block in chosen for a in _block_addressees(block, salutation)]
+    if not found:
+        found = [Addressee(name, None) for name in _named_in(salutation)]
+    return [a for a in found if a.name or a.role]
+
+
+def _block_addressees(block: Block, salutation: list[_Salutee]) -> list[Addressee]:
+    """The people one address block lists, each with their job title.
+
+    Name lines ("Jane Doe", "Graham Reiter and Audrey Kingham", "Jane Doe, Director of ...")
+    are each followed by job title lines, which the names of a run share ("Interim Joint
+    Directors of Children's Services" after two names); the address starts at the first line
+    that is neither. A name after the first must be named by the salutation or have a title
+    of its own (on its line or the next), so a council's name is never taken for a person.
+    """
+    lines = [x.strip() for x in block.text.split("\n") if x.strip()]
     first = lines[0]
     name_part, comma, rest = first.partition(",")
     if (
         len(lines) == 1
-        and not (comma and _looks_like_person(name_part))
+        and not (comma and _names(name_part, salutation))
         and (_POSTCODE.search(first) or len(first.split()) > 6)
     ):
         # The whole address on one line: the name is its opening words, matched to "Dear".
-        return Addressee(_name_from_line(first, dear_words), None)
-    if _looks_like_person(name_part):
-        name: str | None = _strip_honorific(name_part.strip())
-        # "Jane Doe, Director of Children's Services, Some Council" or the lines below the name
-        role_lines = [p.strip() for p in rest.split(",")] if rest.strip() else lines[1:]
-    else:  # no name line: the block opens with the job title ("Director of Children's Services")
-        name, role_lines = dear_person, lines
-    return Addressee(name, _role(role_lines, joiner=", " if rest.strip() else " "))
+        words = list(salutation[0].words) if salutation else []
+        return [Addressee(_name_from_line(first, words), None)]
+    found: list[Addressee] = []
+    names: list[str] = []  # the run of names waiting for their title
+    title: list[str] = []
+    one_a_line = False  # "Name, Title, Body" lines: one addressee a line
 
+    def close(joiner: str = " ") -> None:
+        role = joiner.join(title) or None
+        if names:
+            found.extend(Addressee(name, role) for name in names)
+        elif role:  # a block opening with the title: the salutation names the person
+            found.extend(Addressee(name, role) for name in _named_in(salutation))
+        names.clear()
+        title.clear()
 
-def _role(lines: list[str], joiner: str) -> str | None:
-    """The job title: leading lines with a job word, and lines that carry one on ("and
-    Education"); the address starts at the first line that is neither."""
-    role: list[str] = []
-    for line in lines:
-        continuation = bool(role) and (
-            line[:1].islower()
-            or line.startswith(("&", "and "))
-            or role[-1].endswith((",", "&", " and", " of", " for"))
-        )
-        if (_JOB_WORDS.search(line) or continuation) and not _ADDRESS_WORDS.search(line):
-            role.append(line)
+    for index, line in enumerate(lines):
+        head, comma, rest = line.partition(",")
+        titled = bool(comma and _JOB_WORDS.search(rest))
+        people = _names(head, salutation, titled)
+        if people and (found or names or title):
+            after = lines[index + 1] if index + 1 < len(lines) else ""
+            own_title = titled or _is_title_line(after, [])
+            if not (all(any(s.names(p) for s in salutation) for p in people) or own_title):
+                people = []
+        if people:
+            if title or (comma and rest.strip()):
+                close()
+            names.extend(people)
+            if comma and rest.strip():  # "Jane Doe, Director of Children's Services, Council"
+                title.extend(_role([p.strip() for p in rest.split(",")]))
+                close(", ")
+                one_a_line = True
+        elif one_a_line and not names and _is_title_line(line, []):
+            found.append(Addressee(None, line))  # "Chair of the Safeguarding Board" alone
+        elif _is_title_line(line, title) and (names or not found):
+            title.append(line)
         else:
             break
-    return joiner.join(role) or None
+    close()
+    return found
+
+
+def _names(line: str, salutation: list[_Salutee], titled: bool = False) -> list[str]:
+    """The people a name line gives: one, or two joined by "and"; [] for any other line.
+
+    A part that the salutation names, or that its line gives a job title (``titled``: "Charlie
+    Hall, Chief Constable"), is a person even if it reads like an address ("Kevin Hall").
+    """
+    parts = _AND.split(line.strip())
+    if not all(
+        _looks_like_person(p, named=titled or any(s.names(p) for s in salutation)) for p in parts
+    ):
+        return []
+    return [_strip_honorific(p.strip()) for p in parts]
+
+
+def _is_title_line(line: str, title: list[str]) -> bool:
+    """A job title line, or one carrying the title above it on ("and Education"); not an
+    address line."""
+    continuation = bool(title) and (
+        line[:1].islower()
+        or line.startswith(("&", "and "))
+        or title[-1].endswith((",", "&", " and", " of", " for"))
+    )
+    return (
+        bool(line)
+        and bool(_JOB_WORDS.search(line) or continuation)
+        and not _ADDRESS_WORDS.search(line)
+    )
+
+
+def _role(parts: list[str]) -> list[str]:
+    """The job title's leading parts; the address starts at the first that is not one."""
+    role: list[str] = []
+    for part in parts:
+        if not _is_title_line(part, role):
+            break
+        role.append(part)
+    return role
 
 
 def _strip_honorific(name: str) -> str:
@@ -664,12 +805,15 @@ def _strip_honorific(name: str) -> str:
     return " ".join(words)
 
 
-def _looks_like_person(line: str) -> bool:
-    words = _strip_honorific(line.split(",")[0]).split()
+def _looks_like_person(line: str, named: bool = False) -> bool:
+    """Two to five capitalised words with no job word: a name, not a title or an address
+    (address words are allowed when the salutation ``named`` the person: "Kevin Hall")."""
+    head = line.split(",")[0]
+    words = _strip_honorific(head).split()
     return (
         2 <= len(words) <= 5
-        and not _JOB_WORDS.search(line.split(",")[0])
-        and not _ADDRESS_WORDS.search(line.split(",")[0])
+        and not _JOB_WORDS.search(head)
+        and (named or not _ADDRESS_WORDS.search(head))
         and all(w[:1].isupper() or w.lower() in _PARTICLES for w in words)
     )
 
