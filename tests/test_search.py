@@ -33,15 +33,9 @@ def _search(store_path: Path, words: str, **filters: object) -> search.SearchRes
         return search.search(graph.store, store_path, words, **filters)
 
 
-def _rows(index: search.SearchIndex) -> list[tuple[object, ...]]:
+def _rows(index: search.SearchIndex) -> list[search.SourceEntry]:
     """Everything the index holds, comparable between two indexes."""
-    return sorted(
-        index.db.execute(
-            "SELECT s.graph, s.sha256, s.fingerprint, s.file_name, s.visit, s.date, h.statement,"
-            ' h.start, h."end", h.polarity, h.themes, h.body, t.quote FROM hits h'
-            " JOIN sources s ON s.id = h.source_id JOIN hit_text t ON t.rowid = h.id"
-        ).fetchall()
-    )
+    return index.entries()
 
 
 def test_hits_are_ranked_and_their_offsets_slice_the_source_to_the_quote(
@@ -124,10 +118,23 @@ def test_bad_searches_say_what_is_wrong(
         _search(seed_texts_store, words, **filters)
 
 
-def test_fts_syntax_typed_by_a_user_is_quoted() -> None:
+def test_query_syntax_typed_by_a_user_is_taken_as_words(seed_texts_store: Path) -> None:
+    """Only quotes, ``*``, ``OR`` and ``-`` mean anything; the rest is words, analysed as the
+    quotes were (never given to a query parser: tantivy's syntax is just text)."""
     typed = 'care-leavers NEAR( "x" AND'
-    assert search.fts_query(typed) == '"care-leavers" AND "NEAR(" AND "x" AND "AND"'
-    assert search.fts_query("assess* -plan") == '("assess"*) NOT "plan"'
+    T = search.Term
+    assert search.parse_words(typed) == search.Words(
+        ((T("care-leavers"),), (T("NEAR("),), (T("x"),), (T("AND"),))
+    )
+    assert search.parse_words("assess* -plan OR") == search.Words(
+        ((T("assess", prefix=True),),), (T("plan"),)
+    )
+    assert search.parse_words("a OR b c") == search.Words(((T("a"), T("b")), (T("c"),)))
+    hyphen = _search(seed_texts_store, "care-leavers", limit=None)
+    assert hyphen and len(hyphen) == len(_search(seed_texts_store, '"care leavers"', limit=None))
+    for words in ("quote:children", "children^9 AND [a TO z]", "title:(x", "children~2"):
+        _search(seed_texts_store, words)  # no parser error: words that may find nothing
+    assert not _search(seed_texts_store, "quote:children").hits  # no "quote" then "children"
 
 
 def test_kg_search_command(seed_texts_store: Path) -> None:
@@ -231,7 +238,7 @@ def test_the_index_built_with_the_store_is_the_one_rebuilt_from_it(
     with search.SearchIndex.beside(store) as built, KnowledgeGraph.open_read_only(store) as g:
         assert len(built.state()) == 2 and built.count() > 50
         assert built.state() == recorded_sources(g.store)
-        with search.SearchIndex(tmp_path / "again.sqlite") as again:
+        with search.SearchIndex(tmp_path / "again") as again:
             again.rebuild_from_store(g.store)
             assert _rows(again) == _rows(built)
 
@@ -268,13 +275,19 @@ def test_a_stale_or_missing_index_is_repaired_on_open(two_file_store: Path, tmp_
         with index:
             assert (report.indexed, report.removed) == (2, 1)
             assert _rows(index) == expected
-    (store / search.INDEX_FILE).write_bytes(b"not a database")
-    for suffix in ("-wal", "-shm"):
-        Path(str(store / search.INDEX_FILE) + suffix).unlink(missing_ok=True)
+    # a broken index, a deleted one, and the SQLite file of earlier versions beside it
+    (search.index_path(store) / "meta.json").write_text("not an index")
+    (store / search.OLD_INDEX_FILE).write_bytes(b"SQLite format 3")
     with KnowledgeGraph.open_read_only(store) as graph:
         index, report = search.open_index(graph.store, store)
         with index:
             assert report.rebuilt and _rows(index) == expected
+    assert not (store / search.OLD_INDEX_FILE).exists()
+    shutil.rmtree(search.index_path(store))
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, report = search.open_index(graph.store, store)
+        with index:
+            assert report.rebuilt and report.indexed == 2 and _rows(index) == expected
 
 
 def test_an_unchanged_store_is_not_read_again_and_a_changed_one_is(
@@ -350,14 +363,15 @@ def test_sigkill_during_a_build_leaves_store_and_index_in_step(tmp_path: Path) -
          "--store", str(store), "--workers", "1", "--no-datasets"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
-    index_file = store / search.INDEX_FILE
+    index_dir = search.index_path(store)
     try:
         process.wait(timeout=0.1)
     except subprocess.TimeoutExpired:
         pass
-    # Kill once the first source is indexed (the build is then mid-way through its writes).
+    # Kill once the first source is indexed (the build is then mid-way through its writes):
+    # the index's first commit (its format record) made one segment, that one a second.
     for _ in range(600):
-        if process.poll() is not None or (index_file.exists() and index_file.stat().st_size):
+        if process.poll() is not None or len(list(index_dir.glob("*.store"))) >= 2:
             break
         subprocess.run(["sleep", "0.05"])
     process.kill()
@@ -434,7 +448,7 @@ def test_serve_keeps_one_index_per_store_state_and_moves_with_the_store(
     monkeypatch.setattr(search, "open_index", counted_open)
     monkeypatch.setattr(search, "entries_from_store", counted_entries)
     # The index file cannot be opened where it lives (as in a read-only store directory).
-    monkeypatch.setattr(search, "index_path", lambda path: tmp_path / "no-such-dir" / "x.sqlite")
+    monkeypatch.setattr(search, "index_path", lambda path: tmp_path / "no-such-dir" / "index")
 
     def middlesbrough_hits(url: str) -> int:
         query = url + "search?q=children&authority=Middlesbrough&limit=0"
