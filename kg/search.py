@@ -66,6 +66,10 @@ WRITE_TIMEOUT = 30.0
 
 DEFAULT_LIMIT = 20
 
+# A prefix (``assess*``) is searched as the words of the index it begins, each scored; past
+# this many (the commonest kept), the rest match unscored (``_term_query``).
+PREFIX_WORDS = 512
+
 STATEMENTS = ("finding", "recommendation")
 
 
@@ -688,6 +692,7 @@ class SearchIndex:
         or a partner's); ``council_only`` keeps the council's alone.
         """
         parsed = parse_words(words)
+        searcher = self.index.searcher()  # one state of the index for the whole search
         must: list[Any] = []  # the filters (only rows have a quote: no "doc" filter)
         if authority:
             must.append(_is("authority", resolve_authority(authority)))
@@ -714,18 +719,19 @@ class SearchIndex:
             must.append(_is("theme", resolve_theme(theme)))
         clauses = []
         for group in parsed.groups:
-            queries = [_term_query(term) for term in group]
+            queries = [_term_query(term, searcher) for term in group]
             query = queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, q) for q in queries])  # fmt: skip
             clauses.append((tantivy.Occur.Must, query))
         if must:  # they narrow, the words alone score
             narrow = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(narrow, 0.0)))
-        clauses += [(tantivy.Occur.MustNot, _term_query(term)) for term in parsed.excluded]
+        clauses += [
+            (tantivy.Occur.MustNot, _term_query(term, searcher)) for term in parsed.excluded
+        ]
         # One word alone stays a term query: tantivy then skips blocks that cannot make the top
         query = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
-        searcher = self.index.searcher()
         cut = int(limit) if limit else None
         # Ties on the score are ordered by file and offset, so fetch past the cut until the
         # score of the last hit fetched is below that of the last hit kept.
@@ -791,7 +797,14 @@ def _is(name: str, value: str) -> Any:
     return tantivy.Query.term_query(SCHEMA, name, value)
 
 
-def _term_query(term: Term) -> Any:
+def _words_query(stems: list[str]) -> Any:
+    """One analysed word, or a phrase of several."""
+    if len(stems) == 1:
+        return tantivy.Query.term_query(SCHEMA, "quote", stems[0])
+    return tantivy.Query.phrase_query(SCHEMA, "quote", stems)
+
+
+def _term_query(term: Term, searcher: Any) -> Any:
     """The query of one term the user typed: its words analysed as the quote was (a phrase
     when there are several); a prefix matches the last word's beginning, as typed or
     stemmed. The user's text never reaches a query parser."""
@@ -799,17 +812,27 @@ def _term_query(term: Term) -> Any:
     if not stems:
         return tantivy.Query.empty_query()
     if not term.prefix:
-        if len(stems) == 1:
-            return tantivy.Query.term_query(SCHEMA, "quote", stems[0])
-        return tantivy.Query.phrase_query(SCHEMA, "quote", stems)
+        return _words_query(stems)
+    # A prefix: the words of the index it begins (as typed or stemmed), each searched as if
+    # typed whole, so scored by BM25 (tantivy's regex and phrase-prefix queries give every
+    # match one score); past PREFIX_WORDS of them (the commonest kept), the rest match unscored.
     plain = _PLAIN.analyze(term.text)[-1]  # letters and digits only: no regex syntax
     starts = sorted({plain, stems[-1]})
-    if len(stems) == 1:
-        queries = [tantivy.Query.regex_query(SCHEMA, "quote", s + ".*") for s in starts]
-    else:
-        queries = [
-            tantivy.Query.phrase_prefix_query(SCHEMA, "quote", [*stems[:-1], s]) for s in starts
-        ]
+    counts: dict[str, int] = {}
+    for start in starts:
+        counts.update(searcher.terms_with_prefix("quote", start))
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))[:PREFIX_WORDS]
+    queries = [_words_query([*stems[:-1], w]) for w in ranked]
+    if len(counts) > PREFIX_WORDS:
+        for start in starts:
+            rest = (
+                tantivy.Query.regex_query(SCHEMA, "quote", start + ".*")
+                if len(stems) == 1
+                else tantivy.Query.phrase_prefix_query(SCHEMA, "quote", [*stems[:-1], start])
+            )
+            queries.append(tantivy.Query.const_score_query(rest, 0.0))
+    if not queries:
+        return tantivy.Query.empty_query()
     if len(queries) == 1:
         return queries[0]
     return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])

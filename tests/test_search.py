@@ -187,6 +187,56 @@ def test_a_boards_and_partners_points_are_marked_and_can_be_left_out(
     assert search.filters_from_params({"council_only": "true"}) == {"council_only": True}
 
 
+def _item(file_name: str, start: int, quote: str) -> search.SearchItem:
+    visit = "https://w3id.org/ofsted-kg/id/visit/E06000001/focused-visit/2019-01-01"
+    return search.SearchItem(
+        statement=f"{visit}/finding/{file_name}-{start}", statement_kind="finding",
+        quote=quote, start=start, end=start + len(quote), file_name=file_name,
+        source=f"https://w3id.org/ofsted-kg/id/file/{file_name}", visit=visit,
+        authority="https://example.org/E06000001", authority_code="E06000001",
+        authority_name="Hartlepool", kind="focused-visit", date="2019-01-01", polarity=None,
+    )  # fmt: skip
+
+
+def test_hits_of_equal_score_come_in_file_then_offset_order_whatever_the_cut() -> None:
+    """Thirty quotes that score the same, indexed in a scrambled order: every limit gives the
+    first of them by file name then offset, the same on every search."""
+    names = [f"file-{n:02d}.txt" for n in range(15)]
+    order = [(names[(7 * i) % 15], 100 * (i % 2)) for i in range(30)]  # each file twice
+    entries = [
+        search.SourceEntry(f"urn:graph:{name}-{start}", "sha", "fp",
+                           (_item(name, start, "Children are seen."),))
+        for name, start in order
+    ]  # fmt: skip
+    expected = sorted(order[1:])  # the first is replaced by a shorter quote: the best hit
+    with search.SearchIndex(None) as index:
+        index.replace_sources(entries)
+        index.replace_source(entries[0].graph, [_item("file-99.txt", 0, "Children.")],
+                             sha256="sha", fingerprint="fp")  # fmt: skip
+        best = index.search("children", limit=1)
+        assert [h.file_name for h in best] == ["file-99.txt"] and best.truncated
+        for limit in (3, 4, 17, 29):
+            hits = index.search("children", limit=limit)
+            assert [(h.file_name, h.start) for h in hits][1:] == expected[: limit - 1]
+            assert hits.truncated
+        assert len(index.search("children", limit=0)) == 30
+
+
+def test_a_write_waits_for_another_writer_to_let_go(tmp_path: Path) -> None:
+    """A search that mends the index while a build holds the writer waits its turn."""
+    import threading
+
+    with search.SearchIndex(tmp_path / "index") as index:
+        held = index.index.writer(heap_size=search.WRITER_HEAP, num_threads=1)
+        timer = threading.Timer(0.5, held.wait_merging_threads)  # lets go of the lock
+        timer.start()
+        started = time.monotonic()
+        index.replace_source("urn:g", [_item("a.txt", 0, "Supervision.")], sha256="s")
+        assert time.monotonic() - started >= 0.4
+        assert index.state() == {"urn:g": ("s", None)} and index.count() == 1
+        timer.join()
+
+
 def test_api_search(seed_texts_store: Path) -> None:
     result = api.search("supervision", store=seed_texts_store, authority="Hartlepool", limit=5)
     assert len(result) == 5 and result.values()[0]["authority_name"] == "Hartlepool"
