@@ -652,15 +652,12 @@ def _stored_quads(store: KnowledgeGraph, source_quads: int) -> int:
     new, so it holds its distinct N-Quads lines (``_Outcome.quads``); the other graphs
     (reference, datasets, build record: a few thousand quads) are counted in the store."""
     prefix = vocab.GRAPH + "source/"
-    others = [
+    others: list[ox.NamedNode | ox.DefaultGraph] = [
         g
         for g in store.store.named_graphs()
-        if not (isinstance(g, ox.NamedNode) and g.value.startswith(prefix))
+        if isinstance(g, ox.NamedNode) and not g.value.startswith(prefix)
     ]
-    return source_quads + sum(
-        sum(1 for _ in store.store.quads_for_pattern(None, None, None, g))
-        for g in [*others, ox.DefaultGraph()]
-    )
+    return source_quads + store.count_quads_in([*others, ox.DefaultGraph()])
 
 
 def _retired(

@@ -382,6 +382,23 @@ class KnowledgeGraph:
         """Quads stored over all graphs (what a repeated build must leave unchanged)."""
         return len(self.store)
 
+    def count_quads_in(self, graphs: Iterable[ox.NamedNode | ox.DefaultGraph]) -> int:
+        """Quads stored in these graphs (counted by the engine, not one Python object each)."""
+        total = 0
+        for graph in graphs:
+            if isinstance(graph, ox.DefaultGraph):
+                result = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+            else:
+                result = self.store.query(
+                    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                    substitutions={ox.Variable("g"): graph},
+                )
+            assert isinstance(result, ox.QuerySolutions)
+            row = next(iter(result), None)  # no group at all: an empty graph
+            value = row["n"] if row is not None else None
+            total += int(value.value) if isinstance(value, ox.Literal) else 0
+        return total
+
     def count_distinct_triples(self) -> int:
         """Distinct triples in the union of all graphs (facts, not assertions)."""
         return self._count(

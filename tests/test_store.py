@@ -56,6 +56,17 @@ def test_replace_graph_replaces_only_that_graph(tmp_path: Path) -> None:
         assert kg.count_triples() == 1
 
 
+def test_count_quads_in_counts_only_the_graphs_named() -> None:
+    g1, g2 = EX + "g1", EX + "g2"
+    kg = KnowledgeGraph.in_memory()
+    kg.replace_graph(g1, [quad("a", "p", ox.Literal(str(i)), g1) for i in range(3)])
+    kg.replace_graph(g2, [quad("b", "p", ox.Literal("x"), g2)])
+    kg.store.add(ox.Quad(ox.NamedNode(EX + "c"), ox.NamedNode(EX + "p"), ox.Literal("d")))
+    assert kg.count_quads_in([ox.NamedNode(g1)]) == 3
+    assert kg.count_quads_in([ox.NamedNode(g1), ox.DefaultGraph()]) == 4
+    assert kg.count_quads_in([ox.NamedNode(EX + "none")]) == 0  # no such graph: none
+
+
 def test_replace_graph_with_overlapping_and_normalised_content(tmp_path: Path) -> None:
     """The diff path: shared quads stay, changed ones go, store-normalised literals match."""
     g = EX + "g"
