@@ -413,7 +413,7 @@ def _schema() -> Any:
 SCHEMA = _schema()
 
 
-class IndexUnwritable(OSError):
+class IndexUnwritable(KgError, OSError):
     """The index cannot be written where it lives (read-only, or its directory is gone)."""
 
 
@@ -438,12 +438,16 @@ class SearchIndex:
             try:
                 self.path.mkdir(exist_ok=True)  # not its parent: a store directory is made first
             except OSError as error:
-                raise IndexUnwritable(f"{self.path}: {error}") from None
+                raise IndexUnwritable(
+                    f"the text index cannot be written ({error})", self.path
+                ) from None
             try:
                 index = tantivy.Index(SCHEMA, path=str(self.path))
             except ValueError as error:  # broken, of another schema or format: start again
                 if not os.access(self.path, os.W_OK):
-                    raise IndexUnwritable(f"{self.path}: {error}") from None
+                    raise IndexUnwritable(
+                        f"the text index cannot be written ({error})", self.path
+                    ) from None
                 shutil.rmtree(self.path, ignore_errors=True)
                 self.path.mkdir(exist_ok=True)
                 index = tantivy.Index(SCHEMA, path=str(self.path))
@@ -496,7 +500,9 @@ class SearchIndex:
                 break
             except ValueError as error:
                 if "LockBusy" not in str(error):
-                    raise IndexUnwritable(f"{self.path}: {error}") from None
+                    raise IndexUnwritable(
+                        f"the text index cannot be written ({error})", self.path
+                    ) from None
                 if time.monotonic() > deadline:
                     raise SearchError(
                         f"{self.path}: the text index is being written by another process"
