@@ -807,7 +807,8 @@ def _words_query(stems: list[str]) -> Any:
     """One analysed word, or a phrase of several."""
     if len(stems) == 1:
         return tantivy.Query.term_query(SCHEMA, "quote", stems[0])
-    return tantivy.Query.phrase_query(SCHEMA, "quote", stems)
+    words: list[str | tuple[int, str]] = list(stems)
+    return tantivy.Query.phrase_query(SCHEMA, "quote", words)
 
 
 def _term_query(term: Term, searcher: Any) -> Any:
