@@ -8,7 +8,8 @@ The steps, each a script of its own (run them alone to repeat one):
    steps read), skipped when that store is complete (``store-800.ready``) unless
    ``--rebuild-store``: a store built by older code answers with older rows;
 3. ``query_bench.py``: every saved query on that graph, against rdflib on a part of it;
-4. ``search_bench.py``: ``kg search`` on the same graph, against ``find-text``;
+4. ``search_bench.py``: ``kg search`` (tantivy) on the same graph, against the SQLite FTS5
+   it replaced and ``find-text``;
 5. ``serve_bench.py``: ``kg serve`` under concurrent clients on the same graph;
 6. ``readme_tables.py``: the README's benchmark section from ``bench/results/``.
 

@@ -1,26 +1,26 @@
 """Full-text search over every finding and recommendation, kept in step with the store.
 
 Why a separate index: Oxigraph has no text index, so the saved query ``find-text`` reads and
-lower-cases every statement (seconds on the national graph). This module keeps a SQLite FTS5
-index (the standard library's ``sqlite3``: English stemming with the Porter tokenizer,
-phrases, prefixes, BM25 ranking; ``bench/search_bench.py`` measured it against tantivy) with
-one row per place a statement stands in a source file: its quote, offsets, statement IRI,
-visit, authority, date, kind, themes and polarity.
+lower-cases every statement (seconds on the national graph). This module keeps a tantivy
+index (English stemming, phrases, prefixes, BM25 ranking that skips what cannot make the top
+hits: ``bench/search_bench.py`` measured it against SQLite FTS5, which scores every match
+of a common word) with one row document per place a statement stands in a source file: its
+quote, offsets, statement IRI, visit, authority, date, kind, themes and polarity.
 
-Where it lives: ``STORE/search.sqlite`` (with SQLite's ``-wal``/``-shm`` files), inside the
-store directory, so it is copied, moved and deleted with the store. RocksDB ignores files it
-did not name (checked with pyoxigraph 0.5: opening, bulk loads, compaction and read-only
-opens all leave it alone).
+Where it lives: ``STORE/search-index/``, a directory inside the store directory, so it is
+copied, moved and deleted with the store. RocksDB ignores files it did not name (checked with
+pyoxigraph 0.5: opening, bulk loads, compaction and read-only opens all leave it alone). The
+SQLite index of earlier versions (``search.sqlite``) is removed when the index is opened.
 
 How it stays in step: the store is the truth. Every source graph records the SHA-256 of its
 file and the extraction fingerprint it was built with (``kg.build``); the index records the
-same pair per source, written in the same SQLite transaction as that source's rows, after the
-store has the graph. Opening the index for a store (``open_index``) compares the two lists and
-re-indexes from the store every source that differs, and drops those the store no longer has,
-so a build killed between its store write and its index write is repaired on the next search;
-a missing index, or one written by another version of this module (``INDEX_FORMAT``), is
-rebuilt from the store. A kill mid-write leaves SQLite's last committed state: never a half
-source.
+same pair per source in a record document beside that source's rows, the two written in one
+tantivy commit, after the store has the graph. Opening the index for a store (``open_index``)
+compares the two lists and re-indexes from the store every source that differs, and drops
+those the store no longer has, so a build killed between its store write and its index write
+is repaired on the next search; a missing or broken index, or one written by another version
+of this module (``INDEX_FORMAT``), is rebuilt from the store. A kill mid-commit leaves the last
+committed state (tantivy replaces its ``meta.json`` at once): never a half source.
 
 The rows come from a source graph's quads (``source_entry`` from a build worker's N-Quads,
 ``entries_from_store`` from the store), one function for both, so an index built with the
@@ -29,32 +29,46 @@ store and one rebuilt from it are the same.
 
 from __future__ import annotations
 
+import os
 import re
-import sqlite3
+import shutil
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing, suppress
-from dataclasses import asdict, dataclass, field, fields
+from contextlib import closing, contextmanager, suppress
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+import tantivy
 
 from kg import terms, vocab
 from kg.errors import KgError, quoted
 from kg.store import recorded_sources
 from kg.vocab import T
 
-INDEX_FILE = "search.sqlite"
+INDEX_DIR = "search-index"
+OLD_INDEX_FILE = "search.sqlite"  # the SQLite FTS5 index of earlier versions: removed
 
-# Bump when the tables or what a row holds change: an index of another format is rebuilt.
-INDEX_FORMAT = "2"
+# Bump when the schema or what a document holds change: an index of another format is rebuilt.
+INDEX_FORMAT = "3"
 
-# unicode61 folds case and (with remove_diacritics) accents; porter stems English words, so
-# "supervised" finds "supervision". Prefix indexes of 2 and 3 characters make "assess*" fast.
-TOKENIZER = "porter unicode61 remove_diacritics 2"
-PREFIXES = "2 3"
+# The quote's analyser (``_analyzer``), registered under this name on every index opened.
+TOKENIZER = "kg_english"
+
+# One commit's writer: one indexing thread and a modest heap (the build is CPU-bound on
+# extraction and must stay under 1 GiB); tantivy needs at least 15 MB a thread.
+WRITER_HEAP = 32_000_000
+# Beside tantivy's files: the store state the index was last found in step with (``sync``).
+STAMP_FILE = "kg-store-stamp"
+# How long a write waits for another process's writer (a build) to let go of the index.
+WRITE_TIMEOUT = 30.0
 
 DEFAULT_LIMIT = 20
+
+# A prefix (``assess*``) is searched as the words of the index it begins, each scored; past
+# this many (the commonest kept), the rest match unscored (``_term_query``).
+PREFIX_WORDS = 512
 
 STATEMENTS = ("finding", "recommendation")
 
@@ -350,92 +364,119 @@ def _authority_name(code: str) -> str:
 
 
 def index_path(store_path: Path | str) -> Path:
-    """Where the index of the store at ``store_path`` lives (inside its directory)."""
-    return Path(store_path) / INDEX_FILE
+    """Where the index of the store at ``store_path`` lives (a directory inside its own)."""
+    return Path(store_path) / INDEX_DIR
 
 
 # --- the index ---------------------------------------------------------------------------------
 
+# The fields a row document stores (and indexes raw, for the filters), besides the quote.
+_RAW_FIELDS = ("statement", "statement_kind", "file_name", "source", "visit", "authority",
+               "authority_code", "authority_name", "kind", "date", "polarity", "body")  # fmt: skip
 
-def _schema(prefixes: str) -> str:
-    """The tables; ``prefixes``: FTS5 prefix index lengths ("" for none)."""
-    option = f", prefix='{prefixes}'" if prefixes else ""
-    return f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sources (
-    id INTEGER PRIMARY KEY, graph TEXT NOT NULL UNIQUE, sha256 TEXT, fingerprint TEXT,
-    file_name TEXT, source TEXT, visit TEXT, authority TEXT, authority_code TEXT,
-    authority_name TEXT, kind TEXT, date TEXT, year INTEGER);
-CREATE TABLE IF NOT EXISTS hits (
-    id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, statement TEXT NOT NULL,
-    statement_kind TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    polarity TEXT, themes TEXT NOT NULL, body TEXT NOT NULL DEFAULT 'council');
-CREATE INDEX IF NOT EXISTS hits_source ON hits (source_id);
-CREATE TABLE IF NOT EXISTS hit_themes (
-    theme TEXT NOT NULL, hit INTEGER NOT NULL, PRIMARY KEY (theme, hit)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE IF NOT EXISTS hit_text USING fts5(
-    quote, tokenize='{TOKENIZER}'{option});
-"""
+
+def _analyzer(stem: bool) -> Any:
+    """The quote's tokenizer: words of letters and digits, lower-cased, accents folded, and
+    (``stem``) English stems, so "supervised" finds "supervision"; without ``stem`` it is
+    what a prefix is matched with as well."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    builder = builder.filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
+    builder = builder.filter(tantivy.Filter.ascii_fold())
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+_STEMMED = _analyzer(stem=True)
+_PLAIN = _analyzer(stem=False)
+
+
+def _schema() -> Any:
+    """Row documents (``doc`` = "row": a quote and its fields), one record document per
+    source (``doc`` = "source": its SHA-256 and fingerprint) and the index's own records
+    (``doc`` = "format": ``value``); ``graph`` ties a source's rows and record."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("doc", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("graph", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("quote", stored=True, tokenizer_name=TOKENIZER)
+    for name in _RAW_FIELDS:
+        builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("theme", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in ("sha256", "fingerprint", "value"):
+        builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("start", stored=True)
+    builder.add_integer_field("end", stored=True)
+    builder.add_integer_field("year", indexed=True, fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+class IndexUnwritable(KgError, OSError):
+    """The index cannot be written where it lives (read-only, or its directory is gone)."""
 
 
 class SearchIndex:
-    """The SQLite FTS5 index (a file, or in memory for a store that has no directory).
+    """The tantivy index (a directory, or in memory for a store that has no directory).
 
-    ``replace_source`` / ``replace_sources`` / ``remove_source`` each write in one
-    transaction; ``sync`` brings the index in step with a store; ``search`` ranks hits."""
+    ``replace_source`` / ``replace_sources`` / ``remove_source`` each write in one commit,
+    a source's rows together with its record; ``sync`` brings the index in step with a store;
+    ``search`` ranks hits. Searches may run from several threads at once."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.db = self._connect()
         self.rebuilt = False
-        try:
-            self._prepare()
-        except sqlite3.DatabaseError:  # not a database, or a broken one: start again
-            self.db.close()
-            if path is None:
-                raise
-            _remove_index_files(path)
-            self.db = self._connect()
-            self.rebuilt = True
-            self._prepare()
+        self._memory_stamp: str | None = None
+        self.index = self._open()
+        self._check_format()
 
-    def _connect(self) -> sqlite3.Connection:
-        """The connection (usable from any thread: ``kg serve`` shares one index, one search
-        at a time)."""
-        return sqlite3.connect(
-            str(self.path) if self.path is not None else ":memory:",
-            timeout=30.0,
-            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
-            check_same_thread=False,
-        )
+    def _open(self) -> Any:
+        if self.path is None:
+            index = tantivy.Index(SCHEMA)
+        else:
+            try:
+                self.path.mkdir(exist_ok=True)  # not its parent: a store directory is made first
+            except OSError as error:
+                raise IndexUnwritable(
+                    f"the text index cannot be written ({error})", self.path
+                ) from None
+            try:
+                index = tantivy.Index(SCHEMA, path=str(self.path))
+            except ValueError as error:  # broken, of another schema or format: start again
+                if not os.access(self.path, os.W_OK):
+                    raise IndexUnwritable(
+                        f"the text index cannot be written ({error})", self.path
+                    ) from None
+                shutil.rmtree(self.path, ignore_errors=True)
+                self.path.mkdir(exist_ok=True)
+                index = tantivy.Index(SCHEMA, path=str(self.path))
+                self.rebuilt = True
+        index.register_tokenizer(TOKENIZER, _STEMMED)
+        return index
 
-    def _prepare(self) -> None:
-        if self.path is not None:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
-        found = None
-        with suppress(sqlite3.OperationalError):
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-            found = row[0] if row else None
-        if found != INDEX_FORMAT:
-            self.rebuilt = True
-            with self._transaction():
-                for table in ("hit_text", "hit_themes", "hits", "sources", "meta"):
-                    self.db.execute(f"DROP TABLE IF EXISTS {table}")
-                for statement in _schema(PREFIXES).split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('format', ?)", (INDEX_FORMAT,)
-                )
+    def _check_format(self) -> None:
+        """An index written by another version of this module (``INDEX_FORMAT``), or a new
+        one, is emptied and marked with this format."""
+        if self._value("format") == INDEX_FORMAT:
+            return
+        self.rebuilt = True
+        with self._writer(clear=True):
+            pass
 
     @classmethod
     def beside(cls, store_path: Path | str | None) -> SearchIndex:
-        """The index of the store at ``store_path`` (in memory when it is None)."""
-        return cls(index_path(store_path) if store_path is not None else None)
+        """The index of the store at ``store_path`` (in memory when it is None). The SQLite
+        index of earlier versions (``search.sqlite``) is removed."""
+        if store_path is None:
+            return cls(None)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(OSError):
+                (Path(store_path) / (OLD_INDEX_FILE + suffix)).unlink()
+        return cls(index_path(store_path))
 
     def close(self) -> None:
-        self.db.close()
+        """Nothing to release (no writer is kept between writes); for ``with``."""
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -445,21 +486,41 @@ class SearchIndex:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _transaction(self) -> Any:
-        db = self.db
-
-        class _Tx:
-            def __enter__(self) -> None:
-                db.execute("BEGIN IMMEDIATE")
-                # any write makes the index's last in-step stamp void (see ``sync``); a new
-                # index has no meta table yet
-                with suppress(sqlite3.OperationalError):
-                    db.execute("DELETE FROM meta WHERE key = 'store_stamp'")
-
-            def __exit__(self, kind: object, *rest: object) -> None:
-                db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-        return _Tx()
+    @contextmanager
+    def _writer(self, clear: bool = False) -> Iterator[Any]:
+        """A writer for one commit (one indexing thread, a modest heap: the build's CPU and
+        memory go to extraction), taken when free: another process may be writing for a
+        while (``WRITE_TIMEOUT``). Any write voids the index's last in-step stamp (see
+        ``sync``); ``clear`` empties the index first. Nothing is committed if the block
+        raises."""
+        deadline = time.monotonic() + WRITE_TIMEOUT
+        while True:
+            try:
+                writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+                break
+            except ValueError as error:
+                if "LockBusy" not in str(error):
+                    raise IndexUnwritable(
+                        f"the text index cannot be written ({error})", self.path
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise SearchError(
+                        f"{self.path}: the text index is being written by another process"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            if clear:
+                writer.delete_all_documents()
+                writer.add_document(tantivy.Document(doc="format", value=INDEX_FORMAT))
+            self._record_stamp(None)  # before the commit: a kill after it leaves no stamp
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # lets go of the lock
+        self.index.reload()
 
     def replace_source(
         self,
@@ -470,7 +531,7 @@ class SearchIndex:
         fingerprint: str | None = None,
     ) -> None:
         """Make the index hold exactly ``items`` for one source graph, recorded as built from
-        ``sha256`` with ``fingerprint``, in one transaction (or pass a ``SourceEntry``)."""
+        ``sha256`` with ``fingerprint``, in one commit (or pass a ``SourceEntry``)."""
         entry = (
             source
             if isinstance(source, SourceEntry)
@@ -479,80 +540,94 @@ class SearchIndex:
         self.replace_sources([entry])
 
     def replace_sources(self, entries: Iterable[SourceEntry]) -> int:
-        """``replace_source`` for several sources, all in one transaction; returns how many."""
-        n = 0
-        with self._transaction():
-            for entry in entries:
-                self._delete(entry.graph)
-                self._insert(entry)
-                n += 1
-        return n
+        """``replace_source`` for several sources, all in one commit; returns how many."""
+        with self._writer() as writer:
+            return self._add(writer, entries)
 
     def remove_source(self, graph: str) -> None:
         """Drop one source graph's rows and record (the store no longer has the graph)."""
-        with self._transaction():
-            self._delete(graph)
+        with self._writer() as writer:
+            writer.delete_documents_by_term("graph", graph)
 
-    def _delete(self, graph: str) -> None:
-        db = self.db
-        row = db.execute("SELECT id FROM sources WHERE graph = ?", (graph,)).fetchone()
-        if row is None:
-            return
-        hits = db.execute("SELECT id, themes FROM hits WHERE source_id = ?", row).fetchall()
-        db.executemany("DELETE FROM hit_text WHERE rowid = ?", [(hit,) for hit, _ in hits])
-        db.executemany(
-            "DELETE FROM hit_themes WHERE theme = ? AND hit = ?",
-            [(theme, hit) for hit, themes in hits for theme in themes.split()],
-        )
-        db.execute("DELETE FROM hits WHERE source_id = ?", row)
-        db.execute("DELETE FROM sources WHERE id = ?", row)
+    @staticmethod
+    def _add(writer: Any, entries: Iterable[SourceEntry]) -> int:
+        """Each source's rows and record, in place of what the index held for it."""
+        n = 0
+        for entry in entries:
+            writer.delete_documents_by_term("graph", entry.graph)
+            record = tantivy.Document(doc="source", graph=entry.graph)
+            for name, value in (("sha256", entry.sha256), ("fingerprint", entry.fingerprint)):
+                if value is not None:
+                    record.add_text(name, value)
+            writer.add_document(record)
+            for item in entry.items:
+                writer.add_document(_row(entry.graph, item))
+            n += 1
+        return n
 
-    def _insert(self, entry: SourceEntry) -> None:
-        """One source: what its items share (file, visit, authority, date) once, in
-        ``sources``; each item's own fields in ``hits``, its quote in ``hit_text``."""
-        db = self.db
-        first = entry.items[0] if entry.items else None
-        date = first.date if first is not None else None
-        year = int(date[:4]) if date and date[:4].isdigit() else None
-        shared = (
-            (first.file_name, first.source, first.visit, first.authority)
-            + (first.authority_code, first.authority_name, first.kind)
-            if first is not None
-            else (None,) * 7
-        )
-        source_id = db.execute(
-            "INSERT INTO sources (graph, sha256, fingerprint, file_name, source, visit,"
-            " authority, authority_code, authority_name, kind, date, year)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.graph, entry.sha256, entry.fingerprint, *shared, date, year),
-        ).lastrowid
-        for item in entry.items:
-            hit = db.execute(
-                'INSERT INTO hits (source_id, statement, statement_kind, start, "end",'
-                " polarity, themes, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    source_id,
-                    item.statement,
-                    item.statement_kind,
-                    item.start,
-                    item.end,
-                    item.polarity,
-                    " ".join(item.themes),
-                    item.body,
-                ),
-            ).lastrowid
-            db.execute("INSERT INTO hit_text (rowid, quote) VALUES (?, ?)", (hit, item.quote))
-            db.executemany(
-                "INSERT OR IGNORE INTO hit_themes (theme, hit) VALUES (?, ?)",
-                [(theme, hit) for theme in item.themes],
-            )
+    # --- reading ------------------------------------------------------------------------------
 
-    # --- keeping in step ----------------------------------------------------------------------
+    def _docs(self, doc: str, limit: int | None = None) -> list[dict[str, list[Any]]]:
+        """The stored fields of every document of one ``doc`` kind (or the first ``limit``)."""
+        searcher = self.index.searcher()
+        n = limit or max(searcher.num_docs, 1)
+        found = searcher.search(tantivy.Query.term_query(SCHEMA, "doc", doc), n, count=False)
+        return [searcher.doc(address).to_dict() for _, address in found.hits]
+
+    def _value(self, doc: str) -> str | None:
+        """The value of the index's own record ``doc`` ("format")."""
+        docs = self._docs(doc, 1)
+        return docs[0]["value"][0] if docs else None
+
+    def _stamp_file(self) -> Path | None:
+        return self.path / STAMP_FILE if self.path is not None else None
+
+    def _recorded_stamp(self) -> str | None:
+        file = self._stamp_file()
+        if file is None:
+            return self._memory_stamp
+        with suppress(OSError):
+            return file.read_text(encoding="utf-8")
+        return None
+
+    def _record_stamp(self, stamp: str | None) -> None:
+        """Record the store state the index is in step with (None: no state known). A file
+        beside tantivy's, not a document: documents of their own would weigh in the BM25
+        statistics, and differ between two indexes of the same rows."""
+        file = self._stamp_file()
+        if file is None:
+            self._memory_stamp = stamp
+        elif stamp is None:
+            file.unlink(missing_ok=True)
+        else:
+            part = file.with_name(file.name + ".part")
+            part.write_text(stamp, encoding="utf-8")
+            part.replace(file)
 
     def state(self) -> dict[str, tuple[str | None, str | None]]:
         """Each indexed source's recorded (SHA-256, fingerprint)."""
-        rows = self.db.execute("SELECT graph, sha256, fingerprint FROM sources")
-        return {g: (s, f) for g, s, f in rows}
+        return {
+            d["graph"][0]: (_first(d, "sha256"), _first(d, "fingerprint"))
+            for d in self._docs("source")
+        }
+
+    def entries(self) -> list[SourceEntry]:
+        """Everything the index holds, per source graph (sorted): what ``sync`` compares
+        with the store, and a test with another index."""
+        rows: dict[str, list[SearchItem]] = {}
+        for d in self._docs("row"):
+            rows.setdefault(d["graph"][0], []).append(_item(d))
+        return [
+            SourceEntry(graph, sha, fp, tuple(sorted(rows.get(graph, ()), key=_item_order)))
+            for graph, (sha, fp) in sorted(self.state().items())
+        ]
+
+    def count(self) -> int:
+        """Rows indexed (places a statement stands in a source)."""
+        query = tantivy.Query.term_query(SCHEMA, "doc", "row")
+        return self.index.searcher().search(query, 1, count=True).count
+
+    # --- keeping in step ----------------------------------------------------------------------
 
     def sync(self, store: ox.Store, stamp: object = None) -> SyncReport:
         """Re-index from ``store`` every source whose recorded state differs from the
@@ -565,35 +640,33 @@ class SearchIndex:
         stamp would be recorded as seen, so no stamp (a store open for writing) means a full
         check."""
         report = SyncReport(rebuilt=self.rebuilt)
+        self.index.reload()  # another process may have written since this one opened it
         if stamp is not None:
             stamp = repr(stamp)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'store_stamp'").fetchone()
-            if row is not None and row[0] == stamp:
+            if self._recorded_stamp() == stamp:
                 self.rebuilt = False
                 return report
         wanted = recorded_sources(store)
         held = self.state()
         stale = [g for g, st in wanted.items() if held.get(g) != st]
         gone = [g for g in held if g not in wanted]
-        if gone:
-            with self._transaction():
+        if stale or gone:
+            with self._writer() as writer:
                 for graph in gone:
-                    self._delete(graph)
-            report.removed = len(gone)
-        if stale:
-            report.indexed = self.replace_sources(entries_from_store(store, sorted(stale)))
-        if stamp is not None:  # taken before the store was read: a later write changes it
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('store_stamp', ?)", (stamp,)
-            )
+                    writer.delete_documents_by_term("graph", graph)
+                report.removed = len(gone)
+                report.indexed = self._add(writer, entries_from_store(store, sorted(stale)))
+        if stamp is not None:
+            # in step: an index that cannot record the stamp (read-only) is still good
+            with suppress(OSError):
+                self._record_stamp(stamp)
         self.rebuilt = False
         return report
 
     def rebuild_from_store(self, store: ox.Store) -> SyncReport:
         """Make the whole index again from the store."""
-        with self._transaction():
-            for table in ("hit_text", "hit_themes", "hits", "sources"):
-                self.db.execute(f"DELETE FROM {table}")
+        with self._writer(clear=True):
+            pass
         report = self.sync(store)
         report.rebuilt = True
         return report
@@ -624,85 +697,152 @@ class SearchIndex:
         point it is (``body``: the council's, or the safeguarding board's review and points,
         or a partner's); ``council_only`` keeps the council's alone.
         """
-        match = fts_query(words)
-        where = ["hit_text MATCH ?"]
-        args: list[Any] = [match]
+        parsed = parse_words(words)
+        searcher = self.index.searcher()  # one state of the index for the whole search
+        must: list[Any] = []  # the filters (only rows have a quote: no "doc" filter)
         if authority:
-            where.append("s.authority = ?")
-            args.append(resolve_authority(authority))
-        if from_year is not None:
-            where.append("s.year >= ?")
-            args.append(int(from_year))
-        if to_year is not None:
-            where.append("s.year <= ?")
-            args.append(int(to_year))
-        if kind:
-            where.append("s.kind = ?")
-            args.append(_checked_kind(kind))
-        if polarity:
-            where.append("h.polarity = ?")
-            args.append(_checked(polarity, "polarity", ("strength", "weakness", "neutral")))
-        if statement:
-            where.append("h.statement_kind = ?")
-            args.append(_checked(statement, "statement", STATEMENTS))
-        if council_only:
-            where.append("h.body = 'council'")
-        if theme:
-            where.append("h.id IN (SELECT hit FROM hit_themes WHERE theme = ?)")
-            args.append(resolve_theme(theme))
-        sql = (
-            'SELECT h.statement, h.statement_kind, hit_text.quote, h.start, h."end",'
-            " s.file_name, s.source, s.visit, s.authority, s.authority_code, s.authority_name,"
-            " s.kind, s.date, h.polarity, h.themes, -bm25(hit_text) AS score, s.graph, h.body"
-            " FROM hit_text JOIN hits h ON h.id = hit_text.rowid"
-            " JOIN sources s ON s.id = h.source_id"
-            f" WHERE {' AND '.join(where)}"
-            " ORDER BY bm25(hit_text), s.file_name, h.start"
-        )
-        if limit:
-            sql += " LIMIT ?"
-            args.append(int(limit) + 1)
-        try:
-            rows = self.db.execute(sql, args).fetchall()
-        except sqlite3.OperationalError as error:  # fts_query writes valid FTS5: a bug
-            raise SearchError(f"search {quoted(words)}: {error}") from None
-        truncated = bool(limit) and len(rows) > int(limit or 0)
-        if truncated:
-            rows = rows[: int(limit or 0)]
-        hits = [
-            SearchHit(
-                statement=r[0],
-                statement_kind=r[1],
-                quote=r[2],
-                start=r[3],
-                end=r[4],
-                file_name=r[5],
-                source=r[6],
-                visit=r[7],
-                authority=r[8],
-                authority_code=r[9],
-                authority_name=r[10],
-                kind=r[11],
-                date=r[12],
-                polarity=r[13],
-                themes=tuple(r[14].split()),
-                score=round(r[15], 4),
-                graph=r[16],
-                body=r[17],
+            must.append(_is("authority", resolve_authority(authority)))
+        if from_year is not None or to_year is not None:
+            must.append(
+                tantivy.Query.range_query(
+                    SCHEMA,
+                    "year",
+                    tantivy.FieldType.Integer,
+                    int(from_year) if from_year is not None else None,
+                    int(to_year) if to_year is not None else None,
+                )
             )
-            for r in rows
+        if kind:
+            must.append(_is("kind", _checked_kind(kind)))
+        if polarity:
+            allowed = ("strength", "weakness", "neutral")
+            must.append(_is("polarity", _checked(polarity, "polarity", allowed)))
+        if statement:
+            must.append(_is("statement_kind", _checked(statement, "statement", STATEMENTS)))
+        if council_only:
+            must.append(_is("body", "council"))
+        if theme:
+            must.append(_is("theme", resolve_theme(theme)))
+        clauses = []
+        for group in parsed.groups:
+            queries = [_term_query(term, searcher) for term in group]
+            query = queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, q) for q in queries])  # fmt: skip
+            clauses.append((tantivy.Occur.Must, query))
+        if must:  # they narrow, the words alone score
+            narrow = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(narrow, 0.0)))
+        clauses += [
+            (tantivy.Occur.MustNot, _term_query(term, searcher)) for term in parsed.excluded
         ]
-        return SearchResult(hits, truncated)
+        # One word alone stays a term query: tantivy then skips blocks that cannot make the top
+        query = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
-    def count(self) -> int:
-        """Rows indexed (places a statement stands in a source)."""
-        return self.db.execute("SELECT COUNT(*) FROM hits").fetchone()[0]
+        cut = int(limit) if limit else None
+        # Ties on the score are ordered by file and offset, so fetch past the cut until the
+        # score of the last hit fetched is below that of the last hit kept.
+        n = cut + 1 if cut else max(searcher.num_docs, 1)
+        while True:
+            found = searcher.search(query, n, count=False).hits
+            if cut is None or len(found) < n or found[-1][0] < found[cut - 1][0]:
+                break
+            n *= 4
+        hits = [_hit(searcher.doc(address).to_dict(), score) for score, address in found]
+        hits.sort(key=lambda h: (-h.score, h.file_name, h.start, h.end, h.statement))
+        truncated = cut is not None and len(hits) > cut
+        hits = hits[:cut] if cut is not None else hits
+        return SearchResult([replace(h, score=round(h.score, 4)) for h in hits], truncated)
 
 
-def _remove_index_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with suppress(FileNotFoundError):
-            Path(str(path) + suffix).unlink()
+def _row(graph: str, item: SearchItem) -> Any:
+    """The row document of one item of a source graph."""
+    doc = tantivy.Document(doc="row", graph=graph, quote=item.quote, start=item.start,
+                           end=item.end)  # fmt: skip
+    for name in _RAW_FIELDS:
+        value = getattr(item, name)
+        if value is not None:
+            doc.add_text(name, value)
+    for theme in item.themes:
+        doc.add_text("theme", theme)
+    if item.date and item.date[:4].isdigit():
+        doc.add_integer("year", int(item.date[:4]))
+    return doc
+
+
+def _first(doc: dict[str, list[Any]], name: str) -> Any:
+    values = doc.get(name)
+    return values[0] if values else None
+
+
+def _item_fields(doc: dict[str, list[Any]]) -> dict[str, Any]:
+    """A stored row's ``SearchItem`` fields."""
+    fields = {name: _first(doc, name) for name in _RAW_FIELDS}
+    return {
+        **fields,
+        "quote": doc["quote"][0],
+        "start": doc["start"][0],
+        "end": doc["end"][0],
+        "themes": tuple(sorted(doc.get("theme", ()))),
+    }
+
+
+def _item(doc: dict[str, list[Any]]) -> SearchItem:
+    return SearchItem(**_item_fields(doc))
+
+
+def _hit(doc: dict[str, list[Any]], score: float) -> SearchHit:
+    return SearchHit(**_item_fields(doc), score=score, graph=doc["graph"][0])
+
+
+def _item_order(item: SearchItem) -> tuple[int, int, str]:
+    return (item.start, item.end, item.statement)
+
+
+def _is(name: str, value: str) -> Any:
+    """Documents whose raw field ``name`` holds ``value``."""
+    return tantivy.Query.term_query(SCHEMA, name, value)
+
+
+def _words_query(stems: list[str]) -> Any:
+    """One analysed word, or a phrase of several."""
+    if len(stems) == 1:
+        return tantivy.Query.term_query(SCHEMA, "quote", stems[0])
+    words: list[str | tuple[int, str]] = list(stems)
+    return tantivy.Query.phrase_query(SCHEMA, "quote", words)
+
+
+def _term_query(term: Term, searcher: Any) -> Any:
+    """The query of one term the user typed: its words analysed as the quote was (a phrase
+    when there are several); a prefix matches the last word's beginning, as typed or
+    stemmed. The user's text never reaches a query parser."""
+    stems = _STEMMED.analyze(term.text)
+    if not stems:
+        return tantivy.Query.empty_query()
+    if not term.prefix:
+        return _words_query(stems)
+    # A prefix: the words of the index it begins (as typed or stemmed), each searched as if
+    # typed whole, so scored by BM25 (tantivy's regex and phrase-prefix queries give every
+    # match one score); past PREFIX_WORDS of them (the commonest kept), the rest match unscored.
+    plain = _PLAIN.analyze(term.text)[-1]  # letters and digits only: no regex syntax
+    starts = sorted({plain, stems[-1]})
+    counts: dict[str, int] = {}
+    for start in starts:
+        counts.update(searcher.terms_with_prefix("quote", start))
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))[:PREFIX_WORDS]
+    queries = [_words_query([*stems[:-1], w]) for w in ranked]
+    if len(counts) > PREFIX_WORDS:
+        for start in starts:
+            rest = (
+                tantivy.Query.regex_query(SCHEMA, "quote", start + ".*")
+                if len(stems) == 1
+                else tantivy.Query.phrase_prefix_query(SCHEMA, "quote", [*stems[:-1], start])
+            )
+            queries.append(tantivy.Query.const_score_query(rest, 0.0))
+    if not queries:
+        return tantivy.Query.empty_query()
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
 
 # --- the words and filters -----------------------------------------------------------------------
@@ -710,15 +850,33 @@ def _remove_index_files(path: Path) -> None:
 _TOKEN = re.compile(r'-?"[^"]*"?\*?|\S+')
 
 
-def fts_query(words: str) -> str:
-    """The FTS5 query for what a user typed; every term is quoted, so no character the user
-    types is taken as FTS5 syntax except the few this accepts (quotes, ``*``, ``OR``, ``-``)."""
-    positive: list[str] = []
-    negative: list[str] = []
+@dataclass(frozen=True)
+class Term:
+    """One term a user typed: a word, or the words of a ``"phrase"``, taken literally."""
+
+    text: str
+    prefix: bool = False  # typed with a final ``*``
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a user typed, parsed: every group must match (one of its terms: ``a OR b``), no
+    excluded term (``-word``) may."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...] = ()
+
+
+def parse_words(words: str) -> Words:
+    """The terms of what a user typed. Only quotes, a final ``*``, ``OR`` and a leading ``-``
+    mean anything; every other character is part of a term's text (which ``SearchIndex``
+    analyses as it analysed the quotes: no query language is ever parsed)."""
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
     pending_or = False
     for token in _TOKEN.findall(words or ""):
         if token == "OR":
-            pending_or = bool(positive)
+            pending_or = bool(groups)
             continue
         negate = token.startswith("-") and len(token) > 1
         if negate:
@@ -727,20 +885,17 @@ def fts_query(words: str) -> str:
         text = token.rstrip("*").strip('"')
         if not re.search(r"\w", text):
             continue
-        term = '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
+        term = Term(text, prefix)
         if negate:
-            negative.append(term)
-        elif pending_or and positive:
-            positive[-1] = f"({positive[-1]} OR {term})"
+            excluded.append(term)
+        elif pending_or and groups:
+            groups[-1].append(term)
         else:
-            positive.append(term)
+            groups.append([term])
         pending_or = False
-    if not positive:
+    if not groups:
         raise SearchError(f"search {quoted(words)}: give at least one word to find")
-    query = " AND ".join(positive)
-    for term in negative:
-        query = f"({query}) NOT {term}"
-    return query
+    return Words(tuple(tuple(group) for group in groups), tuple(excluded))
 
 
 def resolve_authority(text: str) -> str:
@@ -823,7 +978,7 @@ def open_index(
     try:
         index = SearchIndex.beside(store_path)
         report = index.sync(store, stamp)
-    except sqlite3.OperationalError:
+    except IndexUnwritable:
         if store_path is None:
             raise
         index = SearchIndex(None)

@@ -469,9 +469,9 @@ class Snapshot:
         self.store = graph.store
         self.stamp = graph.stamp
         self._index: Any = None
-        # One search at a time on the index's SQLite connection (a connection is not for
-        # two threads at once); the first also syncs it, which a read-only store directory
-        # turns into indexing the whole store in memory: once per state, not per search.
+        # The first search opens and syncs the index, which a read-only store directory
+        # turns into indexing the whole store in memory: once per state, not per search;
+        # the searches then run side by side (a tantivy index is for many readers).
         self._index_lock = threading.Lock()
 
     def search(self, words: str, **filters: Any) -> Any:
@@ -481,7 +481,8 @@ class Snapshot:
         with self._index_lock:
             if self._index is None:
                 self._index, _ = open_index(self.store, self.path, self.stamp)
-            return self._index.search(words, **filters)
+            index = self._index
+        return index.search(words, **filters)
 
 
 class App:

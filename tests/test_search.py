@@ -33,15 +33,9 @@ def _search(store_path: Path, words: str, **filters: object) -> search.SearchRes
         return search.search(graph.store, store_path, words, **filters)
 
 
-def _rows(index: search.SearchIndex) -> list[tuple[object, ...]]:
+def _rows(index: search.SearchIndex) -> list[search.SourceEntry]:
     """Everything the index holds, comparable between two indexes."""
-    return sorted(
-        index.db.execute(
-            "SELECT s.graph, s.sha256, s.fingerprint, s.file_name, s.visit, s.date, h.statement,"
-            ' h.start, h."end", h.polarity, h.themes, h.body, t.quote FROM hits h'
-            " JOIN sources s ON s.id = h.source_id JOIN hit_text t ON t.rowid = h.id"
-        ).fetchall()
-    )
+    return index.entries()
 
 
 def test_hits_are_ranked_and_their_offsets_slice_the_source_to_the_quote(
@@ -124,10 +118,23 @@ def test_bad_searches_say_what_is_wrong(
         _search(seed_texts_store, words, **filters)
 
 
-def test_fts_syntax_typed_by_a_user_is_quoted() -> None:
+def test_query_syntax_typed_by_a_user_is_taken_as_words(seed_texts_store: Path) -> None:
+    """Only quotes, ``*``, ``OR`` and ``-`` mean anything; the rest is words, analysed as the
+    quotes were (never given to a query parser: tantivy's syntax is just text)."""
     typed = 'care-leavers NEAR( "x" AND'
-    assert search.fts_query(typed) == '"care-leavers" AND "NEAR(" AND "x" AND "AND"'
-    assert search.fts_query("assess* -plan") == '("assess"*) NOT "plan"'
+    T = search.Term
+    assert search.parse_words(typed) == search.Words(
+        ((T("care-leavers"),), (T("NEAR("),), (T("x"),), (T("AND"),))
+    )
+    assert search.parse_words("assess* -plan OR") == search.Words(
+        ((T("assess", prefix=True),),), (T("plan"),)
+    )
+    assert search.parse_words("a OR b c") == search.Words(((T("a"), T("b")), (T("c"),)))
+    hyphen = _search(seed_texts_store, "care-leavers", limit=None)
+    assert hyphen and len(hyphen) == len(_search(seed_texts_store, '"care leavers"', limit=None))
+    for words in ("quote:children", "children^9 AND [a TO z]", "title:(x", "children~2"):
+        _search(seed_texts_store, words)  # no parser error: words that may find nothing
+    assert not _search(seed_texts_store, "quote:children").hits  # no "quote" then "children"
 
 
 def test_kg_search_command(seed_texts_store: Path) -> None:
@@ -178,6 +185,56 @@ def test_a_boards_and_partners_points_are_marked_and_can_be_left_out(
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)) == len(own)
     assert search.filters_from_params({"council_only": "true"}) == {"council_only": True}
+
+
+def _item(file_name: str, start: int, quote: str) -> search.SearchItem:
+    visit = "https://w3id.org/ofsted-kg/id/visit/E06000001/focused-visit/2019-01-01"
+    return search.SearchItem(
+        statement=f"{visit}/finding/{file_name}-{start}", statement_kind="finding",
+        quote=quote, start=start, end=start + len(quote), file_name=file_name,
+        source=f"https://w3id.org/ofsted-kg/id/file/{file_name}", visit=visit,
+        authority="https://example.org/E06000001", authority_code="E06000001",
+        authority_name="Hartlepool", kind="focused-visit", date="2019-01-01", polarity=None,
+    )  # fmt: skip
+
+
+def test_hits_of_equal_score_come_in_file_then_offset_order_whatever_the_cut() -> None:
+    """Thirty quotes that score the same, indexed in a scrambled order: every limit gives the
+    first of them by file name then offset, the same on every search."""
+    names = [f"file-{n:02d}.txt" for n in range(15)]
+    order = [(names[(7 * i) % 15], 100 * (i % 2)) for i in range(30)]  # each file twice
+    entries = [
+        search.SourceEntry(f"urn:graph:{name}-{start}", "sha", "fp",
+                           (_item(name, start, "Children are seen."),))
+        for name, start in order
+    ]  # fmt: skip
+    expected = sorted(order[1:])  # the first is replaced by a shorter quote: the best hit
+    with search.SearchIndex(None) as index:
+        index.replace_sources(entries)
+        index.replace_source(entries[0].graph, [_item("file-99.txt", 0, "Children.")],
+                             sha256="sha", fingerprint="fp")  # fmt: skip
+        best = index.search("children", limit=1)
+        assert [h.file_name for h in best] == ["file-99.txt"] and best.truncated
+        for limit in (3, 4, 17, 29):
+            hits = index.search("children", limit=limit)
+            assert [(h.file_name, h.start) for h in hits][1:] == expected[: limit - 1]
+            assert hits.truncated
+        assert len(index.search("children", limit=0)) == 30
+
+
+def test_a_write_waits_for_another_writer_to_let_go(tmp_path: Path) -> None:
+    """A search that mends the index while a build holds the writer waits its turn."""
+    import threading
+
+    with search.SearchIndex(tmp_path / "index") as index:
+        held = index.index.writer(heap_size=search.WRITER_HEAP, num_threads=1)
+        timer = threading.Timer(0.5, held.wait_merging_threads)  # lets go of the lock
+        timer.start()
+        started = time.monotonic()
+        index.replace_source("urn:g", [_item("a.txt", 0, "Supervision.")], sha256="s")
+        assert time.monotonic() - started >= 0.4
+        assert index.state() == {"urn:g": ("s", None)} and index.count() == 1
+        timer.join()
 
 
 def test_api_search(seed_texts_store: Path) -> None:
@@ -231,7 +288,7 @@ def test_the_index_built_with_the_store_is_the_one_rebuilt_from_it(
     with search.SearchIndex.beside(store) as built, KnowledgeGraph.open_read_only(store) as g:
         assert len(built.state()) == 2 and built.count() > 50
         assert built.state() == recorded_sources(g.store)
-        with search.SearchIndex(tmp_path / "again.sqlite") as again:
+        with search.SearchIndex(tmp_path / "again") as again:
             again.rebuild_from_store(g.store)
             assert _rows(again) == _rows(built)
 
@@ -268,13 +325,19 @@ def test_a_stale_or_missing_index_is_repaired_on_open(two_file_store: Path, tmp_
         with index:
             assert (report.indexed, report.removed) == (2, 1)
             assert _rows(index) == expected
-    (store / search.INDEX_FILE).write_bytes(b"not a database")
-    for suffix in ("-wal", "-shm"):
-        Path(str(store / search.INDEX_FILE) + suffix).unlink(missing_ok=True)
+    # a broken index, a deleted one, and the SQLite file of earlier versions beside it
+    (search.index_path(store) / "meta.json").write_text("not an index")
+    (store / search.OLD_INDEX_FILE).write_bytes(b"SQLite format 3")
     with KnowledgeGraph.open_read_only(store) as graph:
         index, report = search.open_index(graph.store, store)
         with index:
             assert report.rebuilt and _rows(index) == expected
+    assert not (store / search.OLD_INDEX_FILE).exists()
+    shutil.rmtree(search.index_path(store))
+    with KnowledgeGraph.open_read_only(store) as graph:
+        index, report = search.open_index(graph.store, store)
+        with index:
+            assert report.rebuilt and report.indexed == 2 and _rows(index) == expected
 
 
 def test_an_unchanged_store_is_not_read_again_and_a_changed_one_is(
@@ -350,14 +413,15 @@ def test_sigkill_during_a_build_leaves_store_and_index_in_step(tmp_path: Path) -
          "--store", str(store), "--workers", "1", "--no-datasets"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
-    index_file = store / search.INDEX_FILE
+    index_dir = search.index_path(store)
     try:
         process.wait(timeout=0.1)
     except subprocess.TimeoutExpired:
         pass
-    # Kill once the first source is indexed (the build is then mid-way through its writes).
+    # Kill once the first source is indexed (the build is then mid-way through its writes):
+    # the index's first commit (its format record) made one segment, that one a second.
     for _ in range(600):
-        if process.poll() is not None or (index_file.exists() and index_file.stat().st_size):
+        if process.poll() is not None or len(list(index_dir.glob("*.store"))) >= 2:
             break
         subprocess.run(["sleep", "0.05"])
     process.kill()
@@ -434,7 +498,7 @@ def test_serve_keeps_one_index_per_store_state_and_moves_with_the_store(
     monkeypatch.setattr(search, "open_index", counted_open)
     monkeypatch.setattr(search, "entries_from_store", counted_entries)
     # The index file cannot be opened where it lives (as in a read-only store directory).
-    monkeypatch.setattr(search, "index_path", lambda path: tmp_path / "no-such-dir" / "x.sqlite")
+    monkeypatch.setattr(search, "index_path", lambda path: tmp_path / "no-such-dir" / "index")
 
     def middlesbrough_hits(url: str) -> int:
         query = url + "search?q=children&authority=Middlesbrough&limit=0"

@@ -1,8 +1,8 @@
 """``kg search``: full-text search over every finding and recommendation (``kg.search``).
 
 Ranked hits (BM25, English stemming) with the quote, the source file and the offsets of the
-quote in its clean text, and the IRI of the statement, to go on in SPARQL. The index lives
-in the store directory and is brought in step with the store before each search.
+quote in its clean text, and the IRI of the statement, to go on in SPARQL. The index (tantivy)
+lives in the store directory and is brought in step with the store before each search.
 """
 
 from __future__ import annotations
