@@ -515,9 +515,11 @@ def _map_report(q: _Quads | _Rows, report: Report) -> None:
     for addressee in report.addressees:
         if not (addressee.name or addressee.role):
             continue
-        iri = f"{doc}/addressee/{vocab.slug(addressee.name or addressee.role or '')}"
-        while iri in addressee_iris:  # two people with one name or one untitled role
-            iri += "-2"
+        base = f"{doc}/addressee/{vocab.slug(addressee.name or addressee.role or '')}"
+        iri, n = base, 1
+        while iri in addressee_iris:  # people with one name or one untitled role: -2, -3 ...
+            n += 1
+            iri = f"{base}-{n}"
         addressee_iris.add(iri)
         q.add(doc, T.addressee, iri)
         q.add(iri, T.type, T.Addressee)
