@@ -22,6 +22,7 @@ each table says the load average it was measured at.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 STORE = BENCH / "store-800"
+# What the benches import beyond the package: the ``bench`` extra.
+BENCH_MODULES = ("psutil", "fpdf")
 
 
 def _step(title: str, cmd: list[str]) -> None:
@@ -56,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query-runs", type=int, default=5, help="query bench runs (5)")
     parser.add_argument("--skip", nargs="*", default=[], help="steps to leave out, by name")
     args = parser.parse_args(argv)
+    missing = [m for m in BENCH_MODULES if importlib.util.find_spec(m) is None]
+    if missing:  # found now, not when the serve bench starts half an hour in
+        raise SystemExit(
+            f"error: {', '.join(missing)} not installed: pip install -e '.[bench]' first"
+        )
     if not args.corpus.is_dir():
         raise SystemExit(
             f"error: {args.corpus}: no corpus there (make it with python bench/make_corpus.py)"
