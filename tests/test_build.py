@@ -445,3 +445,37 @@ def test_a_build_killed_mid_write_leaves_whole_graphs(tmp_path: Path) -> None:
             assert result.built == len(whole) - len(stored) and result.failed == 0
             assert {g: _graph(kg, g) for g in whole} == whole
     assert partial_builds >= 1, "no kill landed mid-build; raise the delays or file count"
+
+
+def test_a_big_write_compacts_the_store_and_a_small_one_does_not(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compacted: list[int] = []
+    original = KnowledgeGraph.compact
+
+    def compact(self: KnowledgeGraph) -> None:
+        compacted.append(self.count_triples())
+        original(self)
+
+    monkeypatch.setattr(KnowledgeGraph, "compact", compact)
+    with KnowledgeGraph.open(tmp_path / "store") as kg:
+        # a share the two small files pass: the first build compacts, once, at its end
+        monkeypatch.setattr(build_module, "COMPACT_SHARE", 0.001)
+        first = run([corpus], kg)
+        assert compacted == [first.triples]
+        assert run([corpus], kg).unchanged == 2  # nothing written: no compaction
+        assert compacted == [first.triples]
+        # one file of two replaced, under a share it does not reach: no compaction
+        monkeypatch.setattr(build_module, "COMPACT_SHARE", 0.5)
+        (corpus / "a.txt").write_text(letter("E06000001", "2020-02-04", "Improve plans."))
+        assert run([corpus], kg).built == 1
+        assert compacted == [first.triples]
+        assert texts_of(kg, T.Recommendation) == {"Improve plans."}
+
+
+def test_compacting_keeps_every_quad(corpus: Path, tmp_path: Path) -> None:
+    with KnowledgeGraph.open(tmp_path / "store") as kg:
+        run([corpus], kg)
+        before = set(kg.store)
+        kg.compact()
+        assert set(kg.store) == before
