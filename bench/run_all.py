@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             "--store",
             str(args.store),
             "--label",
-            "800 documents",
+            "800-document",
         ],
     }
     unknown = set(args.skip) - set(steps) - {"store"}
