@@ -342,8 +342,10 @@ class KnowledgeGraph:
 
         Each bulk load adds table files, and reads look in every one: after a build of the
         800-document corpus (8 loads) some saved queries ran 1.3-4x slower than after a
-        compaction (bench/README.md), which took 6.5 s. Safe to kill: RocksDB swaps the
-        merged files in atomically, so the store holds the same quads either way."""
+        compaction (bench/README.md), which took 6.5 s (10.7 s at the end of a build). It
+        is the compaction RocksDB runs in the background after writes anyway, asked for at
+        once: merged files are installed through its manifest, so a kill leaves the files
+        before or after the merge (the same quads; not tested by a kill here)."""
         with writing(self.path):
             self.store.optimize()
 
