@@ -226,6 +226,16 @@ His Majesty's Inspector of Constabulary
 )
 
 
+def test_letters_after_an_addressees_name_are_not_part_of_it(plain: Context) -> None:
+    text = JTAI_2022.replace("Jane Doe\n", "Jane Doe OBE\n").replace(
+        "Mark Roe\nChief Constable", "Mark Roe QPM, Chief Constable"
+    )
+    assert addressees(letter(text, plain)) == [
+        ("Jane Doe", "Director of Children's Services"),
+        ("Mark Roe", "Chief Constable"),
+    ]
+
+
 def test_jtai_letter_2022_layout(plain: Context) -> None:
     report = letter(JTAI_2022, plain)
     assert report.kind == "jtai"

@@ -503,7 +503,7 @@ def _name_runs(text: str, stop: Set[str] = frozenset()) -> list[str]:
             lowered not in _NOT_NAME
             and token not in stop
             and not re.search(r"['’]s$", token)
-            and not (len(token) <= 4 and sum(c.isupper() for c in token) >= 2)  # BSc, PhD
+            and not _is_post_nominal(token)
             and (
                 re.fullmatch(r"[A-Z][A-Za-zÀ-ÿ'’-]*[a-zà-ÿ][A-Za-zÀ-ÿ'’-]*", token) is not None
                 or (re.fullmatch(r"[A-Z]\.?", token) is not None and bool(current))
@@ -636,7 +636,7 @@ class _Salutee:
         words = [w.strip(",.").lower() for w in _strip_honorific(part).split()]
         if not self.words or not all(w.lower() in words for w in self.words):
             return False
-        while len(words) > 1 and re.fullmatch(r"[A-Z]{2,4}", part.split()[-1].strip(",.")):
+        while len(words) > 1 and _is_post_nominal(part.split()[-1]):
             words.pop()  # post-nominals ("OBE") after the surname
             part = part.rsplit(None, 1)[0]
         return not self.surname or words[-1] == self.words[-1].lower()
@@ -770,7 +770,7 @@ def _names(line: str, salutation: list[_Salutee], titled: bool = False) -> list[
         _looks_like_person(p, named=titled or any(s.names(p) for s in salutation)) for p in parts
     ):
         return []
-    return [_strip_honorific(p.strip()) for p in parts]
+    return [_without_post_nominals(_strip_honorific(p.strip())) for p in parts]
 
 
 def _is_title_line(line: str, title: list[str]) -> bool:
@@ -796,6 +796,22 @@ def _role(parts: list[str]) -> list[str]:
             break
         role.append(part)
     return role
+
+
+def _is_post_nominal(token: str) -> bool:
+    """Letters after a name (an honour or a degree: "OBE", "QPM", "BSc", "PhD"): a short
+    word with two capitals or more."""
+    token = token.strip(",.")
+    return len(token) <= 4 and sum(c.isupper() for c in token) >= 2
+
+
+def _without_post_nominals(name: str) -> str:
+    """A person's name without the letters after it ("Charlotte Ramsden OBE"): the same
+    person is named without them in other letters."""
+    words = name.split()
+    while len(words) > 2 and _is_post_nominal(words[-1]):
+        words.pop()
+    return " ".join(words)
 
 
 def _strip_honorific(name: str) -> str:
