@@ -438,22 +438,21 @@ class SearchIndex:
             try:
                 self.path.mkdir(exist_ok=True)  # not its parent: a store directory is made first
             except OSError as error:
-                raise IndexUnwritable(
-                    f"the text index cannot be written ({error})", self.path
-                ) from None
+                raise self._unwritable(error) from None
             try:
                 index = tantivy.Index(SCHEMA, path=str(self.path))
             except ValueError as error:  # broken, of another schema or format: start again
                 if not os.access(self.path, os.W_OK):
-                    raise IndexUnwritable(
-                        f"the text index cannot be written ({error})", self.path
-                    ) from None
+                    raise self._unwritable(error) from None
                 shutil.rmtree(self.path, ignore_errors=True)
                 self.path.mkdir(exist_ok=True)
                 index = tantivy.Index(SCHEMA, path=str(self.path))
                 self.rebuilt = True
         index.register_tokenizer(TOKENIZER, _STEMMED)
         return index
+
+    def _unwritable(self, error: Exception) -> IndexUnwritable:
+        return IndexUnwritable(f"the text index cannot be written ({error})", self.path)
 
     def _check_format(self) -> None:
         """An index written by another version of this module (``INDEX_FORMAT``), or a new
@@ -500,9 +499,7 @@ class SearchIndex:
                 break
             except ValueError as error:
                 if "LockBusy" not in str(error):
-                    raise IndexUnwritable(
-                        f"the text index cannot be written ({error})", self.path
-                    ) from None
+                    raise self._unwritable(error) from None
                 if time.monotonic() > deadline:
                     raise SearchError(
                         f"{self.path}: the text index is being written by another process"

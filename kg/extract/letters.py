@@ -633,12 +633,10 @@ class _Salutee:
 
     def names(self, part: str) -> bool:
         """Whether a name line's part ("Kevin Hall", "Mr Andrew Carter") is this person."""
-        words = [w.strip(",.").lower() for w in _strip_honorific(part).split()]
+        name = _without_post_nominals(_strip_honorific(part))  # "OBE" after the surname
+        words = [w.strip(",.").lower() for w in name.split()]
         if not self.words or not all(w.lower() in words for w in self.words):
             return False
-        while len(words) > 1 and _is_post_nominal(part.split()[-1]):
-            words.pop()  # post-nominals ("OBE") after the surname
-            part = part.rsplit(None, 1)[0]
         return not self.surname or words[-1] == self.words[-1].lower()
 
     @property
@@ -809,7 +807,7 @@ def _without_post_nominals(name: str) -> str:
     """A person's name without the letters after it ("Charlotte Ramsden OBE"): the same
     person is named without them in other letters."""
     words = name.split()
-    while len(words) > 2 and _is_post_nominal(words[-1]):
+    while len(words) > 1 and _is_post_nominal(words[-1]):
         words.pop()
     return " ".join(words)
 
